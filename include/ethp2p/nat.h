@@ -1,0 +1,153 @@
+/*
+ * ethp2p/nat.h — the NAT interface: one small vtable of asynchronous operations
+ * implemented by none, extip, pmp, pcp, upnp, stun and any.
+ *
+ * All operations run on the environment's loop (ethp2p/env.h).  An operation
+ * that returns an error never calls its callback; otherwise the callback runs
+ * exactly once, later (never inside the call), unless the NAT is destroyed
+ * first, in which case pending callbacks are dropped silently.
+ *
+ * --nat specs (case-insensitive names, as go-ethereum parses them, plus pcp):
+ *   "" | none | off                 no mapping, drain registrations
+ *   any | auto | on                 race PCP/NAT-PMP and UPnP; first that works wins
+ *   extip:IP | ip:IP                a static external IP, no mapping
+ *   upnp
+ *   pmp | natpmp | nat-pmp[:GW]     NAT-PMP, gateway from the routing table unless given
+ *   pcp[:GW]                        PCP (downgrades to NAT-PMP per request)
+ *   stun[:HOST:PORT]                external address only
+ * Errors (the exact go-ethereum texts): "missing IP address", "invalid IP address",
+ * `unknown mechanism "x"`.
+ */
+#ifndef ETHP2P_NAT_H
+#define ETHP2P_NAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ethp2p/env.h"
+#include "ethp2p/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ethp2p_proto {
+  ETHP2P_PROTO_TCP = 6,
+  ETHP2P_PROTO_UDP = 17,
+} ethp2p_proto;
+
+/* "tcp" / "udp" */
+const char *ethp2p_proto_name(ethp2p_proto proto);
+
+typedef enum ethp2p_nat_kind {
+  ETHP2P_NAT_NONE = 0,
+  ETHP2P_NAT_ANY,
+  ETHP2P_NAT_EXTIP,
+  ETHP2P_NAT_UPNP,
+  ETHP2P_NAT_PMP,
+  ETHP2P_NAT_PCP,
+  ETHP2P_NAT_STUN,
+} ethp2p_nat_kind;
+
+/* A parsed --nat spec (no I/O). */
+typedef struct ethp2p_nat_spec {
+  ethp2p_nat_kind kind;
+  bool has_addr;      /* extip IP, or pmp/pcp gateway */
+  ethp2p_addr addr;   /* port 0 */
+  char stun_servers[256]; /* stun: "host:port[,host:port...]" or "" for the default list */
+} ethp2p_nat_spec;
+
+/* Parses a --nat value.  Returns 0, or ETHP2P_ESYNTAX with err set to the
+ * go-ethereum text ("missing IP address", ...).  err may be NULL. */
+int ethp2p_nat_spec_parse(ethp2p_nat_spec *out, const char *text, char *err, size_t errlen);
+/* Writes the canonical text form ("none", "extip:1.2.3.4", "pmp:192.168.0.1",
+ * "stun:host:port", ...) that parses back to the same spec. */
+int ethp2p_nat_spec_format(const ethp2p_nat_spec *spec, char *buf, size_t size);
+
+/* Result of add_mapping. */
+typedef struct ethp2p_nat_map_result {
+  int status;                 /* 0 or ETHP2P_E* */
+  uint16_t external_port;     /* the port the router actually granted */
+  uint32_t lifetime_s;        /* granted lifetime; 0 = permanent */
+  int router_code;            /* protocol result / UPnP error code, 0 when none */
+  char router_msg[96];        /* meaning of router_code ("ConflictInMappingEntry", ...) */
+} ethp2p_nat_map_result;
+
+typedef struct ethp2p_nat ethp2p_nat;
+typedef struct ethp2p_nat_ops ethp2p_nat_ops;
+
+typedef void (*ethp2p_nat_map_cb)(ethp2p_nat *nat, const ethp2p_nat_map_result *res, void *data);
+typedef void (*ethp2p_nat_extip_cb)(ethp2p_nat *nat, int status, const ethp2p_addr *ip,
+                                    void *data);
+typedef void (*ethp2p_nat_done_cb)(ethp2p_nat *nat, int status, void *data);
+
+/* Notifications a NAT raises on its own. */
+typedef enum ethp2p_nat_event {
+  ETHP2P_NAT_EV_STATE_LOST = 1,    /* gateway lost its mappings (epoch reset, restart announcement) */
+  ETHP2P_NAT_EV_EXTIP_ANNOUNCED,   /* gateway announced an external address (ip set) */
+} ethp2p_nat_event;
+typedef void (*ethp2p_nat_notify_cb)(ethp2p_nat *nat, ethp2p_nat_event ev, const ethp2p_addr *ip,
+                                     void *data);
+
+struct ethp2p_nat_ops {
+  /* lifetime_s 0 asks for a permanent lease.  ext_hint 0 = same as internal. */
+  int (*add_mapping)(ethp2p_nat *nat, ethp2p_proto proto, uint16_t ext_hint,
+                     uint16_t internal_port, const char *desc, uint32_t lifetime_s,
+                     ethp2p_nat_map_cb cb, void *data);
+  int (*delete_mapping)(ethp2p_nat *nat, ethp2p_proto proto, uint16_t external_port,
+                        uint16_t internal_port, ethp2p_nat_done_cb cb, void *data);
+  int (*external_ip)(ethp2p_nat *nat, ethp2p_nat_extip_cb cb, void *data);
+  /* Forget the discovered gateway; the next operation discovers again. May be NULL. */
+  void (*rediscover)(ethp2p_nat *nat);
+  /* Cancels everything pending (callbacks dropped) and frees the NAT. */
+  void (*destroy)(ethp2p_nat *nat);
+};
+
+struct ethp2p_nat {
+  const ethp2p_nat_ops *ops;
+  ethp2p_env *env;
+  ethp2p_nat_spec spec;
+  const char *name;           /* for logs: "none", "extip", "NAT-PMP", "PCP", "UPnP", "STUN", "any" */
+  bool can_map;               /* false for none, extip, stun */
+  /* Consecutive connection-level failures (no reply, connection refused); reset on
+   * success.  The port-mapping loop rediscovers after 3 in a row. */
+  unsigned conn_failures;
+  ethp2p_nat_notify_cb notify_cb;
+  void *notify_data;
+};
+
+/* Creates the NAT for a spec on env.  No I/O happens until the first operation
+ * (discovery is lazy).  Returns 0 or a negative code. */
+int ethp2p_nat_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out);
+/* Sets the notification callback (NULL to stop notifications). */
+void ethp2p_nat_set_notify(ethp2p_nat *nat, ethp2p_nat_notify_cb cb, void *data);
+/* Writes the spec's text form; round-trips through ethp2p_nat_spec_parse. */
+int ethp2p_nat_format(const ethp2p_nat *nat, char *buf, size_t size);
+
+static inline int ethp2p_nat_add_mapping(ethp2p_nat *nat, ethp2p_proto proto, uint16_t ext_hint,
+                                         uint16_t internal_port, const char *desc,
+                                         uint32_t lifetime_s, ethp2p_nat_map_cb cb, void *data) {
+  return nat->ops->add_mapping(nat, proto, ext_hint, internal_port, desc, lifetime_s, cb, data);
+}
+static inline int ethp2p_nat_delete_mapping(ethp2p_nat *nat, ethp2p_proto proto,
+                                            uint16_t external_port, uint16_t internal_port,
+                                            ethp2p_nat_done_cb cb, void *data) {
+  return nat->ops->delete_mapping(nat, proto, external_port, internal_port, cb, data);
+}
+static inline int ethp2p_nat_external_ip(ethp2p_nat *nat, ethp2p_nat_extip_cb cb, void *data) {
+  return nat->ops->external_ip(nat, cb, data);
+}
+static inline void ethp2p_nat_rediscover(ethp2p_nat *nat) {
+  if (nat->ops->rediscover != NULL)
+    nat->ops->rediscover(nat);
+}
+static inline void ethp2p_nat_destroy(ethp2p_nat *nat) {
+  if (nat != NULL)
+    nat->ops->destroy(nat);
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

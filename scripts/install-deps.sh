@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages ethp2p needs, and only those that are missing.
+# Safe to run again and again; `apt-get update` runs only when something is missing.
+set -euo pipefail
+
+# Build and test dependencies.
+PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
+      libsecp256k1-dev libssl-dev nettle-dev libuv1-dev libexpat1-dev libjansson-dev check
+      iproute2 nftables valgrind)
+# Real routers and reference clients for the network-namespace labs.
+if [ "${ETHP2P_LAB_DEPS:-1}" = 1 ]; then
+  PKGS+=(miniupnpd-nftables miniupnpc natpmpc coturn stun-client)
+fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# miniupnpd's package asks debconf questions and would start a daemon; keep it quiet and stopped.
+echo 'miniupnpd miniupnpd/start_daemon boolean false' | $SUDO debconf-set-selections 2>/dev/null || true
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
