@@ -1,0 +1,254 @@
+/*
+ * env/uv_sys.c — the host's interfaces (getifaddrs) and the IPv4 default
+ * gateway (/proc/net/route) for the libuv environment.
+ *
+ * getifaddrs rather than uv_interface_addresses: libuv drops interfaces that are
+ * down and does not report the up/multicast flags the NAT code wants to see.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "env/uv_int.h"
+
+#define ROUTE_TEXT_MAX (1u << 20) /* /proc/net/route of a busy router is far smaller */
+#define ROUTE_MIN_FIELDS 8        /* Iface Destination Gateway Flags RefCnt Use Metric Mask */
+#define RTF_UP_BIT 0x0001u        /* <linux/route.h> RTF_UP */
+#define RTF_GATEWAY_BIT 0x0002u   /* <linux/route.h> RTF_GATEWAY */
+
+/* ---------------------------------------------------------------------------
+ * /proc/net/route
+ *
+ * Written by the kernel's fib_route_seq_show() as a header line and then one line
+ * per route:
+ *   "%s\t%08X\t%08X\t%04X\t%d\t%u\t%d\t%08X\t%d\t%u\t%u\n"
+ *   Iface Destination Gateway Flags RefCnt Use Metric Mask MTU Window IRTT
+ * Destination, Gateway and Mask are the __be32 values printed as host integers.
+ * ------------------------------------------------------------------------- */
+typedef struct route_field {
+  const char *p;
+  size_t len;
+} route_field;
+
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+
+static bool parse_hex32(route_field f, uint32_t *out) {
+  uint32_t v = 0;
+  size_t i;
+  if (f.len == 0 || f.len > 8)
+    return false;
+  for (i = 0; i < f.len; i++) {
+    char c = f.p[i];
+    unsigned d;
+    if (c >= '0' && c <= '9')
+      d = (unsigned)(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      d = (unsigned)(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+      d = (unsigned)(c - 'A' + 10);
+    else
+      return false;
+    v = v << 4 | d;
+  }
+  *out = v;
+  return true;
+}
+
+/* The kernel prints the u32 route priority with %d, so large metrics appear negative. */
+static bool parse_metric(route_field f, uint32_t *out) {
+  int64_t v = 0;
+  size_t i = 0;
+  bool neg = false;
+  if (f.len > 0 && f.p[0] == '-') {
+    neg = true;
+    i = 1;
+  }
+  if (f.len == i || f.len - i > 10)
+    return false;
+  for (; i < f.len; i++) {
+    if (f.p[i] < '0' || f.p[i] > '9')
+      return false;
+    v = v * 10 + (f.p[i] - '0');
+  }
+  if (neg)
+    v = -v;
+  if (v < INT32_MIN || v > (int64_t)UINT32_MAX)
+    return false;
+  *out = (uint32_t)v;
+  return true;
+}
+
+/* Splits one line into whitespace-separated fields; returns how many (<= cap). */
+static size_t split_fields(const char *line, size_t len, route_field *f, size_t cap) {
+  size_t n = 0, i = 0;
+  while (i < len && n < cap) {
+    size_t start;
+    while (i < len && is_space(line[i]))
+      i++;
+    if (i == len)
+      break;
+    start = i;
+    while (i < len && !is_space(line[i]))
+      i++;
+    f[n].p = line + start;
+    f[n].len = i - start;
+    n++;
+  }
+  return n;
+}
+
+/* A default route's gateway and metric from one line; false if the line is not one. */
+static bool route_line_default(const char *line, size_t len, uint8_t gw[4], uint32_t *metric) {
+  route_field f[ROUTE_MIN_FIELDS];
+  uint32_t dest, gateway, flags, mask;
+  if (split_fields(line, len, f, ROUTE_MIN_FIELDS) < ROUTE_MIN_FIELDS)
+    return false;
+  if (!parse_hex32(f[1], &dest) || !parse_hex32(f[2], &gateway) || !parse_hex32(f[3], &flags) ||
+      !parse_metric(f[6], metric) || !parse_hex32(f[7], &mask))
+    return false;
+  if (dest != 0 || mask != 0 || gateway == 0)
+    return false;
+  if ((flags & (RTF_UP_BIT | RTF_GATEWAY_BIT)) != (RTF_UP_BIT | RTF_GATEWAY_BIT))
+    return false;
+  memcpy(gw, &gateway, 4); /* back to the in-memory (network order) bytes */
+  return true;
+}
+
+int ethp2p_uvenv_route_parse(const char *text, size_t len, ethp2p_addr *gw) {
+  size_t pos = 0;
+  bool found = false;
+  uint32_t best = 0;
+  if (gw == NULL)
+    return ETHP2P_EINVAL;
+  memset(gw, 0, sizeof(*gw));
+  if (text == NULL)
+    return ETHP2P_ENOTFOUND;
+  if (len > ROUTE_TEXT_MAX)
+    len = ROUTE_TEXT_MAX;
+  while (pos < len) {
+    const char *nl = memchr(text + pos, '\n', len - pos);
+    size_t end = nl != NULL ? (size_t)(nl - text) : len;
+    uint8_t ip[4];
+    uint32_t metric;
+    if (route_line_default(text + pos, end - pos, ip, &metric) && (!found || metric < best)) {
+      *gw = ethp2p_addr_v4(ip[0], ip[1], ip[2], ip[3], 0);
+      best = metric;
+      found = true;
+    }
+    pos = end + 1;
+  }
+  return found ? 0 : ETHP2P_ENOTFOUND;
+}
+
+int uvenv_default_gateway(ethp2p_env *env, ethp2p_addr *gw) {
+  char *text;
+  size_t len = 0;
+  int fd, rc;
+  (void)env;
+  if (gw == NULL)
+    return ETHP2P_EINVAL;
+  memset(gw, 0, sizeof(*gw));
+  fd = open("/proc/net/route", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? ETHP2P_EUNSUPP : ETHP2P_EIO;
+  text = malloc(ROUTE_TEXT_MAX);
+  if (text == NULL) {
+    close(fd);
+    return ETHP2P_ENOMEM;
+  }
+  while (len < ROUTE_TEXT_MAX) {
+    ssize_t r = read(fd, text + len, ROUTE_TEXT_MAX - len);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0) {
+      free(text);
+      close(fd);
+      return ETHP2P_EIO;
+    }
+    if (r == 0)
+      break;
+    len += (size_t)r;
+  }
+  close(fd);
+  rc = ethp2p_uvenv_route_parse(text, len, gw);
+  free(text);
+  return rc;
+}
+
+/* ---------------------------------------------------------------------------
+ * Interfaces
+ * ------------------------------------------------------------------------- */
+
+/* Number of leading one bits of a netmask (stops at the first zero bit). */
+static uint8_t prefix_len_of(const ethp2p_addr *mask) {
+  size_t n = mask->family == 4 ? 4 : 16, i;
+  uint8_t bits = 0;
+  for (i = 0; i < n; i++) {
+    uint8_t b = mask->ip[i];
+    if (b == 0xff) {
+      bits += 8;
+      continue;
+    }
+    while (b & 0x80) {
+      bits++;
+      b = (uint8_t)(b << 1);
+    }
+    break;
+  }
+  return bits;
+}
+
+int uvenv_interfaces(ethp2p_env *env, ethp2p_iface *out, size_t cap, size_t *n) {
+  struct ifaddrs *list, *ifa;
+  size_t count = 0;
+  (void)env;
+  if (n == NULL || (out == NULL && cap > 0))
+    return ETHP2P_EINVAL;
+  *n = 0;
+  if (getifaddrs(&list) != 0)
+    return ETHP2P_EIO;
+  for (ifa = list; ifa != NULL && count < cap; ifa = ifa->ifa_next) {
+    ethp2p_iface *it = &out[count];
+    ethp2p_addr mask;
+    memset(it, 0, sizeof(*it));
+    if (ifa->ifa_addr == NULL || !uvenv_from_sockaddr(ifa->ifa_addr, &it->addr))
+      continue;
+    snprintf(it->name, sizeof(it->name), "%s", ifa->ifa_name != NULL ? ifa->ifa_name : "");
+    it->addr.port = 0;
+    it->prefix_len = 0;
+    if (ifa->ifa_netmask != NULL && uvenv_from_sockaddr(ifa->ifa_netmask, &mask) &&
+        mask.family == it->addr.family)
+      it->prefix_len = prefix_len_of(&mask);
+    it->up = (ifa->ifa_flags & IFF_UP) != 0;
+    it->loopback = (ifa->ifa_flags & IFF_LOOPBACK) != 0;
+    it->multicast = (ifa->ifa_flags & IFF_MULTICAST) != 0;
+    count++;
+  }
+  freeifaddrs(list);
+  *n = count;
+  return 0;
+}
+
+int uvenv_iface_name_of(const ethp2p_addr *a, char *name, size_t size) {
+  struct ifaddrs *list, *ifa;
+  int rc = ETHP2P_ENOTFOUND;
+  if (getifaddrs(&list) != 0)
+    return ETHP2P_EIO;
+  for (ifa = list; ifa != NULL; ifa = ifa->ifa_next) {
+    ethp2p_addr x;
+    if (ifa->ifa_addr == NULL || ifa->ifa_name == NULL || !uvenv_from_sockaddr(ifa->ifa_addr, &x))
+      continue;
+    if (ethp2p_addr_equal(&x, a, false)) {
+      snprintf(name, size, "%s", ifa->ifa_name);
+      rc = 0;
+      break;
+    }
+  }
+  freeifaddrs(list);
+  return rc;
+}
