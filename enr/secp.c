@@ -1,0 +1,162 @@
+/*
+ * enr/secp.c — secp256k1 for the "v4" identity scheme (EIP-778), on libsecp256k1.
+ *
+ * One context for the process, created on first use under pthread_once and
+ * randomized (blinding of the signing and key generation multiplications) with
+ * 32 bytes from OpenSSL's RAND_bytes.  libsecp256k1's own defaults give RFC 6979
+ * nonces and low-S signatures on signing, and reject high-S on verification.
+ */
+#include "ethp2p/secp.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <secp256k1.h>
+#include <string.h>
+
+#include "ethp2p/error.h"
+#include "ethp2p/keccak.h"
+
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static secp256k1_context *g_ctx;
+
+static void secp_context_create(void) {
+  unsigned char seed[32];
+  secp256k1_context *ctx =
+      secp256k1_context_create(SECP256K1_CONTEXT_SIGN | SECP256K1_CONTEXT_VERIFY);
+  if (ctx == NULL)
+    return;
+  if (RAND_bytes(seed, sizeof seed) == 1) {
+    if (!secp256k1_context_randomize(ctx, seed)) {
+      /* Randomization is a hardening measure; the context stays correct without it. */
+    }
+  }
+  ethp2p_secp_wipe(seed, sizeof seed);
+  g_ctx = ctx;
+}
+
+const struct secp256k1_context_struct *ethp2p_secp_context(void) {
+  pthread_once(&g_once, secp_context_create);
+  return g_ctx;
+}
+
+static const secp256k1_context *ctx_get(void) {
+  return ethp2p_secp_context();
+}
+
+void ethp2p_secp_wipe(void *p, size_t len) {
+  if (p != NULL && len > 0)
+    OPENSSL_cleanse(p, len);
+}
+
+int ethp2p_secp_secret_check(const uint8_t secret[ETHP2P_SECP_SECRET_LEN]) {
+  const secp256k1_context *ctx = ctx_get();
+  if (ctx == NULL || secret == NULL)
+    return ETHP2P_EKEY;
+  return secp256k1_ec_seckey_verify(ctx, secret) ? 0 : ETHP2P_EKEY;
+}
+
+int ethp2p_secp_secret_generate(uint8_t secret[ETHP2P_SECP_SECRET_LEN]) {
+  int tries;
+  for (tries = 0; tries < 64; tries++) {
+    if (RAND_bytes(secret, ETHP2P_SECP_SECRET_LEN) != 1)
+      break;
+    if (ethp2p_secp_secret_check(secret) == 0)
+      return 0;
+  }
+  ethp2p_secp_wipe(secret, ETHP2P_SECP_SECRET_LEN);
+  return ETHP2P_EIO;
+}
+
+static void serialize_pub(uint8_t *pub33, uint8_t *pub64, const secp256k1_pubkey *pk) {
+  const secp256k1_context *ctx = ctx_get();
+  size_t n;
+  if (pub33 != NULL) {
+    n = ETHP2P_SECP_PUB33_LEN;
+    secp256k1_ec_pubkey_serialize(ctx, pub33, &n, pk, SECP256K1_EC_COMPRESSED);
+  }
+  if (pub64 != NULL) {
+    uint8_t full[65];
+    n = sizeof full;
+    secp256k1_ec_pubkey_serialize(ctx, full, &n, pk, SECP256K1_EC_UNCOMPRESSED);
+    memcpy(pub64, full + 1, ETHP2P_SECP_PUB64_LEN);
+  }
+}
+
+int ethp2p_secp_pubkey(uint8_t pub33[ETHP2P_SECP_PUB33_LEN], uint8_t pub64[ETHP2P_SECP_PUB64_LEN],
+                       const uint8_t secret[ETHP2P_SECP_SECRET_LEN]) {
+  const secp256k1_context *ctx = ctx_get();
+  secp256k1_pubkey pk;
+  if (pub33 != NULL)
+    memset(pub33, 0, ETHP2P_SECP_PUB33_LEN);
+  if (pub64 != NULL)
+    memset(pub64, 0, ETHP2P_SECP_PUB64_LEN);
+  if (ctx == NULL || secret == NULL || !secp256k1_ec_pubkey_create(ctx, &pk, secret))
+    return ETHP2P_EKEY;
+  serialize_pub(pub33, pub64, &pk);
+  return 0;
+}
+
+int ethp2p_secp_pub33_to_pub64(uint8_t pub64[ETHP2P_SECP_PUB64_LEN],
+                               const uint8_t pub33[ETHP2P_SECP_PUB33_LEN]) {
+  const secp256k1_context *ctx = ctx_get();
+  secp256k1_pubkey pk;
+  memset(pub64, 0, ETHP2P_SECP_PUB64_LEN);
+  if (ctx == NULL || (pub33[0] != 0x02 && pub33[0] != 0x03) ||
+      !secp256k1_ec_pubkey_parse(ctx, &pk, pub33, ETHP2P_SECP_PUB33_LEN))
+    return ETHP2P_EKEY;
+  serialize_pub(NULL, pub64, &pk);
+  return 0;
+}
+
+int ethp2p_secp_pub64_to_pub33(uint8_t pub33[ETHP2P_SECP_PUB33_LEN],
+                               const uint8_t pub64[ETHP2P_SECP_PUB64_LEN]) {
+  const secp256k1_context *ctx = ctx_get();
+  secp256k1_pubkey pk;
+  uint8_t full[65];
+  memset(pub33, 0, ETHP2P_SECP_PUB33_LEN);
+  full[0] = 0x04;
+  memcpy(full + 1, pub64, ETHP2P_SECP_PUB64_LEN);
+  if (ctx == NULL || !secp256k1_ec_pubkey_parse(ctx, &pk, full, sizeof full))
+    return ETHP2P_EKEY;
+  serialize_pub(pub33, NULL, &pk);
+  return 0;
+}
+
+void ethp2p_secp_node_id(uint8_t id[ETHP2P_NODE_ID_LEN],
+                         const uint8_t pub64[ETHP2P_SECP_PUB64_LEN]) {
+  ethp2p_keccak256(id, pub64, ETHP2P_SECP_PUB64_LEN);
+}
+
+int ethp2p_secp_sign(uint8_t sig[ETHP2P_SECP_SIG_LEN], const uint8_t hash[32],
+                     const uint8_t secret[ETHP2P_SECP_SECRET_LEN]) {
+  const secp256k1_context *ctx = ctx_get();
+  secp256k1_ecdsa_signature s;
+  int ok;
+  memset(sig, 0, ETHP2P_SECP_SIG_LEN);
+  if (ctx == NULL || secret == NULL)
+    return ETHP2P_EKEY;
+  /* NULL nonce function = RFC 6979 with HMAC-SHA256; the result is normalized to low S. */
+  ok = secp256k1_ecdsa_sign(ctx, &s, hash, secret, NULL, NULL);
+  if (!ok)
+    return ETHP2P_EKEY;
+  secp256k1_ecdsa_signature_serialize_compact(ctx, sig, &s);
+  ethp2p_secp_wipe(&s, sizeof s);
+  return 0;
+}
+
+int ethp2p_secp_verify(const uint8_t sig[ETHP2P_SECP_SIG_LEN], const uint8_t hash[32],
+                       const uint8_t pub33[ETHP2P_SECP_PUB33_LEN]) {
+  const secp256k1_context *ctx = ctx_get();
+  secp256k1_pubkey pk;
+  secp256k1_ecdsa_signature s;
+  if (ctx == NULL)
+    return ETHP2P_ESIG;
+  if ((pub33[0] != 0x02 && pub33[0] != 0x03) ||
+      !secp256k1_ec_pubkey_parse(ctx, &pk, pub33, ETHP2P_SECP_PUB33_LEN))
+    return ETHP2P_EKEY;
+  /* parse_compact refuses r or s >= n; verify refuses zero values and high S. */
+  if (!secp256k1_ecdsa_signature_parse_compact(ctx, &s, sig))
+    return ETHP2P_ESIG;
+  return secp256k1_ecdsa_verify(ctx, &s, hash, &pk) ? 0 : ETHP2P_ESIG;
+}
