@@ -34,17 +34,21 @@ run: build
 	else ./$(BUILD)/ethp2p --help; fi
 
 test-plain: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@JOBS=$(JOBS) bash scripts/run-tests.sh $(BUILD)
 
 test-asan: asan
-	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --output-on-failure -j $(JOBS)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  JOBS=$(JOBS) bash scripts/run-tests.sh $(ASAN_BUILD)
 
-test: test-plain test-asan
-	@echo "make test: plain and ASan+UBSan suites passed"
+# Both suites, one closing line.
+test: build asan
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  JOBS=$(JOBS) bash scripts/run-tests.sh $(BUILD) $(ASAN_BUILD)
 
+# C benchmarks, then the real-router lab benchmark (root + namespaces only; it says SKIP otherwise).
 bench: build
 	@for b in $(BUILD)/bench_*; do [ -x "$$b" ] && "$$b" || exit 1; done
+	@bash bench/nat_lab_bench.sh $(BUILD)/ethp2p
 
 fuzz-build: deps
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DETHP2P_FUZZ=ON -DETHP2P_TESTS=OFF -DETHP2P_BENCH=OFF >/dev/null
