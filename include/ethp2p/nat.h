@@ -72,6 +72,9 @@ typedef struct ethp2p_nat_map_result {
   uint32_t lifetime_s;        /* granted lifetime; 0 = permanent */
   int router_code;            /* protocol result / UPnP error code, 0 when none */
   char router_msg[96];        /* meaning of router_code ("ConflictInMappingEntry", ...) */
+  /* The external address when the reply carried it (PCP MAP does); family 0
+   * otherwise, and the caller asks external_ip() if it needs it. */
+  ethp2p_addr external_ip;
 } ethp2p_nat_map_result;
 
 typedef struct ethp2p_nat ethp2p_nat;

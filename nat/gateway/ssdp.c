@@ -1,0 +1,142 @@
+/*
+ * nat/gateway/ssdp.c — SSDP responder (UPnP Device Architecture 1.1 §1.3).
+ *
+ * Listens on 239.255.255.250:1900 (joined on the LAN address) and answers an
+ * M-SEARCH for ssdp:all, upnp:rootdevice, one of our device UUIDs, or one of
+ * our device/service types with a version not above ours (§1.3.2: a device of
+ * version N answers searches for versions 1..N, echoing the version asked),
+ * with a unicast reply carrying LOCATION.  Replies are sent at once instead of
+ * after a random delay within MX (fine for one device on a LAN; document).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ethp2p/log.h"
+#include "nat/gateway/gw_internal.h"
+#include "nat/ssdp.h"
+
+#define LOGMOD "gateway"
+#define SSDP_SERVER "Linux/6 UPnP/1.1 ethp2p-gateway/0.1"
+#define SSDP_MAX_AGE 120
+
+struct gw_ssdp {
+  ethp2p_gateway *gw;
+  ethp2p_udp *udp;
+};
+
+static void send_reply(ethp2p_gateway *gw, const ethp2p_addr *to, const char *st,
+                       const char *uuid) {
+  ethp2p_ssdp_reply r;
+  uint8_t buf[ETHP2P_SSDP_MAX_LEN];
+  size_t len = 0;
+  memset(&r, 0, sizeof r);
+  r.status = 200;
+  r.max_age = SSDP_MAX_AGE;
+  if (ethp2p_gw_location(gw, r.location, sizeof r.location) != 0)
+    return;
+  snprintf(r.st, sizeof r.st, "%s", st);
+  snprintf(r.server, sizeof r.server, "%s", SSDP_SERVER);
+  if (strncmp(st, "uuid:", 5) == 0)
+    snprintf(r.usn, sizeof r.usn, "uuid:%s", uuid);
+  else
+    snprintf(r.usn, sizeof r.usn, "uuid:%s::%s", uuid, st);
+  if (ethp2p_ssdp_reply_build(buf, sizeof buf, &len, &r) != 0)
+    return;
+  gw_udp_reply(gw, gw->ssdp->udp, to, buf, len);
+}
+
+/* "urn:schemas-upnp-org:device:WANDevice:2" matches `ours` (same URN, version
+ * <= ours).  Versions compare as numbers. */
+static bool urn_matches(const char *st, const char *ours) {
+  const char *sc = strrchr(st, ':'), *oc = strrchr(ours, ':');
+  unsigned long sv = 0, ov = 0;
+  if (sc == NULL || oc == NULL || sc - st != oc - ours)
+    return false;
+  if (strncasecmp(st, ours, (size_t)(sc - st)) != 0)
+    return false;
+  for (const char *p = sc + 1; *p; p++) {
+    if (*p < '0' || *p > '9' || sv > 1000)
+      return false;
+    sv = sv * 10 + (unsigned long)(*p - '0');
+  }
+  for (const char *p = oc + 1; *p; p++)
+    ov = ov * 10 + (unsigned long)(*p - '0');
+  return sc[1] != '\0' && sv >= 1 && sv <= ov;
+}
+
+static void on_search(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t *buf, size_t len,
+                      void *data) {
+  ethp2p_gateway *gw = data;
+  ethp2p_ssdp_search s;
+  ethp2p_diag diag = {0};
+  char uuid[3][48];
+  const char *types[6];
+  const int owner[6] = {0, 1, 2, 2, 1, 0};
+  bool all;
+  (void)udp;
+  if (!gw_from_lan(gw, from))
+    return; /* only the LAN may discover us */
+  if (ethp2p_ssdp_search_parse(&s, buf, len, &diag) != 0)
+    return; /* NOTIFY, replies of others, junk */
+  if (strcmp(s.man, "ssdp:discover") != 0)
+    return;
+  for (int i = 0; i < 3; i++)
+    gw_desc_uuid(gw, i, uuid[i], sizeof uuid[i]);
+  types[0] = gw_desc_igd_urn(gw);
+  types[1] = gw_desc_wandev_urn(gw);
+  types[2] = gw_desc_wanconn_urn(gw);
+  types[3] = gw_desc_wanip_urn(gw);
+  types[4] = GW_URN_CIF;
+  types[5] = GW_URN_L3F;
+  all = strcmp(s.st, "ssdp:all") == 0;
+  if (all || strcmp(s.st, "upnp:rootdevice") == 0)
+    send_reply(gw, from, "upnp:rootdevice", uuid[0]);
+  for (int i = 0; i < 3; i++) {
+    char st[160];
+    snprintf(st, sizeof st, "uuid:%s", uuid[i]);
+    if (all || strcasecmp(s.st, st) == 0)
+      send_reply(gw, from, st, uuid[i]);
+  }
+  for (int i = 0; i < 6; i++) {
+    if (all)
+      send_reply(gw, from, types[i], uuid[owner[i]]);
+    else if (urn_matches(s.st, types[i]))
+      send_reply(gw, from, s.st, uuid[owner[i]]);
+  }
+}
+
+int gw_ssdp_start(ethp2p_gateway *gw) {
+  struct gw_ssdp *s = calloc(1, sizeof *s);
+  ethp2p_addr bind = gw->cfg.ssdp_bind;
+  int rc;
+  if (s == NULL)
+    return ETHP2P_ENOMEM;
+  s->gw = gw;
+  if (bind.family == 0)
+    bind = ethp2p_addr_v4(0, 0, 0, 0, gw->cfg.ssdp_port);
+  rc = ethp2p_udp_open(gw->env, &s->udp, &bind, ETHP2P_UDP_REUSEADDR, on_search, gw);
+  if (rc != 0) {
+    ethp2p_log(ETHP2P_LOG_ERROR, LOGMOD, "Cannot bind SSDP socket", "port=%u err=%s", bind.port,
+               ethp2p_strerror(rc));
+    free(s);
+    return rc;
+  }
+  rc = ethp2p_udp_join(s->udp, &gw->cfg.ssdp_group, &gw->cfg.lan_addr);
+  if (rc != 0) /* e.g. no multicast on that interface: unicast searches still work */
+    ethp2p_log(ETHP2P_LOG_WARN, LOGMOD, "Cannot join SSDP group; answering unicast searches only",
+               "err=%s", ethp2p_strerror(rc));
+  gw->ssdp = s;
+  return 0;
+}
+
+void gw_ssdp_stop(ethp2p_gateway *gw) {
+  struct gw_ssdp *s = gw->ssdp;
+  if (s == NULL)
+    return;
+  gw_udp_cancel(gw, s->udp);
+  ethp2p_udp_close(s->udp);
+  free(s);
+  gw->ssdp = NULL;
+}

@@ -1,0 +1,139 @@
+/*
+ * nat/impl.h — internal to nat/: the constructors behind ethp2p_nat_create, the
+ * announcement listener shared by the NAT-PMP, PCP, UPnP and any clients, and
+ * small helpers every implementation uses.  Not installed; not a contract
+ * outside nat/.
+ */
+#ifndef ETHP2P_NAT_IMPL_H
+#define ETHP2P_NAT_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ethp2p/env.h"
+#include "ethp2p/nat.h"
+#include "nat/stun_codec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ethp2p_nat_epoch ethp2p_nat_epoch; /* below */
+
+/*
+ * Constructors, one per kind.  Each returns 0 with *out set, or a negative
+ * code (ETHP2P_ENOMEM, ETHP2P_EINVAL for a spec of another kind) with *out
+ * NULL.  No I/O happens before the first operation.  The NAT is freed with
+ * ethp2p_nat_destroy().
+ */
+int ethp2p_nat_none_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out);
+int ethp2p_nat_extip_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out);
+int ethp2p_nat_pmp_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out);
+int ethp2p_nat_pcp_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out);
+int ethp2p_nat_stun_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out);
+int ethp2p_nat_any_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out);
+/* Implemented in nat/upnp.c.  A plain (strong) reference on purpose: a weak one
+ * would not pull upnp.o out of the static library, and programs would silently
+ * run without UPnP. */
+int ethp2p_nat_upnp_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out);
+
+/*
+ * NAT-PMP with options, for PCP's per-request downgrade: with
+ * listen_announcements false it does not open its own 224.0.0.1:5350
+ * listener (the PCP client already has one); shared_epoch (may be NULL) is
+ * an epoch record to use instead of its own, so one gateway restart seen by
+ * both protocols is reported once.  shared_epoch must outlive the NAT.
+ */
+int ethp2p_nat_pmp_create_opts(ethp2p_env *env, const ethp2p_nat_spec *spec,
+                               bool listen_announcements, ethp2p_nat_epoch *shared_epoch,
+                               ethp2p_nat **out);
+
+/*
+ * PCP nonces are random per mapping and live as long as the NAT.  A caller
+ * that must renew or delete a mapping from another process (the command:
+ * `nat map`, then `nat unmap` in a new run) can give a 32-byte secret key;
+ * each nonce is then HMAC-SHA256(key, protocol ‖ internal port ‖ client IP)
+ * truncated to 96 bits: stable across runs, unguessable without the key.
+ * Works on pcp and any (passed on to its PCP candidate).  Call before the
+ * first operation.  Returns 0, or ETHP2P_EUNSUPP for other kinds.
+ */
+int ethp2p_nat_set_pcp_nonce_key(ethp2p_nat *nat, const uint8_t key[32]);
+/* The PCP-specific and any-specific halves of the above. */
+int ethp2p_nat_pcp_set_nonce_key(ethp2p_nat *nat, const uint8_t key[32]);
+int ethp2p_nat_any_set_nonce_key(ethp2p_nat *nat, const uint8_t key[32]);
+
+/* Raises a notification if the NAT has a notify callback. */
+void ethp2p_nat_notify(ethp2p_nat *nat, ethp2p_nat_event ev, const ethp2p_addr *ip);
+
+/*
+ * Gateway discovery used by NAT-PMP and PCP: spec->addr when given; else the
+ * routing table's default gateway; only if the table has none, x.y.z.1 of the
+ * first up, non-loopback, private IPv4 interface address (go-ethereum's
+ * guess).  Returns 0 or ETHP2P_ENOGATEWAY.  *guessed tells which path won.
+ */
+int ethp2p_nat_find_gateway(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_addr *gw,
+                            bool *guessed);
+/* Our IPv4 address toward gw: the up interface whose prefix contains gw, else
+ * the first up non-loopback IPv4 address.  Returns 0 or ETHP2P_ENOTFOUND. */
+int ethp2p_nat_local_addr_toward(ethp2p_env *env, const ethp2p_addr *gw, ethp2p_addr *out);
+
+/*
+ * Epoch bookkeeping shared by a client and its announcement listener, so a
+ * gateway restart is reported once whichever packet shows it first.
+ */
+struct ethp2p_nat_epoch {
+  bool valid;
+  uint32_t epoch_s;
+  ethp2p_time at;
+};
+
+/* Records a new epoch value seen at `now`; returns true when it shows the
+ * gateway lost state (RFC 6886 §3.6 when pcp is false, RFC 6887 §8.5 when
+ * true).  The first value is always accepted. */
+bool ethp2p_nat_epoch_update(ethp2p_nat_epoch *e, bool pcp, uint32_t epoch_s, ethp2p_time now);
+
+/*
+ * Announcement listener (RFC 6886 §3.2.1, RFC 6887 §14.1.3).
+ *
+ * Binds UDP 224.0.0.1:5350 with ETHP2P_UDP_REUSEADDR (0.0.0.0:5350 if the
+ * environment cannot bind a group address), joins 224.0.0.1 on the interface
+ * toward the gateway, and also listens on 5351 for the legacy NAT-PMP port
+ * when that bind is possible.  Only datagrams whose source IP is the gateway
+ * and source port 5351 count; anything else is ignored (and counted).
+ * NAT-PMP opcode-128 replies with result 0 and PCP ANNOUNCE responses are
+ * understood; every other packet is ignored.
+ *
+ * It raises through cb: ETHP2P_NAT_EV_STATE_LOST when the announced epoch
+ * shows a restart (checked against `epoch`, which the owner shares with its
+ * own replies, or a private record when NULL), then
+ * ETHP2P_NAT_EV_EXTIP_ANNOUNCED when a NAT-PMP announcement carries an
+ * address different from the last one known (repeats of the same series
+ * are folded).
+ */
+typedef struct ethp2p_nat_announce ethp2p_nat_announce;
+typedef void (*ethp2p_nat_announce_cb)(void *data, ethp2p_nat_event ev, const ethp2p_addr *ip);
+
+/* Starts listening.  gateway: the only accepted source.  epoch may be NULL;
+ * it must outlive the listener.  Returns 0, ETHP2P_ENOMEM or the bind error
+ * (e.g. ETHP2P_EADDRINUSE); on error *out is NULL. */
+int ethp2p_nat_announce_start(ethp2p_env *env, const ethp2p_addr *gateway, ethp2p_nat_epoch *epoch,
+                              ethp2p_nat_announce_cb cb, void *data, ethp2p_nat_announce **out);
+/* Tells the listener the external address the owner learned another way, so
+ * an announcement of the same address is not reported as news. */
+void ethp2p_nat_announce_note_extip(ethp2p_nat_announce *a, const ethp2p_addr *ip);
+/* Number of datagrams ignored (wrong source, not an announcement). */
+unsigned ethp2p_nat_announce_ignored(const ethp2p_nat_announce *a);
+/* Stops and frees (NULL is fine).  No callback runs afterwards. */
+void ethp2p_nat_announce_stop(ethp2p_nat_announce *a);
+
+/* Servers the stun mechanism uses when the spec names none (stun_codec.h). */
+#define ETHP2P_NAT_STUN_DEFAULT_SERVERS ETHP2P_STUN_DEFAULT_SERVERS
+
+/* Copies src into dst (size bytes, always NUL-terminated, truncating). */
+void ethp2p_nat_copy_str(char *dst, size_t size, const char *src);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

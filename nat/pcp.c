@@ -1,0 +1,689 @@
+/*
+ * nat/pcp.c — PCP client (RFC 6887) with per-request downgrade to NAT-PMP.
+ *
+ * - MAP (§11): one 96-bit nonce per mapping, keyed by (protocol, internal
+ *   port), drawn from the environment's random source when the mapping is
+ *   first requested and reused for every renewal and for the delete.  The
+ *   entry is forgotten after a successful delete.
+ * - Client IP (§7.1): our IPv4 address toward the gateway, IPv4-mapped.
+ *   Suggested external port: the caller's hint (internal port when 0);
+ *   suggested external address: the one last assigned, else ::ffff:0.0.0.0
+ *   ("IPv4, no preference", §11.1).
+ * - Requests are serialised.  Retransmission (§8.1.1): IRT 3 s, doubling,
+ *   capped at MRT, each interval ±10 % from env random.  §8.1.1 lets a client
+ *   retry forever; we bound the wait: after ETHP2P_NAT_PCP_MAX_WAIT (30 s: sends
+ *   at about 0, 3, 9 and 21 s) the request fails with ETHP2P_ETIMEDOUT, the
+ *   queue is failed with it and one connection failure is counted.
+ * - Replies only from the gateway's IP and port 5351, matching the
+ *   outstanding request's opcode, nonce, protocol and internal port.
+ * - Result codes: non-zero results fail the request with ETHP2P_EREFUSED
+ *   (ETHP2P_EUNSUPP for UNSUPP_*), router_code/router_msg set, and
+ *   lifetime_s = the error lifetime the server gave (§7.2: how long the
+ *   same request will get the same error).
+ * - Epoch (§8.5) checked on every response and on ANNOUNCE; a reset raises
+ *   ETHP2P_NAT_EV_STATE_LOST once.
+ * - Downgrade (§9): if a version-0 "unsupported version" reply answers a
+ *   request, that request is re-sent with NAT-PMP (an inner NAT-PMP client);
+ *   the next request tries PCP again.  A mapping made over NAT-PMP is deleted
+ *   over NAT-PMP.
+ * - external_ip: PCP has no external-address opcode, so it asks NAT-PMP's
+ *   opcode 0 (every PCP server we know also speaks NAT-PMP, RFC 6887
+ *   Appendix A); the address assigned by the latest MAP is remembered too.
+ * - Lifetime 0 ("permanent" in nat.h) means delete in PCP, so it is sent as
+ *   7200 s.
+ */
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ethp2p/log.h"
+#include "ethp2p/nat.h"
+#include "nat/impl.h"
+#include "nat/pcp_codec.h"
+#include "nat/pmp_codec.h"
+
+#define ETHP2P_NAT_PCP_MAX_WAIT (30 * ETHP2P_SEC)
+#define PCP_DEFAULT_LIFETIME 7200u
+
+typedef enum { REQ_MAP, REQ_UNMAP } req_kind;
+
+typedef struct pcp_mapping {
+  struct pcp_mapping *next;
+  uint8_t protocol;
+  uint16_t internal_port;
+  uint8_t nonce[ETHP2P_PCP_NONCE_LEN];
+  bool have_ext;
+  ethp2p_addr external_ip;
+  uint16_t external_port;
+  bool via_pmp; /* last made by the NAT-PMP downgrade */
+  bool unknown; /* created for a delete: not made by us, nonce unknown */
+} pcp_mapping;
+
+typedef struct pcp_req {
+  struct pcp_req *next;
+  req_kind kind;
+  uint8_t protocol;
+  uint16_t internal_port;
+  uint16_t suggested_port;
+  uint32_t lifetime_s;
+  ethp2p_nat_map_cb map_cb;
+  ethp2p_nat_done_cb done_cb;
+  void *data;
+} pcp_req;
+
+/* A callback forwarded from the inner NAT-PMP client. */
+typedef struct pcp_fwd {
+  struct pcp_fwd *next;
+  struct pcp_nat *owner;
+  ethp2p_nat_extip_cb extip_cb;
+  void *data;
+  bool for_head; /* a downgraded head request */
+} pcp_fwd;
+
+typedef struct pcp_nat {
+  ethp2p_nat base;
+  ethp2p_nat *pmp; /* inner NAT-PMP client for downgrades and external_ip */
+  bool have_gw;
+  ethp2p_addr gw; /* port 5351 */
+  ethp2p_addr client_ip;
+  ethp2p_udp *udp;
+  ethp2p_timer *timer;
+  ethp2p_nat_announce *ann;
+  ethp2p_nat_epoch epoch;
+  pcp_mapping *mappings;
+  pcp_req *head, *tail;
+  unsigned tries;
+  ethp2p_time started; /* first transmission of the head */
+  ethp2p_time rt;      /* current retransmission interval */
+  bool downgraded;     /* head is being served by NAT-PMP */
+  pcp_fwd *fwds;
+  bool have_key; /* nonces derived from key (ethp2p_nat_pcp_set_nonce_key) */
+  uint8_t key[32];
+  bool rediscover_pending;
+  int busy;
+  bool destroyed;
+} pcp_nat;
+
+static void on_datagram(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t *buf, size_t len,
+                        void *data);
+static void on_timer(ethp2p_timer *t, void *data);
+
+static bool leave(pcp_nat *c) {
+  if (--c->busy == 0 && c->destroyed) {
+    free(c);
+    return true;
+  }
+  return c->destroyed;
+}
+
+static void free_all(pcp_nat *c) {
+  for (pcp_req *r = c->head, *n; r != NULL; r = n) {
+    n = r->next;
+    free(r);
+  }
+  c->head = c->tail = NULL;
+  for (pcp_mapping *m = c->mappings, *n; m != NULL; m = n) {
+    n = m->next;
+    free(m);
+  }
+  c->mappings = NULL;
+  for (pcp_fwd *f = c->fwds, *n; f != NULL; f = n) {
+    n = f->next;
+    free(f);
+  }
+  c->fwds = NULL;
+}
+
+static void unlink_fwd(pcp_nat *c, pcp_fwd *f) {
+  for (pcp_fwd **pp = &c->fwds; *pp != NULL; pp = &(*pp)->next)
+    if (*pp == f) {
+      *pp = f->next;
+      return;
+    }
+}
+
+static pcp_fwd *new_fwd(pcp_nat *c) {
+  pcp_fwd *f = calloc(1, sizeof *f);
+  if (f != NULL) {
+    f->owner = c;
+    f->next = c->fwds;
+    c->fwds = f;
+  }
+  return f;
+}
+
+static void on_announce(void *data, ethp2p_nat_event ev, const ethp2p_addr *ip) {
+  pcp_nat *c = data;
+  c->busy++;
+  ethp2p_nat_notify(&c->base, ev, ip);
+  leave(c);
+}
+
+static void on_inner_notify(ethp2p_nat *inner, ethp2p_nat_event ev, const ethp2p_addr *ip,
+                            void *data) {
+  on_announce(data, ev, ip);
+}
+
+static void drop_gateway(pcp_nat *c) {
+  ethp2p_nat_announce_stop(c->ann);
+  c->ann = NULL;
+  ethp2p_udp_close(c->udp);
+  c->udp = NULL;
+  c->have_gw = false;
+  memset(&c->epoch, 0, sizeof c->epoch);
+  c->rediscover_pending = false;
+  if (c->pmp != NULL)
+    ethp2p_nat_rediscover(c->pmp);
+}
+
+static int ensure_ready(pcp_nat *c) {
+  if (c->rediscover_pending && c->head == NULL)
+    drop_gateway(c);
+  if (c->timer == NULL) {
+    int rc = ethp2p_timer_create(c->base.env, &c->timer, on_timer, c);
+    if (rc < 0)
+      return rc;
+  }
+  if (!c->have_gw) {
+    bool guessed = false;
+    int rc = ethp2p_nat_find_gateway(c->base.env, &c->base.spec, &c->gw, &guessed);
+    if (rc < 0)
+      return rc;
+    rc = ethp2p_nat_local_addr_toward(c->base.env, &c->gw, &c->client_ip);
+    if (rc < 0)
+      return ETHP2P_ENOGATEWAY;
+    c->gw.port = ETHP2P_PCP_PORT;
+    c->have_gw = true;
+    char gb[ETHP2P_ADDRSTRLEN], cb[ETHP2P_ADDRSTRLEN];
+    ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "PCP gateway", "gateway=%s client=%s guessed=%d",
+               ethp2p_addr_format(&c->gw, false, gb, sizeof gb),
+               ethp2p_addr_format(&c->client_ip, false, cb, sizeof cb), guessed);
+  }
+  if (c->udp == NULL) {
+    ethp2p_addr any = ethp2p_addr_v4(0, 0, 0, 0, 0);
+    int rc = ethp2p_udp_open(c->base.env, &c->udp, &any, 0, on_datagram, c);
+    if (rc < 0)
+      return rc;
+  }
+  if (c->ann == NULL) {
+    int rc = ethp2p_nat_announce_start(c->base.env, &c->gw, &c->epoch, on_announce, c, &c->ann);
+    if (rc < 0)
+      ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "Cannot listen for PCP announcements", "err=%s",
+                 ethp2p_strerror(rc));
+  }
+  if (c->pmp == NULL) {
+    ethp2p_nat_spec spec = c->base.spec;
+    spec.kind = ETHP2P_NAT_PMP;
+    spec.has_addr = true; /* the gateway PCP uses */
+    spec.addr = c->gw;
+    spec.addr.port = 0;
+    int rc = ethp2p_nat_pmp_create_opts(c->base.env, &spec, false, &c->epoch, &c->pmp);
+    if (rc < 0)
+      return rc;
+    ethp2p_nat_set_notify(c->pmp, on_inner_notify, c);
+  }
+  return 0;
+}
+
+static pcp_mapping *find_mapping(pcp_nat *c, uint8_t protocol, uint16_t internal_port) {
+  for (pcp_mapping *m = c->mappings; m != NULL; m = m->next)
+    if (m->protocol == protocol && m->internal_port == internal_port)
+      return m;
+  return NULL;
+}
+
+static void remove_mapping(pcp_nat *c, pcp_mapping *m) {
+  for (pcp_mapping **pp = &c->mappings; *pp != NULL; pp = &(*pp)->next)
+    if (*pp == m) {
+      *pp = m->next;
+      free(m);
+      return;
+    }
+}
+
+/* nonce = HMAC-SHA256(key, protocol ‖ internal port ‖ client IP)[0..12). */
+static int derive_nonce(pcp_nat *c, pcp_mapping *m) {
+  uint8_t msg[3 + 16], mac[32];
+  unsigned int n = 0;
+  msg[0] = m->protocol;
+  msg[1] = (uint8_t)(m->internal_port >> 8);
+  msg[2] = (uint8_t)m->internal_port;
+  ethp2p_pcp_addr_to_wire(msg + 3, &c->client_ip);
+  if (HMAC(EVP_sha256(), c->key, (int)sizeof c->key, msg, sizeof msg, mac, &n) == NULL ||
+      n != sizeof mac)
+    return ETHP2P_EIO;
+  memcpy(m->nonce, mac, sizeof m->nonce);
+  return 0;
+}
+
+/* The mapping of the head request, created (with a fresh nonce) if new. */
+static pcp_mapping *head_mapping(pcp_nat *c) {
+  pcp_req *r = c->head;
+  pcp_mapping *m = find_mapping(c, r->protocol, r->internal_port);
+  if (m == NULL) {
+    m = calloc(1, sizeof *m);
+    if (m == NULL)
+      return NULL;
+    m->protocol = r->protocol;
+    m->internal_port = r->internal_port;
+    if (!c->have_key || derive_nonce(c, m) != 0)
+      ethp2p_env_random(c->base.env, m->nonce, sizeof m->nonce);
+    m->unknown = r->kind == REQ_UNMAP;
+    m->next = c->mappings;
+    c->mappings = m;
+  }
+  return m;
+}
+
+/* ±10 % of `t` from env random (§8.1.1 RAND). */
+static ethp2p_time jitter(pcp_nat *c, ethp2p_time t) {
+  uint8_t b[2];
+  ethp2p_env_random(c->base.env, b, sizeof b);
+  unsigned r = ((unsigned)b[0] << 8 | b[1]) % 2001; /* 0..2000 -> -10.00 %..+10.00 % */
+  return t / 10000 * (9000 + r);
+}
+
+static void send_head(pcp_nat *c, ethp2p_time now) {
+  pcp_req *r = c->head;
+  pcp_mapping *m = head_mapping(c);
+  if (m == NULL)
+    return; /* out of memory: the timer will time the request out */
+  ethp2p_pcp_request req;
+  memset(&req, 0, sizeof req);
+  req.version = ETHP2P_PCP_VERSION;
+  req.opcode = ETHP2P_PCP_OP_MAP;
+  req.lifetime_s = r->kind == REQ_UNMAP ? 0 : r->lifetime_s;
+  req.client_ip = c->client_ip;
+  memcpy(req.map.nonce, m->nonce, sizeof m->nonce);
+  req.map.protocol = r->protocol;
+  req.map.internal_port = r->internal_port;
+  req.map.external_port = r->kind == REQ_UNMAP ? 0 : r->suggested_port;
+  if (m->have_ext && r->kind == REQ_MAP)
+    req.map.external_ip = m->external_ip;
+  else
+    req.map.external_ip = ethp2p_addr_v4(0, 0, 0, 0, 0); /* ::ffff:0.0.0.0 */
+  uint8_t buf[ETHP2P_PCP_MAP_MSG_LEN];
+  int n = ethp2p_pcp_request_encode(buf, sizeof buf, &req);
+  if (n > 0) {
+    int rc = ethp2p_udp_send(c->udp, &c->gw, buf, (size_t)n);
+    char gb[ETHP2P_ADDRSTRLEN];
+    ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "PCP MAP request",
+               "to=%s proto=%s internal=%u suggested=%u lifetime=%u try=%u err=%s",
+               ethp2p_addr_format(&c->gw, true, gb, sizeof gb),
+               ethp2p_proto_name((ethp2p_proto)r->protocol), r->internal_port,
+               req.map.external_port, (unsigned)req.lifetime_s, c->tries + 1,
+               rc < 0 ? ethp2p_strerror(rc) : "none");
+  }
+  if (c->tries == 0) {
+    c->started = now;
+    c->rt = jitter(c, ETHP2P_PCP_IRT);
+  } else {
+    ethp2p_time next = 2 * c->rt;
+    c->rt = next > ETHP2P_PCP_MRT ? jitter(c, ETHP2P_PCP_MRT) : jitter(c, next);
+  }
+  c->tries++;
+  ethp2p_time deadline = now + c->rt;
+  if (deadline > c->started + ETHP2P_NAT_PCP_MAX_WAIT)
+    deadline = c->started + ETHP2P_NAT_PCP_MAX_WAIT;
+  ethp2p_timer_start(c->timer, deadline);
+}
+
+static pcp_req *pop_head(pcp_nat *c) {
+  pcp_req *r = c->head;
+  c->head = r->next;
+  if (c->head == NULL)
+    c->tail = NULL;
+  c->tries = 0;
+  c->downgraded = false;
+  ethp2p_timer_stop(c->timer);
+  if (c->head != NULL)
+    ethp2p_timer_start(c->timer, ethp2p_env_now(c->base.env));
+  return r;
+}
+
+/* Delivers a result for a popped request; returns true if the NAT died. */
+static bool deliver(pcp_nat *c, pcp_req *r, const ethp2p_nat_map_result *res) {
+  c->busy++;
+  if (r->kind == REQ_MAP)
+    r->map_cb(&c->base, res, r->data);
+  else if (r->done_cb != NULL)
+    r->done_cb(&c->base, res->status, r->data);
+  free(r);
+  return leave(c);
+}
+
+static void downgrade_head(pcp_nat *c, const char *why);
+
+static void on_timer(ethp2p_timer *t, void *data) {
+  pcp_nat *c = data;
+  if (c->head == NULL || c->downgraded)
+    return;
+  ethp2p_time now = ethp2p_env_now(c->base.env);
+  if (c->tries == 0 && c->head->kind == REQ_UNMAP) {
+    /* A mapping made over NAT-PMP is deleted over NAT-PMP. */
+    pcp_mapping *m = find_mapping(c, c->head->protocol, c->head->internal_port);
+    if (m != NULL && m->via_pmp) {
+      downgrade_head(c, "mapping was made with NAT-PMP");
+      return;
+    }
+  }
+  if (c->tries == 0 || now < c->started + ETHP2P_NAT_PCP_MAX_WAIT) {
+    send_head(c, now);
+    return;
+  }
+  c->base.conn_failures++;
+  char gb[ETHP2P_ADDRSTRLEN];
+  ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "PCP server did not answer", "gateway=%s failures=%u",
+             ethp2p_addr_format(&c->gw, false, gb, sizeof gb), c->base.conn_failures);
+  ethp2p_nat_map_result res;
+  memset(&res, 0, sizeof res);
+  res.status = ETHP2P_ETIMEDOUT;
+  while (c->head != NULL)
+    if (deliver(c, pop_head(c), &res))
+      return;
+  if (c->rediscover_pending)
+    drop_gateway(c);
+}
+
+/* ---- downgrade to NAT-PMP ------------------------------------------------ */
+
+static void on_pmp_map(ethp2p_nat *inner, const ethp2p_nat_map_result *res, void *data) {
+  pcp_fwd *f = data;
+  pcp_nat *c = f->owner;
+  unlink_fwd(c, f);
+  free(f);
+  if (c->head == NULL)
+    return;
+  pcp_mapping *m = find_mapping(c, c->head->protocol, c->head->internal_port);
+  if (m != NULL && res->status == 0) {
+    m->via_pmp = true;
+    m->external_port = res->external_port;
+  }
+  deliver(c, pop_head(c), res);
+}
+
+static void on_pmp_unmap(ethp2p_nat *inner, int status, void *data) {
+  pcp_fwd *f = data;
+  pcp_nat *c = f->owner;
+  unlink_fwd(c, f);
+  free(f);
+  if (c->head == NULL)
+    return;
+  pcp_mapping *m = find_mapping(c, c->head->protocol, c->head->internal_port);
+  if (m != NULL && status == 0)
+    remove_mapping(c, m);
+  ethp2p_nat_map_result res;
+  memset(&res, 0, sizeof res);
+  res.status = status;
+  deliver(c, pop_head(c), &res);
+}
+
+/* Hands the head request to NAT-PMP; its answer completes the head. */
+static void downgrade_head(pcp_nat *c, const char *why) {
+  pcp_req *r = c->head;
+  ethp2p_log(ETHP2P_LOG_INFO, "nat", "Sending this request with NAT-PMP", "reason=\"%s\" proto=%s internal=%u",
+             why, ethp2p_proto_name((ethp2p_proto)r->protocol), r->internal_port);
+  ethp2p_timer_stop(c->timer);
+  c->downgraded = true;
+  pcp_fwd *f = new_fwd(c);
+  int rc = f == NULL ? ETHP2P_ENOMEM
+           : r->kind == REQ_MAP
+               ? ethp2p_nat_add_mapping(c->pmp, (ethp2p_proto)r->protocol, r->suggested_port,
+                                        r->internal_port, "", r->lifetime_s, on_pmp_map, f)
+               : ethp2p_nat_delete_mapping(c->pmp, (ethp2p_proto)r->protocol, 0, r->internal_port,
+                                           on_pmp_unmap, f);
+  if (rc < 0) {
+    if (f != NULL) {
+      unlink_fwd(c, f);
+      free(f);
+    }
+    ethp2p_nat_map_result res;
+    memset(&res, 0, sizeof res);
+    res.status = rc;
+    deliver(c, pop_head(c), &res);
+  }
+}
+
+/* ---- replies -------------------------------------------------------------- */
+
+static int status_of(unsigned result) {
+  switch (result) {
+  case ETHP2P_PCP_RESULT_SUCCESS: return 0;
+  case ETHP2P_PCP_RESULT_UNSUPP_VERSION:
+  case ETHP2P_PCP_RESULT_UNSUPP_OPCODE:
+  case ETHP2P_PCP_RESULT_UNSUPP_OPTION:
+  case ETHP2P_PCP_RESULT_UNSUPP_PROTOCOL: return ETHP2P_EUNSUPP;
+  default: return ETHP2P_EREFUSED;
+  }
+}
+
+static void on_datagram(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t *buf, size_t len,
+                        void *data) {
+  pcp_nat *c = data;
+  char fb[ETHP2P_ADDRSTRLEN];
+  if (!c->have_gw || !ethp2p_addr_equal(from, &c->gw, true)) {
+    ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "Ignored PCP packet from a stranger", "from=%s",
+               ethp2p_addr_format(from, true, fb, sizeof fb));
+    return;
+  }
+  pcp_req *r = c->head;
+  if (r == NULL || c->tries == 0 || c->downgraded)
+    return;
+  ethp2p_pcp_response resp;
+  ethp2p_diag diag = {0};
+  int rc = ethp2p_pcp_response_decode(&resp, buf, len, &diag);
+  if (rc == ETHP2P_EUNSUPP && resp.version == 0 && resp.result == ETHP2P_PMP_RESULT_UNSUPP_VERSION &&
+      resp.opcode == ETHP2P_PCP_OP_MAP && len >= 4 && buf[2] == 0) {
+    c->base.conn_failures = 0;
+    downgrade_head(c, "server speaks only NAT-PMP");
+    return;
+  }
+  if (rc < 0) {
+    ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "Ignored malformed PCP response", "err=\"%s\" offset=%zu",
+               diag.msg, diag.offset);
+    return;
+  }
+  pcp_mapping *m = find_mapping(c, r->protocol, r->internal_port);
+  if (resp.opcode != ETHP2P_PCP_OP_MAP || !resp.has_map || m == NULL ||
+      memcmp(resp.map.nonce, m->nonce, sizeof m->nonce) != 0 ||
+      resp.map.protocol != r->protocol || resp.map.internal_port != r->internal_port) {
+    ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "Ignored PCP response for no outstanding request",
+               "op=%u result=%u", resp.opcode, resp.result);
+    return;
+  }
+  char eb[ETHP2P_ADDRSTRLEN];
+  ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "PCP MAP response",
+             "result=%u(%s) epoch=%u external=%s:%u lifetime=%u", resp.result,
+             ethp2p_pcp_result_name(resp.result), (unsigned)resp.epoch_s,
+             ethp2p_addr_format(&resp.map.external_ip, false, eb, sizeof eb),
+             resp.map.external_port, (unsigned)resp.lifetime_s);
+  c->base.conn_failures = 0;
+  bool lost = ethp2p_nat_epoch_update(&c->epoch, true, resp.epoch_s, ethp2p_env_now(c->base.env));
+  if (r->kind == REQ_UNMAP && resp.result == ETHP2P_PCP_RESULT_NOT_AUTHORIZED && m->unknown &&
+      !lost) {
+    /* We never made this mapping (e.g. another run of the command did), so we
+     * lack its nonce and PCP refuses (§11.3); NAT-PMP deletes need no nonce. */
+    remove_mapping(c, m);
+    downgrade_head(c, "PCP refused to delete a mapping whose nonce we lack");
+    return;
+  }
+
+  ethp2p_nat_map_result res;
+  memset(&res, 0, sizeof res);
+  res.status = status_of(resp.result);
+  res.router_code = resp.result;
+  res.lifetime_s = resp.lifetime_s;
+  if (resp.result != 0) {
+    ethp2p_nat_copy_str(res.router_msg, sizeof res.router_msg, ethp2p_pcp_result_name(resp.result));
+  } else if (r->kind == REQ_MAP) {
+    res.external_port = resp.map.external_port;
+    m->via_pmp = false;
+    m->unknown = false;
+    m->external_port = resp.map.external_port;
+    if (resp.map.external_ip.family != 0 && !ethp2p_addr_is_unspecified(&resp.map.external_ip)) {
+      m->have_ext = true;
+      m->external_ip = resp.map.external_ip;
+      res.external_ip = resp.map.external_ip;
+    }
+  } else {
+    remove_mapping(c, m);
+  }
+  pcp_req *done = pop_head(c);
+  if (lost) {
+    ethp2p_log(ETHP2P_LOG_INFO, "nat", "PCP server lost its mappings (epoch reset)", "epoch=%u",
+               (unsigned)resp.epoch_s);
+    c->busy++;
+    ethp2p_nat_notify(&c->base, ETHP2P_NAT_EV_STATE_LOST, NULL);
+    if (leave(c)) {
+      free(done);
+      return;
+    }
+  }
+  deliver(c, done, &res);
+}
+
+/* ---- operations ----------------------------------------------------------- */
+
+static int enqueue(pcp_nat *c, pcp_req *r) {
+  int rc = ensure_ready(c);
+  if (rc < 0) {
+    free(r);
+    return rc;
+  }
+  if (c->tail != NULL) {
+    c->tail->next = r;
+    c->tail = r;
+  } else {
+    c->head = c->tail = r;
+    c->tries = 0;
+    ethp2p_timer_start(c->timer, ethp2p_env_now(c->base.env));
+  }
+  return 0;
+}
+
+static int pcp_add(ethp2p_nat *nat, ethp2p_proto proto, uint16_t ext_hint, uint16_t internal_port,
+                   const char *desc, uint32_t lifetime_s, ethp2p_nat_map_cb cb, void *data) {
+  if (cb == NULL || internal_port == 0 || (proto != ETHP2P_PROTO_TCP && proto != ETHP2P_PROTO_UDP))
+    return ETHP2P_EINVAL;
+  pcp_req *r = calloc(1, sizeof *r);
+  if (r == NULL)
+    return ETHP2P_ENOMEM;
+  r->kind = REQ_MAP;
+  r->protocol = (uint8_t)proto;
+  r->internal_port = internal_port;
+  r->suggested_port = ext_hint != 0 ? ext_hint : internal_port;
+  r->lifetime_s = lifetime_s != 0 ? lifetime_s : PCP_DEFAULT_LIFETIME;
+  r->map_cb = cb;
+  r->data = data;
+  return enqueue((pcp_nat *)nat, r);
+}
+
+static int pcp_delete(ethp2p_nat *nat, ethp2p_proto proto, uint16_t external_port,
+                      uint16_t internal_port, ethp2p_nat_done_cb cb, void *data) {
+  pcp_nat *c = (pcp_nat *)nat;
+  if (internal_port == 0 || (proto != ETHP2P_PROTO_TCP && proto != ETHP2P_PROTO_UDP))
+    return ETHP2P_EINVAL;
+  pcp_req *r = calloc(1, sizeof *r);
+  if (r == NULL)
+    return ETHP2P_ENOMEM;
+  r->kind = REQ_UNMAP;
+  r->protocol = (uint8_t)proto;
+  r->internal_port = internal_port;
+  r->done_cb = cb;
+  r->data = data;
+  return enqueue(c, r);
+}
+
+static void on_pmp_extip(ethp2p_nat *inner, int status, const ethp2p_addr *ip, void *data) {
+  pcp_fwd *f = data;
+  pcp_nat *c = f->owner;
+  ethp2p_nat_extip_cb cb = f->extip_cb;
+  void *cbdata = f->data;
+  unlink_fwd(c, f);
+  free(f);
+  if (status == 0 && ip != NULL)
+    ethp2p_nat_announce_note_extip(c->ann, ip);
+  c->base.conn_failures = inner->conn_failures;
+  c->busy++;
+  cb(&c->base, status, ip, cbdata);
+  leave(c);
+}
+
+static int pcp_extip(ethp2p_nat *nat, ethp2p_nat_extip_cb cb, void *data) {
+  pcp_nat *c = (pcp_nat *)nat;
+  if (cb == NULL)
+    return ETHP2P_EINVAL;
+  int rc = ensure_ready(c);
+  if (rc < 0)
+    return rc;
+  pcp_fwd *f = new_fwd(c);
+  if (f == NULL)
+    return ETHP2P_ENOMEM;
+  f->extip_cb = cb;
+  f->data = data;
+  rc = ethp2p_nat_external_ip(c->pmp, on_pmp_extip, f);
+  if (rc < 0) {
+    unlink_fwd(c, f);
+    free(f);
+  }
+  return rc;
+}
+
+static void pcp_rediscover(ethp2p_nat *nat) {
+  pcp_nat *c = (pcp_nat *)nat;
+  if (c->head == NULL)
+    drop_gateway(c);
+  else
+    c->rediscover_pending = true;
+}
+
+static void pcp_destroy(ethp2p_nat *nat) {
+  pcp_nat *c = (pcp_nat *)nat;
+  ethp2p_nat_destroy(c->pmp); /* drops its pending callbacks: our fwds are freed below */
+  c->pmp = NULL;
+  free_all(c);
+  ethp2p_nat_announce_stop(c->ann);
+  c->ann = NULL;
+  ethp2p_udp_close(c->udp);
+  c->udp = NULL;
+  ethp2p_timer_destroy(c->timer);
+  c->timer = NULL;
+  if (c->busy == 0)
+    free(c);
+  else
+    c->destroyed = true;
+}
+
+int ethp2p_nat_pcp_set_nonce_key(ethp2p_nat *nat, const uint8_t key[32]) {
+  pcp_nat *c = (pcp_nat *)nat;
+  if (nat->spec.kind != ETHP2P_NAT_PCP || nat->ops->destroy != pcp_destroy)
+    return ETHP2P_EUNSUPP;
+  memcpy(c->key, key, sizeof c->key);
+  c->have_key = true;
+  return 0;
+}
+
+static const ethp2p_nat_ops pcp_ops = {
+    .add_mapping = pcp_add,
+    .delete_mapping = pcp_delete,
+    .external_ip = pcp_extip,
+    .rediscover = pcp_rediscover,
+    .destroy = pcp_destroy,
+};
+
+int ethp2p_nat_pcp_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out) {
+  *out = NULL;
+  if (spec->kind != ETHP2P_NAT_PCP)
+    return ETHP2P_EINVAL;
+  pcp_nat *c = calloc(1, sizeof *c);
+  if (c == NULL)
+    return ETHP2P_ENOMEM;
+  c->base.ops = &pcp_ops;
+  c->base.env = env;
+  c->base.spec = *spec;
+  c->base.name = "PCP";
+  c->base.can_map = true;
+  *out = &c->base;
+  return 0;
+}

@@ -1,0 +1,199 @@
+/* tests/check_nat_spec.c — the --nat grammar (go-ethereum's nat.Parse + pcp), text form,
+ * create dispatch, none and extip. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ethp2p/nat.h"
+#include "ethp2p/sim.h"
+
+typedef struct spec_case {
+  const char *text;
+  int rc;
+  ethp2p_nat_kind kind;
+  const char *err;    /* expected error text (rc != 0) */
+  const char *format; /* expected canonical text (rc == 0) */
+} spec_case;
+
+static const spec_case cases[] = {
+    {"", 0, ETHP2P_NAT_NONE, NULL, "none"},
+    {"none", 0, ETHP2P_NAT_NONE, NULL, "none"},
+    {"NONE", 0, ETHP2P_NAT_NONE, NULL, "none"},
+    {"off", 0, ETHP2P_NAT_NONE, NULL, "none"},
+    {"none:1.2.3.4", 0, ETHP2P_NAT_NONE, NULL, "none"}, /* geth ignores the IP */
+    {"any", 0, ETHP2P_NAT_ANY, NULL, "any"},
+    {"Auto", 0, ETHP2P_NAT_ANY, NULL, "any"},
+    {"on", 0, ETHP2P_NAT_ANY, NULL, "any"},
+    {"upnp", 0, ETHP2P_NAT_UPNP, NULL, "upnp"},
+    {"UPnP", 0, ETHP2P_NAT_UPNP, NULL, "upnp"},
+    {"extip:1.2.3.4", 0, ETHP2P_NAT_EXTIP, NULL, "extip:1.2.3.4"},
+    {"ExtIP:1.2.3.4", 0, ETHP2P_NAT_EXTIP, NULL, "extip:1.2.3.4"},
+    {"ip:10.0.0.1", 0, ETHP2P_NAT_EXTIP, NULL, "extip:10.0.0.1"},
+    {"extip:2001:db8::1", 0, ETHP2P_NAT_EXTIP, NULL, "extip:2001:db8::1"},
+    {"pmp", 0, ETHP2P_NAT_PMP, NULL, "pmp"},
+    {"natpmp", 0, ETHP2P_NAT_PMP, NULL, "pmp"},
+    {"NAT-PMP", 0, ETHP2P_NAT_PMP, NULL, "pmp"},
+    {"pmp:192.168.0.1", 0, ETHP2P_NAT_PMP, NULL, "pmp:192.168.0.1"},
+    {"natpmp:192.168.0.1", 0, ETHP2P_NAT_PMP, NULL, "pmp:192.168.0.1"},
+    {"pcp", 0, ETHP2P_NAT_PCP, NULL, "pcp"},
+    {"PCP:192.168.1.1", 0, ETHP2P_NAT_PCP, NULL, "pcp:192.168.1.1"},
+    {"stun", 0, ETHP2P_NAT_STUN, NULL, "stun"},
+    {"stun:stun.example.org:3478", 0, ETHP2P_NAT_STUN, NULL, "stun:stun.example.org:3478"},
+    {"stun:1.2.3.4:3478,5.6.7.8:19302", 0, ETHP2P_NAT_STUN, NULL,
+     "stun:1.2.3.4:3478,5.6.7.8:19302"},
+    {"stun:", 0, ETHP2P_NAT_STUN, NULL, "stun"}, /* empty: the default list */
+    {"pmp:", ETHP2P_ESYNTAX, 0, "invalid IP address", NULL},
+    {"extip", ETHP2P_ESYNTAX, 0, "missing IP address", NULL},
+    {"ip", ETHP2P_ESYNTAX, 0, "missing IP address", NULL},
+    {"extip:", ETHP2P_ESYNTAX, 0, "invalid IP address", NULL},
+    {"extip:1.2.3", ETHP2P_ESYNTAX, 0, "invalid IP address", NULL},
+    {"extip:example.org", ETHP2P_ESYNTAX, 0, "invalid IP address", NULL},
+    {"pmp:gateway", ETHP2P_ESYNTAX, 0, "invalid IP address", NULL},
+    {"pcp:1.2.3.4:5351", ETHP2P_ESYNTAX, 0, "invalid IP address", NULL},
+    {"foo", ETHP2P_ESYNTAX, 0, "unknown mechanism \"foo\"", NULL},
+    {"Foo", ETHP2P_ESYNTAX, 0, "unknown mechanism \"Foo\"", NULL},
+    {"foo:bar", ETHP2P_ESYNTAX, 0, "invalid IP address", NULL}, /* IP checked first, as geth */
+    {"foo:1.2.3.4", ETHP2P_ESYNTAX, 0, "unknown mechanism \"foo\"", NULL},
+    {"a\"b", ETHP2P_ESYNTAX, 0, "unknown mechanism \"a\\\"b\"", NULL},
+    {"stun:host:0", ETHP2P_ESYNTAX, 0, "invalid STUN server address", NULL},
+    {"stun:host:99999", ETHP2P_ESYNTAX, 0, "invalid STUN server address", NULL},
+    {"stun:a:1,,b:2", ETHP2P_ESYNTAX, 0, "invalid STUN server address", NULL},
+};
+
+START_TEST(every_spec_form_parses_as_go_ethereum_does) {
+  const spec_case *c = &cases[_i];
+  ethp2p_nat_spec spec;
+  char err[128] = "untouched";
+  int rc = ethp2p_nat_spec_parse(&spec, c->text, err, sizeof err);
+  ck_assert_msg(rc == c->rc, "%s: rc %d want %d (%s)", c->text, rc, c->rc, err);
+  if (rc != 0) {
+    ck_assert_str_eq(err, c->err);
+    return;
+  }
+  ck_assert_int_eq(spec.kind, c->kind);
+  ck_assert_str_eq(err, "");
+  char text[300];
+  ck_assert_int_eq(ethp2p_nat_spec_format(&spec, text, sizeof text), 0);
+  ck_assert_str_eq(text, c->format);
+  /* The text form parses back to the same spec. */
+  ethp2p_nat_spec again;
+  ck_assert_int_eq(ethp2p_nat_spec_parse(&again, text, NULL, 0), 0);
+  ck_assert_int_eq(again.kind, spec.kind);
+  ck_assert_int_eq(again.has_addr, spec.has_addr);
+  ck_assert(ethp2p_addr_equal(&again.addr, &spec.addr, true));
+  ck_assert_str_eq(again.stun_servers, spec.stun_servers);
+}
+END_TEST
+
+START_TEST(format_reports_small_buffers) {
+  ethp2p_nat_spec spec;
+  ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, "extip:1.2.3.4", NULL, 0), 0);
+  char buf[8];
+  ck_assert_int_eq(ethp2p_nat_spec_format(&spec, buf, sizeof buf), ETHP2P_ESPACE);
+}
+END_TEST
+
+START_TEST(proto_names) {
+  ck_assert_str_eq(ethp2p_proto_name(ETHP2P_PROTO_TCP), "tcp");
+  ck_assert_str_eq(ethp2p_proto_name(ETHP2P_PROTO_UDP), "udp");
+}
+END_TEST
+
+static int extip_calls;
+static ethp2p_addr extip_seen;
+static void on_extip(ethp2p_nat *nat, int status, const ethp2p_addr *ip, void *data) {
+  ck_assert_int_eq(status, 0);
+  extip_seen = *ip;
+  extip_calls++;
+}
+
+START_TEST(extip_answers_later_and_cannot_map) {
+  ethp2p_sim *sim;
+  ethp2p_sim_host *h;
+  ck_assert_int_eq(ethp2p_sim_create(&sim, 1), 0);
+  ck_assert_int_eq(ethp2p_sim_host_create_public(sim, &h, "h", NULL), 0);
+  ethp2p_nat_spec spec;
+  ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, "extip:198.51.100.4", NULL, 0), 0);
+  ethp2p_nat *nat;
+  ck_assert_int_eq(ethp2p_nat_create(ethp2p_sim_host_env(h), &spec, &nat), 0);
+  ck_assert_str_eq(nat->name, "extip");
+  ck_assert(!nat->can_map);
+  extip_calls = 0;
+  ck_assert_int_eq(ethp2p_nat_external_ip(nat, on_extip, NULL), 0);
+  ck_assert_int_eq(ethp2p_nat_external_ip(nat, on_extip, NULL), 0);
+  ck_assert_int_eq(extip_calls, 0); /* never inside the call */
+  ethp2p_sim_run(sim, ETHP2P_MSEC);
+  ck_assert_int_eq(extip_calls, 2);
+  ethp2p_addr want = ethp2p_addr_v4(198, 51, 100, 4, 0);
+  ck_assert(ethp2p_addr_equal(&extip_seen, &want, false));
+  ck_assert_int_eq(ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "x", 60, NULL, NULL),
+                   ETHP2P_EUNSUPP);
+  char text[64];
+  ck_assert_int_eq(ethp2p_nat_format(nat, text, sizeof text), 0);
+  ck_assert_str_eq(text, "extip:198.51.100.4");
+  ethp2p_nat_destroy(nat);
+  ethp2p_sim_destroy(sim);
+}
+END_TEST
+
+START_TEST(none_refuses_everything) {
+  ethp2p_sim *sim;
+  ethp2p_sim_host *h;
+  ck_assert_int_eq(ethp2p_sim_create(&sim, 1), 0);
+  ck_assert_int_eq(ethp2p_sim_host_create_public(sim, &h, "h", NULL), 0);
+  ethp2p_nat_spec spec;
+  ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, "", NULL, 0), 0);
+  ethp2p_nat *nat;
+  ck_assert_int_eq(ethp2p_nat_create(ethp2p_sim_host_env(h), &spec, &nat), 0);
+  ck_assert_str_eq(nat->name, "none");
+  ck_assert(!nat->can_map);
+  ck_assert_int_eq(ethp2p_nat_external_ip(nat, on_extip, NULL), ETHP2P_EUNSUPP);
+  ck_assert_int_eq(ethp2p_nat_delete_mapping(nat, ETHP2P_PROTO_UDP, 1, 1, NULL, NULL),
+                   ETHP2P_EUNSUPP);
+  ethp2p_nat_destroy(nat);
+  ethp2p_sim_destroy(sim);
+}
+END_TEST
+
+START_TEST(create_dispatches_on_kind_and_names_the_mechanism) {
+  ethp2p_sim *sim;
+  ethp2p_sim_host *h;
+  ck_assert_int_eq(ethp2p_sim_create(&sim, 1), 0);
+  ck_assert_int_eq(ethp2p_sim_host_create_public(sim, &h, "h", NULL), 0);
+  static const struct {
+    const char *spec;
+    const char *name;
+    bool can_map;
+  } t[] = {{"pmp", "NAT-PMP", true}, {"pcp", "PCP", true},   {"stun:1.2.3.4:3478", "STUN", false},
+           {"any", "any", true},     {"none", "none", false}};
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+    ethp2p_nat_spec spec;
+    ethp2p_nat *nat;
+    ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, t[i].spec, NULL, 0), 0);
+    ck_assert_int_eq(ethp2p_nat_create(ethp2p_sim_host_env(h), &spec, &nat), 0);
+    ck_assert_str_eq(nat->name, t[i].name);
+    ck_assert_int_eq(nat->can_map, t[i].can_map);
+    ck_assert_uint_eq(nat->conn_failures, 0);
+    ethp2p_nat_destroy(nat);
+  }
+  ethp2p_sim_destroy(sim);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("nat_spec");
+  TCase *tc = tcase_create("spec");
+  tcase_add_loop_test(tc, every_spec_form_parses_as_go_ethereum_does, 0,
+                      (int)(sizeof cases / sizeof cases[0]));
+  tcase_add_test(tc, format_reports_small_buffers);
+  tcase_add_test(tc, proto_names);
+  tcase_add_test(tc, extip_answers_later_and_cannot_map);
+  tcase_add_test(tc, none_refuses_everything);
+  tcase_add_test(tc, create_dispatches_on_kind_and_names_the_mechanism);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,252 @@
+/* tests/check_nat_ssdp.c — SSDP M-SEARCH / reply codec (nat/ssdp.h). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nat/ssdp.h"
+
+static size_t read_fixture(const char *name, uint8_t *buf, size_t cap) {
+  char path[512];
+  const char *dir = getenv("ETHP2P_TESTDATA");
+  FILE *f;
+  size_t n;
+  snprintf(path, sizeof path, "%s/upnp/%s", dir != NULL ? dir : "testdata", name);
+  f = fopen(path, "rb");
+  ck_assert_msg(f != NULL, "cannot open %s", path);
+  n = fread(buf, 1, cap, f);
+  fclose(f);
+  return n;
+}
+
+#define COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src))
+#define S(lit) (const uint8_t *)(lit), sizeof(lit) - 1
+
+START_TEST(search_build_has_exact_bytes) {
+  ethp2p_ssdp_search s;
+  uint8_t buf[512];
+  size_t len;
+  static const char want[] = "M-SEARCH * HTTP/1.1\r\n"
+                             "HOST: 239.255.255.250:1900\r\n"
+                             "MAN: \"ssdp:discover\"\r\n"
+                             "MX: 1\r\n"
+                             "ST: urn:schemas-upnp-org:device:InternetGatewayDevice:2\r\n"
+                             "\r\n";
+  memset(&s, 0, sizeof s);
+  s.mx = 1;
+  COPY(s.st, ETHP2P_SSDP_ST_IGD2);
+  ck_assert_int_eq(ethp2p_ssdp_search_build(buf, sizeof buf, &len, &s), 0);
+  ck_assert_uint_eq(len, sizeof want - 1);
+  ck_assert(memcmp(buf, want, len) == 0);
+}
+END_TEST
+
+START_TEST(search_build_unicast_omits_mx_and_reports_space) {
+  ethp2p_ssdp_search s;
+  uint8_t buf[512];
+  size_t len, need;
+  memset(&s, 0, sizeof s);
+  s.mx = -1;
+  COPY(s.host, "192.168.1.1:1900");
+  COPY(s.st, "ssdp:all");
+  ck_assert_int_eq(ethp2p_ssdp_search_build(buf, sizeof buf, &len, &s), 0);
+  ck_assert_ptr_null(strstr((char *)buf, "MX:"));
+  ck_assert_ptr_nonnull(strstr((char *)buf, "HOST: 192.168.1.1:1900\r\n"));
+  need = len;
+  ck_assert_int_eq(ethp2p_ssdp_search_build(buf, 10, &len, &s), ETHP2P_ESPACE);
+  ck_assert_uint_eq(len, need);
+  COPY(s.st, "a\r\nb");
+  ck_assert_int_eq(ethp2p_ssdp_search_build(buf, sizeof buf, &len, &s), ETHP2P_EINVAL);
+}
+END_TEST
+
+START_TEST(search_parse_round_trips_and_reads_upnpc_capture) {
+  ethp2p_ssdp_search s, p;
+  uint8_t buf[512];
+  size_t len;
+  memset(&s, 0, sizeof s);
+  s.mx = 3;
+  COPY(s.st, ETHP2P_SSDP_ST_WANCONN1);
+  COPY(s.user_agent, "ethp2p/0.1 UPnP/1.1");
+  ck_assert_int_eq(ethp2p_ssdp_search_build(buf, sizeof buf, &len, &s), 0);
+  ck_assert_int_eq(ethp2p_ssdp_search_parse(&p, buf, len, NULL), 0);
+  ck_assert_str_eq(p.st, ETHP2P_SSDP_ST_WANCONN1);
+  ck_assert_str_eq(p.man, "ssdp:discover");
+  ck_assert(p.man_quoted);
+  ck_assert_int_eq(p.mx, 3);
+  ck_assert_str_eq(p.host, "239.255.255.250:1900");
+  ck_assert_str_eq(p.user_agent, "ethp2p/0.1 UPnP/1.1");
+
+  len = read_fixture("ssdp_search_upnpc.txt", buf, sizeof buf);
+  ck_assert_int_eq(ethp2p_ssdp_search_parse(&p, buf, len, NULL), 0);
+  ck_assert_int_eq(p.mx, 2);
+  ck_assert_str_eq(p.st, ETHP2P_SSDP_ST_IGD1);
+}
+END_TEST
+
+START_TEST(search_parse_is_case_insensitive_and_tolerates_lf) {
+  ethp2p_ssdp_search p;
+  ck_assert_int_eq(ethp2p_ssdp_search_parse(&p,
+                                            S("M-SEARCH * HTTP/1.1\n"
+                                              "host:239.255.255.250:1900\n"
+                                              "man:   ssdp:discover  \n"
+                                              "st:\tupnp:rootdevice\t\n"
+                                              "x-unknown: 1\n"
+                                              "\n"),
+                                            NULL),
+                   0);
+  ck_assert_str_eq(p.st, "upnp:rootdevice");
+  ck_assert_str_eq(p.man, "ssdp:discover");
+  ck_assert(!p.man_quoted);
+  ck_assert_int_eq(p.mx, -1);
+}
+END_TEST
+
+START_TEST(search_parse_refuses_bad_requests) {
+  ethp2p_ssdp_search p;
+  ethp2p_diag d = {0};
+  ck_assert_int_eq(ethp2p_ssdp_search_parse(&p, S("NOTIFY * HTTP/1.1\r\nST: x\r\n\r\n"), &d),
+                   ETHP2P_ESYNTAX);
+  ck_assert_int_eq(
+      ethp2p_ssdp_search_parse(&p, S("M-SEARCH * HTTP/1.1\r\nMAN: \"ssdp:discover\"\r\n\r\n"), &d),
+      ETHP2P_ESYNTAX);
+  ck_assert_str_eq(d.msg, "M-SEARCH without ST");
+  ck_assert_int_eq(ethp2p_ssdp_search_parse(&p, S("M-SEARCH * HTTP/1.1\r\nST: x\r\n\r\n"), &d),
+                   ETHP2P_ESYNTAX);
+  ck_assert_int_eq(
+      ethp2p_ssdp_search_parse(
+          &p, S("M-SEARCH * HTTP/1.1\r\nST: x\r\nMAN: \"ssdp:discover\"\r\nMX: -1\r\n\r\n"), &d),
+      ETHP2P_ESYNTAX);
+  ck_assert_int_eq(ethp2p_ssdp_search_parse(&p, S("M-SEARCH * HTTP/1.1\r\nST: x\r\n"), &d),
+                   ETHP2P_ETRUNC);
+  ck_assert_int_eq(
+      ethp2p_ssdp_search_parse(&p, S("M-SEARCH * HTTP/1.1\r\nST : x\r\nMAN: a\r\n\r\n"), &d),
+      ETHP2P_ESYNTAX);
+  ck_assert_uint_eq(d.offset, 21);
+  ck_assert_int_eq(ethp2p_ssdp_search_parse(&p, S("M-SEARCH * HTTP/1.1\r\nST: \0x\r\n\r\n"), &d),
+                   ETHP2P_ESYNTAX);
+  ck_assert_str_eq(p.st, ""); /* zeroed on failure */
+}
+END_TEST
+
+START_TEST(reply_parse_reads_miniupnpd_capture) {
+  ethp2p_ssdp_reply r;
+  uint8_t buf[2048];
+  size_t len = read_fixture("ssdp_reply_miniupnpd.txt", buf, sizeof buf);
+  ck_assert_int_eq(ethp2p_ssdp_reply_parse(&r, buf, len, NULL), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_str_eq(r.location, "http://192.168.1.1:5000/rootDesc.xml");
+  ck_assert_str_eq(r.st, ETHP2P_SSDP_ST_IGD1);
+  ck_assert_str_eq(r.server, "Debian/12 UPnP/1.1 MiniUPnPd/2.3.1");
+  ck_assert_uint_eq(r.max_age, 120);
+  ck_assert(strncmp(r.usn, "uuid:9a4b2f36", 13) == 0);
+  ck_assert(ethp2p_ssdp_st_is_gateway(r.st));
+}
+END_TEST
+
+START_TEST(reply_build_round_trips) {
+  ethp2p_ssdp_reply r, p;
+  uint8_t buf[ETHP2P_SSDP_MAX_LEN];
+  size_t len;
+  memset(&r, 0, sizeof r);
+  r.status = 200;
+  r.max_age = 1800;
+  COPY(r.location, "http://192.168.1.1:2869/igd.xml");
+  COPY(r.st, ETHP2P_SSDP_ST_WANCONN2);
+  COPY(r.usn, "uuid:x::urn:schemas-upnp-org:device:WANConnectionDevice:2");
+  COPY(r.server, "ethp2p-gateway/0.1 UPnP/1.1");
+  ck_assert_int_eq(ethp2p_ssdp_reply_build(buf, sizeof buf, &len, &r), 0);
+  ck_assert_int_eq(ethp2p_ssdp_reply_parse(&p, buf, len, NULL), 0);
+  ck_assert_mem_eq(&p, &r, sizeof p);
+}
+END_TEST
+
+START_TEST(reply_parse_mixed_case_headers_and_cache_control_lists) {
+  ethp2p_ssdp_reply r;
+  ck_assert_int_eq(
+      ethp2p_ssdp_reply_parse(&r,
+                              S("HTTP/1.0 200\r\n"
+                                "Location:http://10.0.0.1/d.xml\r\n"
+                                "cache-control: no-cache=\"Ext\", max-age = 90\r\n"
+                                "sT: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n"
+                                "Location: http://evil/\r\n"
+                                "\r\n"),
+                              NULL),
+      0);
+  ck_assert_str_eq(r.location, "http://10.0.0.1/d.xml");
+  ck_assert_uint_eq(r.max_age, 90);
+  ck_assert_str_eq(r.usn, "");
+}
+END_TEST
+
+START_TEST(reply_parse_refuses_missing_fields_and_oversize) {
+  ethp2p_ssdp_reply r;
+  ethp2p_diag d = {0};
+  uint8_t big[ETHP2P_SSDP_MAX_LEN + 1];
+  char loc[400];
+  char dgram[600];
+  int n;
+  ck_assert_int_eq(ethp2p_ssdp_reply_parse(&r, S("HTTP/1.1 200 OK\r\nST: x\r\n\r\n"), &d),
+                   ETHP2P_ESYNTAX);
+  ck_assert_str_eq(d.msg, "reply without LOCATION");
+  ck_assert_int_eq(ethp2p_ssdp_reply_parse(&r, S("HTTP/1.1 404 Not Found\r\n\r\n"), &d), 0);
+  ck_assert_int_eq(r.status, 404);
+  ck_assert_int_eq(ethp2p_ssdp_reply_parse(&r, S("NOTIFY * HTTP/1.1\r\nLOCATION: x\r\n\r\n"), &d),
+                   ETHP2P_ESYNTAX);
+  ck_assert_int_eq(ethp2p_ssdp_reply_parse(&r, S("HTTP/1.1 20 OK\r\n\r\n"), &d), ETHP2P_ESYNTAX);
+  memset(big, 'a', sizeof big);
+  ck_assert_int_eq(ethp2p_ssdp_reply_parse(&r, big, sizeof big, &d), ETHP2P_ETOOBIG);
+  memset(loc, 'b', sizeof loc);
+  loc[sizeof loc - 1] = '\0';
+  n = snprintf(dgram, sizeof dgram, "HTTP/1.1 200 OK\r\nLOCATION: %s\r\nST: x\r\n\r\n", loc);
+  ck_assert_int_eq(ethp2p_ssdp_reply_parse(&r, (uint8_t *)dgram, (size_t)n, &d), ETHP2P_ETOOBIG);
+  ck_assert_uint_eq(d.offset, 17);
+}
+END_TEST
+
+START_TEST(reply_parse_never_reads_past_any_truncation) {
+  uint8_t buf[2048];
+  size_t len = read_fixture("ssdp_reply_miniupnpd.txt", buf, sizeof buf), i;
+  for (i = 0; i < len; i++) {
+    ethp2p_ssdp_reply r;
+    uint8_t *copy = malloc(i + 1);
+    int rc;
+    memcpy(copy, buf, i);
+    rc = ethp2p_ssdp_reply_parse(&r, copy, i, NULL);
+    ck_assert_int_ne(rc, 0);
+    free(copy);
+  }
+}
+END_TEST
+
+START_TEST(st_is_gateway_knows_the_four_targets) {
+  ck_assert(ethp2p_ssdp_st_is_gateway(ETHP2P_SSDP_ST_IGD1));
+  ck_assert(ethp2p_ssdp_st_is_gateway("URN:schemas-upnp-org:device:WANConnectionDevice:2"));
+  ck_assert(!ethp2p_ssdp_st_is_gateway("upnp:rootdevice"));
+  ck_assert(!ethp2p_ssdp_st_is_gateway(NULL));
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("nat_ssdp");
+  TCase *tc = tcase_create("ssdp");
+  SRunner *sr;
+  int failed;
+  tcase_add_test(tc, search_build_has_exact_bytes);
+  tcase_add_test(tc, search_build_unicast_omits_mx_and_reports_space);
+  tcase_add_test(tc, search_parse_round_trips_and_reads_upnpc_capture);
+  tcase_add_test(tc, search_parse_is_case_insensitive_and_tolerates_lf);
+  tcase_add_test(tc, search_parse_refuses_bad_requests);
+  tcase_add_test(tc, reply_parse_reads_miniupnpd_capture);
+  tcase_add_test(tc, reply_build_round_trips);
+  tcase_add_test(tc, reply_parse_mixed_case_headers_and_cache_control_lists);
+  tcase_add_test(tc, reply_parse_refuses_missing_fields_and_oversize);
+  tcase_add_test(tc, reply_parse_never_reads_past_any_truncation);
+  tcase_add_test(tc, st_is_gateway_knows_the_four_targets);
+  suite_add_tcase(s, tc);
+  sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
