@@ -18,6 +18,9 @@
 #define CLI_EXIT_INVALID 1
 #define CLI_EXIT_USAGE 2
 
+/* `ethp2p nat doctor` lives in cmd_doctor.c; cmd_nat.c dispatches to it (argv[0] = "doctor"). */
+int ethp2p_cmd_nat_doctor(int argc, char **argv);
+
 /* Reads all of `path` ("-" = stdin) into a fresh buffer of at most max bytes
  * (plus a NUL terminator not counted in *len).  Returns 0 or a negative
  * ETHP2P_E* code (ETOOBIG past max).  The caller frees *out. */

@@ -44,6 +44,8 @@ static const char nat_help[] =
     "  extip   print the external IP address\n"
     "  map     ask the gateway to forward a port\n"
     "  unmap   remove a forwarding\n"
+    "  doctor  one report: what the gateway supports, what the world sees, how the\n"
+    "          NAT behaves, and whether the node is reachable (and why not)\n"
     "\n"
     "Run 'ethp2p nat <command> --help' for the options of a command.\n";
 
@@ -466,8 +468,8 @@ int ethp2p_cmd_nat(int argc, char **argv) {
     a.sub = SUB_MAP;
   else if (strcmp(sub, "unmap") == 0)
     a.sub = SUB_UNMAP;
-  /* ---- `nat doctor` goes here (another issue): a subcommand of its own that
-   * diagnoses the gateway.  Until it exists it is an unknown subcommand. ---- */
+  else if (strcmp(sub, "doctor") == 0)
+    return ethp2p_cmd_nat_doctor(argc - 1, argv + 1); /* cmd_doctor.c; argv[0] = "doctor" */
   else {
     fprintf(stderr, "ethp2p nat: unknown command \"%s\"\n\n", sub);
     fputs(nat_help, stderr);

@@ -1,0 +1,264 @@
+/*
+ * tests/check_integration_doctor.c — `ethp2p nat doctor`'s probing core in the
+ * simulated world: a home router running the gateway emulator (UPnP IGD,
+ * NAT-PMP, PCP) on a NAT box, an RFC 5780 STUN server on a public host with
+ * two addresses, and the doctor on a LAN host.  Checks the facts it gathers,
+ * the JSON field names, and the verdict for: everything working; UPnP
+ * disabled; no gateway at all; a router behind carrier-grade NAT (double NAT);
+ * no STUN answer.
+ *
+ * The core lives in cmd/ethp2p/cmd_doctor.c (the command is a thin libuv
+ * wrapper around it); it is included here so the test drives the same code.
+ */
+#include "cmd/ethp2p/cli.c"
+#include "cmd/ethp2p/cmd_doctor.c"
+
+#include "check_gateway_fixture.h"
+#include "nat/stun_server.h"
+
+typedef struct stun_fx {
+  ethp2p_sim_host *host;
+  ethp2p_stun_server *srv;
+} stun_fx;
+
+static void stun_fx_setup(ethp2p_sim *sim, stun_fx *s) {
+  ethp2p_addr p = ethp2p_addr_v4(30, 0, 0, 1, 3478), q = ethp2p_addr_v4(30, 0, 0, 2, 3479);
+  ethp2p_stun_server_config sc;
+  ck_assert_int_eq(ethp2p_sim_host_create_public(sim, &s->host, "stun", &p), 0);
+  ck_assert_int_eq(ethp2p_sim_host_add_iface(s->host, ethp2p_sim_internet(sim), &q, 0), 0);
+  memset(&sc, 0, sizeof sc);
+  sc.primary = p;
+  sc.alternate = q;
+  ck_assert_int_eq(ethp2p_stun_server_create(ethp2p_sim_host_env(s->host), &sc, &s->srv), 0);
+}
+
+typedef struct run {
+  doctor d;
+  int done;
+} run;
+
+static void on_done_cb(doctor *d, void *data) {
+  run *r = data;
+  (void)d;
+  r->done++;
+}
+
+static void doctor_run_sim(ethp2p_sim *sim, ethp2p_env *env, run *r, const char *nat,
+                           bool with_stun) {
+  doctor_opts o;
+  char err[64];
+  memset(&o, 0, sizeof o);
+  memset(r, 0, sizeof *r);
+  o.port = 30303;
+  ck_assert_int_eq(ethp2p_nat_spec_parse(&o.spec, nat, err, sizeof err), 0);
+  if (with_stun) {
+    o.stun[0] = ethp2p_addr_v4(30, 0, 0, 1, 3478);
+    o.n_stun = 1;
+  }
+  ethp2p_time t0 = ethp2p_sim_now(sim);
+  ck_assert_int_eq(doctor_start(&r->d, env, &o, on_done_cb, r), 0);
+  for (int i = 0; i < 200 && r->done == 0; i++)
+    ethp2p_sim_run(sim, 50 * ETHP2P_MSEC);
+  ck_assert_int_eq(r->done, 1);
+  /* Every probe is bounded: the whole report within the total budget. */
+  ck_assert_uint_le(ethp2p_sim_now(sim) - t0, DOC_TOTAL_BUDGET + 100 * ETHP2P_MSEC);
+}
+
+static const char *jstr(json_t *root, const char *path1, const char *path2, const char *path3) {
+  json_t *o = json_object_get(root, path1);
+  if (path2 != NULL)
+    o = json_object_get(o, path2);
+  if (path3 != NULL)
+    o = json_object_get(o, path3);
+  return json_is_string(o) ? json_string_value(o) : "(none)";
+}
+
+START_TEST(home_router_with_all_protocols_is_reachable) {
+  fx f;
+  stun_fx s;
+  run r;
+  fx_setup(&f, NULL);
+  stun_fx_setup(f.sim, &s);
+  doctor_run_sim(f.sim, f.e1, &r, "any", true);
+  for (int i = 0; i < P_COUNT; i++) {
+    doc_proto *p = &r.d.proto[i];
+    ck_assert_msg(p->probed && p->extip_status == 0, "%s: %s", p->key,
+                  ethp2p_strerror(p->extip_status));
+    ck_assert(ethp2p_addr_equal(&p->extip, &f.ext, false));
+    for (int k = 0; k < 2; k++) {
+      ck_assert_msg(p->map[k].tried && p->map[k].add_status == 0, "%s map %d: %s", p->key, k,
+                    ethp2p_strerror(p->map[k].add_status));
+      ck_assert_uint_eq(p->map[k].external_port, 30303);
+      ck_assert(p->map[k].confirmed);
+      ck_assert(p->map[k].deleted);
+    }
+  }
+  /* The live tests cleaned up after themselves. */
+  ck_assert_uint_eq(ethp2p_gw_mappings(f.gw, NULL, 0), 0);
+  ck_assert(r.d.ssdp.answered);
+  ck_assert(r.d.ssdp.desc_ok);
+  ck_assert(strstr(r.d.ssdp.device_type, "InternetGatewayDevice:2") != NULL);
+  ck_assert_uint_gt(r.d.ssdp.nservices, 0);
+
+  json_t *j = doctor_json(&r.d);
+  ck_assert_str_eq(jstr(j, "behavior", "mapping", NULL), "endpoint-independent");
+  ck_assert_str_eq(jstr(j, "behavior", "filtering", NULL), "address-and-port-dependent");
+  ck_assert_str_eq(jstr(j, "behavior", "allocation", NULL), "port-preserving");
+  ck_assert_str_eq(jstr(j, "verdict", "reachable", NULL), "yes");
+  ck_assert_str_eq(jstr(j, "verdict", "line", NULL),
+                   "reachable from the internet on tcp/30303 and udp/30303: yes");
+  ck_assert(json_is_true(
+      json_object_get(json_object_get(json_object_get(j, "protocols"), "upnp"), "answered")));
+  ck_assert_int_eq(json_integer_value(json_object_get(
+                       json_object_get(json_object_get(j, "protocols"), "upnp"), "igd_version")),
+                   2);
+  ck_assert(json_is_true(
+      json_object_get(json_object_get(json_object_get(j, "protocols"), "natpmp"), "answered")));
+  ck_assert(json_is_true(
+      json_object_get(json_object_get(json_object_get(j, "protocols"), "pcp"), "answered")));
+  ck_assert(json_is_false(json_object_get(json_object_get(j, "external_address"), "double_nat")));
+  json_decref(j);
+
+  /* The screen. */
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&buf, &len);
+  doctor_print(mem, &r.d);
+  fclose(mem);
+  ck_assert(strstr(buf, "reachable from the internet on tcp/30303 and udp/30303: yes\n") != NULL);
+  ck_assert(strstr(buf, "mapping      endpoint-independent") != NULL);
+  free(buf);
+  doctor_free(&r.d);
+  ethp2p_stun_server_destroy(s.srv);
+  fx_teardown(&f);
+}
+END_TEST
+
+static void no_upnp(ethp2p_gw_config *cfg) {
+  cfg->policy.upnp = false;
+}
+
+START_TEST(upnp_disabled_still_maps_with_nat_pmp) {
+  fx f;
+  run r;
+  fx_setup(&f, no_upnp);
+  doctor_run_sim(f.sim, f.e1, &r, "any", false);
+  ck_assert_int_ne(r.d.proto[P_UPNP].extip_status, 0);
+  ck_assert(!r.d.ssdp.answered);
+  ck_assert_int_eq(r.d.proto[P_PMP].extip_status, 0);
+  doc_verdict v = doctor_verdict(&r.d);
+  ck_assert_str_eq(v.answer, "yes");
+  ck_assert(strstr(v.reason, "NAT-PMP") != NULL || strstr(v.reason, "PCP") != NULL);
+  json_t *j = doctor_json(&r.d);
+  ck_assert_str_eq(jstr(j, "behavior", "mapping", NULL), "unknown");
+  ck_assert_str_eq(jstr(j, "behavior", "note", NULL), "unknown: no STUN server");
+  json_decref(j);
+  doctor_free(&r.d);
+  fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(no_gateway_protocol_and_stun_nat_says_no_with_advice) {
+  ethp2p_sim *sim;
+  ethp2p_sim_nat *nat;
+  ethp2p_sim_host *h;
+  stun_fx s;
+  run r;
+  ck_assert_int_eq(ethp2p_sim_create(&sim, 77), 0);
+  ck_assert_int_eq(ethp2p_sim_nat_create(sim, &nat, "dumb-router", NULL), 0);
+  ck_assert_int_eq(ethp2p_sim_nat_add_host(nat, &h, "node", NULL), 0);
+  stun_fx_setup(sim, &s);
+  doctor_run_sim(sim, ethp2p_sim_host_env(h), &r, "any", true);
+  for (int i = 0; i < P_COUNT; i++)
+    ck_assert_int_ne(r.d.proto[i].extip_status, 0);
+  doc_verdict v = doctor_verdict(&r.d);
+  ck_assert_str_eq(v.answer, "no");
+  ck_assert(strstr(v.reason, "no port-mapping protocol answered") != NULL);
+  ck_assert(strstr(v.advice, "enable UPnP or NAT-PMP") != NULL);
+  ck_assert(strstr(v.advice, "--nat extip:") != NULL);
+  doc_extaddr e = doctor_extaddr(&r.d);
+  ck_assert_str_eq(e.source, "stun");
+  doctor_free(&r.d);
+  ethp2p_stun_server_destroy(s.srv);
+  ethp2p_sim_destroy(sim);
+}
+END_TEST
+
+START_TEST(nothing_answers_gives_unknown) {
+  ethp2p_sim *sim;
+  ethp2p_sim_nat *nat;
+  ethp2p_sim_host *h;
+  run r;
+  ck_assert_int_eq(ethp2p_sim_create(&sim, 78), 0);
+  ck_assert_int_eq(ethp2p_sim_nat_create(sim, &nat, "dumb-router", NULL), 0);
+  ck_assert_int_eq(ethp2p_sim_nat_add_host(nat, &h, "node", NULL), 0);
+  doctor_run_sim(sim, ethp2p_sim_host_env(h), &r, "any", true); /* nobody at 30.0.0.1 */
+  doc_verdict v = doctor_verdict(&r.d);
+  ck_assert_str_eq(v.answer, "unknown");
+  ck_assert(strstr(v.reason, "no STUN server answered") != NULL);
+  ck_assert_int_eq(r.d.profile.mapping, ETHP2P_NAT_POLICY_UNKNOWN);
+  doctor_free(&r.d);
+  ethp2p_sim_destroy(sim);
+}
+END_TEST
+
+static void cgnat_ext(ethp2p_gw_config *cfg) {
+  cfg->external_ip = ethp2p_addr_v4(100, 64, 3, 4, 0);
+}
+
+START_TEST(router_behind_carrier_grade_nat_is_flagged_double_nat) {
+  fx f;
+  stun_fx s;
+  run r;
+  fx_setup(&f, cgnat_ext);
+  stun_fx_setup(f.sim, &s);
+  doctor_run_sim(f.sim, f.e1, &r, "pmp", true);
+  ck_assert(!r.d.proto[P_UPNP].probed);
+  ck_assert_int_eq(r.d.proto[P_PMP].extip_status, 0);
+  doc_extaddr e = doctor_extaddr(&r.d);
+  ck_assert(e.cgnat);
+  ck_assert(e.double_nat);
+  ck_assert(e.disagrees); /* STUN sees the box's real outside address */
+  doc_verdict v = doctor_verdict(&r.d);
+  ck_assert_str_eq(v.answer, "no");
+  ck_assert(strstr(v.reason, "double NAT") != NULL);
+  doctor_free(&r.d);
+  ethp2p_stun_server_destroy(s.srv);
+  fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(declared_extip_is_unknown_and_says_forward_by_hand) {
+  fx f;
+  run r;
+  fx_setup(&f, NULL);
+  doctor_run_sim(f.sim, f.e1, &r, "extip:20.0.0.1", false);
+  for (int i = 0; i < P_COUNT; i++)
+    ck_assert(!r.d.proto[i].probed);
+  doc_verdict v = doctor_verdict(&r.d);
+  ck_assert_str_eq(v.answer, "unknown");
+  ck_assert(strstr(v.advice, "forwarded by hand") != NULL);
+  doctor_free(&r.d);
+  fx_teardown(&f);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("integration_doctor");
+  TCase *tc = tcase_create("doctor");
+  SRunner *sr;
+  int failed;
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, home_router_with_all_protocols_is_reachable);
+  tcase_add_test(tc, upnp_disabled_still_maps_with_nat_pmp);
+  tcase_add_test(tc, no_gateway_protocol_and_stun_nat_says_no_with_advice);
+  tcase_add_test(tc, nothing_answers_gives_unknown);
+  tcase_add_test(tc, router_behind_carrier_grade_nat_is_flagged_double_nat);
+  tcase_add_test(tc, declared_extip_is_unknown_and_says_forward_by_hand);
+  suite_add_tcase(s, tc);
+  sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
