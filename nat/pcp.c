@@ -32,8 +32,7 @@
  * - Lifetime 0 ("permanent" in nat.h) means delete in PCP, so it is sent as
  *   7200 s.
  */
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <nettle/hmac.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -244,15 +243,17 @@ static void remove_mapping(pcp_nat *c, pcp_mapping *m) {
 
 /* nonce = HMAC-SHA256(key, protocol ‖ internal port ‖ client IP)[0..12). */
 static int derive_nonce(pcp_nat *c, pcp_mapping *m) {
-  uint8_t msg[3 + 16], mac[32];
-  unsigned int n = 0;
+  /* nettle, not OpenSSL: OpenSSL 3's first HMAC loads its config and providers,
+   * which cost a short-lived `ethp2p nat map` several ms before its first packet. */
+  uint8_t msg[3 + 16], mac[SHA256_DIGEST_SIZE];
+  struct hmac_sha256_ctx ctx;
   msg[0] = m->protocol;
   msg[1] = (uint8_t)(m->internal_port >> 8);
   msg[2] = (uint8_t)m->internal_port;
   ethp2p_pcp_addr_to_wire(msg + 3, &c->client_ip);
-  if (HMAC(EVP_sha256(), c->key, (int)sizeof c->key, msg, sizeof msg, mac, &n) == NULL ||
-      n != sizeof mac)
-    return ETHP2P_EIO;
+  hmac_sha256_set_key(&ctx, sizeof c->key, c->key);
+  hmac_sha256_update(&ctx, sizeof msg, msg);
+  hmac_sha256_digest(&ctx, sizeof mac, mac);
   memcpy(m->nonce, mac, sizeof m->nonce);
   return 0;
 }

@@ -1,8 +1,7 @@
 /* nat/stun_codec.c — STUN (RFC 8489) message encoder and decoder; layouts in stun_codec.h. */
 #include "nat/stun_codec.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <nettle/hmac.h>
 #include <string.h>
 
 #define HMAC_SHA1_LEN 20
@@ -34,11 +33,10 @@ uint32_t ethp2p_stun_crc32(const uint8_t *buf, size_t len) {
 
 static int hmac_sha1(const uint8_t *key, size_t key_len, const uint8_t *data, size_t len,
                      uint8_t out[HMAC_SHA1_LEN]) {
-  unsigned int n = 0;
-  if (key_len > 0x7fffffff)
-    return ETHP2P_EINVAL;
-  if (HMAC(EVP_sha1(), key, (int)key_len, data, len, out, &n) == NULL || n != HMAC_SHA1_LEN)
-    return ETHP2P_EIO;
+  struct hmac_sha1_ctx ctx;
+  hmac_sha1_set_key(&ctx, key_len, key);
+  hmac_sha1_update(&ctx, len, data);
+  hmac_sha1_digest(&ctx, HMAC_SHA1_LEN, out);
   return 0;
 }
 
