@@ -1,0 +1,229 @@
+/*
+ * tests/support/nat_fake_gateway.c — the scripted NAT-PMP/PCP responder and
+ * the client-side recorders shared by the NAT client suites; see
+ * nat_fake_gateway.h.  Built into every check_nat_* suite (CMakeLists.txt), so
+ * everything but the fake_gw_ API is static.
+ */
+#include "support/nat_fake_gateway.h"
+
+#include <check.h>
+#include <string.h>
+
+/* ---- scripted fake gateway ------------------------------------------------- */
+
+ethp2p_addr fake_gw_ext_ip(fake_gw *g) {
+  return ethp2p_sim_nat_external_addr(g->box);
+}
+
+/* Seconds since the gateway "booted": epoch_base plus simulated time elapsed. */
+static uint32_t epoch_now(fake_gw *g) {
+  return g->epoch_base + (uint32_t)((ethp2p_sim_now(g->sim) - ETHP2P_SIM_START) / ETHP2P_SEC);
+}
+
+/* Sends n bytes from u; n is an encoder's result, so <= 0 is a failed encode. */
+static void send_from(ethp2p_udp *u, const ethp2p_addr *to, const uint8_t *buf, int n) {
+  ck_assert_int_gt(n, 0);
+  ck_assert_int_eq(ethp2p_udp_send(u, to, buf, (size_t)n), 0);
+}
+
+/* Answers a NAT-PMP request (RFC 6886 §3.2, §3.3), forgeries first if asked. */
+static void answer_pmp(fake_gw *g, const ethp2p_addr *from, const ethp2p_pmp_request *req) {
+  ethp2p_pmp_reply r;
+  memset(&r, 0, sizeof r);
+  r.opcode = req->opcode;
+  r.result = g->result;
+  r.epoch_s = epoch_now(g);
+  if (req->opcode == ETHP2P_PMP_OP_EXTADDR) {
+    ethp2p_addr e = fake_gw_ext_ip(g);
+    memcpy(r.external_ip, e.ip, 4);
+  } else {
+    r.internal_port = req->internal_port;
+    r.mapped_port = req->lifetime_s == 0 ? 0 : g->grant_port ? g->grant_port : req->suggested_port;
+    r.lifetime_s = req->lifetime_s;
+  }
+  uint8_t buf[16];
+  if (g->forge_wrong_opcode) {
+    ethp2p_pmp_reply bad = r;
+    bad.opcode =
+        req->opcode == ETHP2P_PMP_OP_MAP_TCP ? ETHP2P_PMP_OP_MAP_UDP : ETHP2P_PMP_OP_MAP_TCP;
+    bad.internal_port = req->internal_port;
+    bad.mapped_port = 1111;
+    send_from(g->sock, from, buf, ethp2p_pmp_reply_encode(buf, sizeof buf, &bad));
+  }
+  if (g->forge_first) {
+    ethp2p_pmp_reply bad = r;
+    bad.mapped_port = 1111;
+    bad.external_ip[0] = 6;
+    send_from(g->alt_sock, from, buf, ethp2p_pmp_reply_encode(buf, sizeof buf, &bad));
+    send_from(g->evil_sock, from, buf, ethp2p_pmp_reply_encode(buf, sizeof buf, &bad));
+  }
+  send_from(g->sock, from, buf, ethp2p_pmp_reply_encode(buf, sizeof buf, &r));
+}
+
+/* Answers the PCP request in g->last_pcp (RFC 6887 §11), or, for a pmp_only
+ * gateway, the NAT-PMP "unsupported version" reply (RFC 6887 §9). */
+static void answer_pcp(fake_gw *g, const ethp2p_addr *from, const uint8_t *req_buf, size_t len) {
+  if (g->pmp_only) {
+    uint8_t v0[8] = {0, (uint8_t)(0x80 | (req_buf[1] & 0x7f)), 0, 1, 0, 0, 0, 0};
+    uint32_t e = epoch_now(g);
+    v0[4] = (uint8_t)(e >> 24);
+    v0[5] = (uint8_t)(e >> 16);
+    v0[6] = (uint8_t)(e >> 8);
+    v0[7] = (uint8_t)e;
+    send_from(g->sock, from, v0, 8);
+    return;
+  }
+  ethp2p_pcp_request *q = &g->last_pcp;
+  ethp2p_pcp_response r;
+  memset(&r, 0, sizeof r);
+  r.version = 2;
+  r.opcode = q->opcode;
+  r.result = (uint8_t)g->result;
+  if (g->refuse_pcp_delete && q->lifetime_s == 0)
+    r.result = ETHP2P_PCP_RESULT_NOT_AUTHORIZED;
+  r.epoch_s = epoch_now(g);
+  r.lifetime_s = r.result != 0 ? 30 : q->lifetime_s;
+  r.has_map = true;
+  r.map = q->map;
+  r.map.external_port = q->lifetime_s == 0 ? 0
+                        : g->grant_port    ? g->grant_port
+                                           : q->map.external_port;
+  r.map.external_ip = fake_gw_ext_ip(g);
+  uint8_t buf[ETHP2P_PCP_MAX_LEN];
+  if (g->forge_wrong_nonce) {
+    ethp2p_pcp_response bad = r;
+    bad.map.nonce[0] ^= 0xff;
+    bad.map.external_port = 2222;
+    send_from(g->sock, from, buf, ethp2p_pcp_response_encode(buf, sizeof buf, &bad));
+  }
+  if (g->forge_first) {
+    ethp2p_pcp_response bad = r;
+    bad.map.external_port = 1111;
+    send_from(g->alt_sock, from, buf, ethp2p_pcp_response_encode(buf, sizeof buf, &bad));
+    send_from(g->evil_sock, from, buf, ethp2p_pcp_response_encode(buf, sizeof buf, &bad));
+  }
+  send_from(g->sock, from, buf, ethp2p_pcp_response_encode(buf, sizeof buf, &r));
+}
+
+/* The responder on inside:5351: records the request, then answers unless told
+ * to stay silent or drop it. */
+static void on_gw_datagram(ethp2p_udp *u, const ethp2p_addr *from, const uint8_t *buf, size_t len,
+                           void *data) {
+  fake_gw *g = data;
+  g->client = *from;
+  if (g->n_pmp + g->n_pcp == 0)
+    g->first_at = ethp2p_sim_now(g->sim);
+  g->last_at = ethp2p_sim_now(g->sim);
+  if (len >= 1 && buf[0] == 0) {
+    ck_assert_int_eq(ethp2p_pmp_request_decode(&g->last_pmp, buf, len, NULL), 0);
+    g->n_pmp++;
+  } else {
+    ck_assert_int_eq(ethp2p_pcp_request_decode(&g->last_pcp, buf, len, NULL), 0);
+    g->n_pcp++;
+    if (g->last_pcp.opcode == ETHP2P_PCP_OP_MAP && g->n_nonces < 8)
+      memcpy(g->nonces[g->n_nonces++], g->last_pcp.map.nonce, 12);
+  }
+  if (g->silent || (g->drop_first > 0 && g->drop_first--))
+    return;
+  if (buf[0] == 0)
+    answer_pmp(g, from, &g->last_pmp);
+  else
+    answer_pcp(g, from, buf, len);
+}
+
+/* The forgers only send. */
+static void ignore_datagram(ethp2p_udp *u, const ethp2p_addr *from, const uint8_t *buf, size_t len,
+                            void *data) {}
+
+void fake_gw_init(fake_gw *g, uint64_t seed) {
+  memset(g, 0, sizeof *g);
+  ck_assert_int_eq(ethp2p_sim_create(&g->sim, seed), 0);
+  ck_assert_int_eq(ethp2p_sim_nat_create(g->sim, &g->box, "gw", NULL), 0);
+  g->boxh = ethp2p_sim_nat_host(g->box);
+  ck_assert_int_eq(ethp2p_sim_nat_add_host(g->box, &g->host, "node", NULL), 0);
+  ck_assert_int_eq(ethp2p_sim_nat_add_host(g->box, &g->evil, "evil", NULL), 0);
+  ethp2p_addr in = ethp2p_sim_nat_inside_addr(g->box);
+  in.port = 5351;
+  ck_assert_int_eq(
+      ethp2p_udp_open(ethp2p_sim_host_env(g->boxh), &g->sock, &in, 0, on_gw_datagram, g), 0);
+  in.port = 5352;
+  ck_assert_int_eq(
+      ethp2p_udp_open(ethp2p_sim_host_env(g->boxh), &g->alt_sock, &in, 0, ignore_datagram, g), 0);
+  ethp2p_addr ev = ethp2p_sim_host_addr(g->evil);
+  ev.port = 5351;
+  ck_assert_int_eq(
+      ethp2p_udp_open(ethp2p_sim_host_env(g->evil), &g->evil_sock, &ev, 0, ignore_datagram, g), 0);
+  g->epoch_base = 1000;
+}
+
+void fake_gw_free(fake_gw *g) {
+  ethp2p_udp_close(g->sock);
+  ethp2p_udp_close(g->alt_sock);
+  ethp2p_udp_close(g->evil_sock);
+  ethp2p_sim_destroy(g->sim);
+}
+
+void fake_gw_announce(fake_gw *g, ethp2p_udp *u, bool pcp, const ethp2p_addr *ip) {
+  ethp2p_addr group = ethp2p_addr_v4(224, 0, 0, 1, 5350);
+  uint8_t buf[64];
+  int n;
+  if (pcp) {
+    ethp2p_pcp_response a;
+    memset(&a, 0, sizeof a);
+    a.version = 2;
+    a.opcode = ETHP2P_PCP_OP_ANNOUNCE;
+    a.epoch_s = epoch_now(g);
+    n = ethp2p_pcp_response_encode(buf, sizeof buf, &a);
+  } else {
+    ethp2p_pmp_reply a;
+    memset(&a, 0, sizeof a);
+    a.opcode = ETHP2P_PMP_OP_EXTADDR;
+    a.epoch_s = epoch_now(g);
+    memcpy(a.external_ip, ip->ip, 4);
+    n = ethp2p_pmp_reply_encode(buf, sizeof buf, &a);
+  }
+  send_from(u, &group, buf, n);
+}
+
+/* ---- client-side recorders ---------------------------------------------------- */
+
+void fake_gw_on_map(ethp2p_nat *nat, const ethp2p_nat_map_result *res, void *data) {
+  fake_gw_rec *r = data;
+  r->map_calls++;
+  r->map = *res;
+  r->at = ethp2p_sim_now(r->sim);
+}
+void fake_gw_on_done(ethp2p_nat *nat, int status, void *data) {
+  fake_gw_rec *r = data;
+  r->done_calls++;
+  r->done_status = status;
+}
+void fake_gw_on_extip(ethp2p_nat *nat, int status, const ethp2p_addr *ip, void *data) {
+  fake_gw_rec *r = data;
+  r->extip_calls++;
+  r->extip_status = status;
+  if (ip != NULL)
+    r->extip = *ip;
+  r->at = ethp2p_sim_now(r->sim);
+}
+/* Counts state-lost events and keeps the last announced external address. */
+static void on_notify(ethp2p_nat *nat, ethp2p_nat_event ev, const ethp2p_addr *ip, void *data) {
+  fake_gw_rec *r = data;
+  if (ev == ETHP2P_NAT_EV_STATE_LOST)
+    r->lost++;
+  if (ev == ETHP2P_NAT_EV_EXTIP_ANNOUNCED) {
+    r->announced++;
+    r->announced_ip = *ip;
+  }
+}
+
+ethp2p_nat *fake_gw_make_nat(fake_gw *g, const char *text, fake_gw_rec *r) {
+  ethp2p_nat_spec spec;
+  ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, text, NULL, 0), 0);
+  ethp2p_nat *nat;
+  ck_assert_int_eq(ethp2p_nat_create(ethp2p_sim_host_env(g->host), &spec, &nat), 0);
+  memset(r, 0, sizeof *r);
+  r->sim = g->sim;
+  ethp2p_nat_set_notify(nat, on_notify, r);
+  return nat;
+}

@@ -1,0 +1,105 @@
+/*
+ * tests/support/nat_fake_gateway.h — a scripted NAT-PMP (RFC 6886) / PCP
+ * (RFC 6887) responder for the NAT client suites (check_nat_pmp.c,
+ * check_nat_pcp.c, check_nat_any.c), plus recorders for the client's
+ * callbacks.
+ *
+ * The world: a simulated NAT box "gw" with two LAN hosts, "node" (the client
+ * under test) and "evil" (a forger).  The responder listens on the box's
+ * inside address, port 5351; it tells NAT-PMP from PCP by the version byte,
+ * records what it was asked, and answers as the behaviour fields say.  Two
+ * more sockets send forgeries: the box's inside address port 5352 (a wrong
+ * source port) and evil:5351 (a wrong source host).
+ *
+ * Failures inside these helpers are Check assertions, so they fail the test
+ * that called them.  Everything here runs on simulated time and addresses.
+ */
+#ifndef TESTS_SUPPORT_NAT_FAKE_GATEWAY_H
+#define TESTS_SUPPORT_NAT_FAKE_GATEWAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ethp2p/nat.h"
+#include "ethp2p/sim.h"
+#include "nat/pcp_codec.h"
+#include "nat/pmp_codec.h"
+
+/* The fake gateway.  Tests set the behaviour fields after fake_gw_init and
+ * read the records; every other field belongs to the helper. */
+typedef struct fake_gw {
+  ethp2p_sim *sim;
+  ethp2p_sim_nat *box;
+  ethp2p_sim_host *boxh, *host, *evil;
+  ethp2p_udp *sock;      /* box inside:5351 */
+  ethp2p_udp *alt_sock;  /* box inside:5352: a wrong source port */
+  ethp2p_udp *evil_sock; /* evil:5351: a wrong source host */
+  /* behaviour */
+  unsigned drop_first;     /* ignore this many requests */
+  bool silent;             /* record requests, answer none */
+  bool pmp_only;           /* answer PCP with NAT-PMP "unsupported version" */
+  bool forge_first;        /* before the real reply, send forged ones from alt and evil */
+  bool forge_wrong_nonce;  /* PCP: first answer with a flipped nonce, from the right source */
+  bool refuse_pcp_delete;  /* PCP deletes get NOT_AUTHORIZED (nonce unknown to us) */
+  bool forge_wrong_opcode; /* NAT-PMP: first answer another opcode, from the right source */
+  uint32_t epoch_base;     /* epoch = base + elapsed seconds; 1000 after init */
+  uint16_t grant_port;     /* 0 = the suggested port */
+  uint16_t result;         /* result code of every answer (0 = success) */
+  /* records */
+  unsigned n_pmp, n_pcp;       /* requests received, dropped ones included */
+  ethp2p_pmp_request last_pmp; /* the last NAT-PMP request */
+  ethp2p_pcp_request last_pcp; /* the last PCP request */
+  uint8_t nonces[8][12];       /* nonces of the first 8 PCP MAP requests */
+  unsigned n_nonces;
+  ethp2p_addr client;            /* source of the last request */
+  ethp2p_time first_at, last_at; /* when the first and the last request arrived */
+} fake_gw;
+
+/* What the client's callbacks reported; `sim` stamps `at`. */
+typedef struct fake_gw_rec {
+  int map_calls, done_calls, extip_calls, lost, announced;
+  ethp2p_nat_map_result map; /* the last map result */
+  int done_status, extip_status;
+  ethp2p_addr extip, announced_ip;
+  ethp2p_time at; /* when the last map or external-address callback ran */
+  ethp2p_sim *sim;
+} fake_gw_rec;
+
+/*
+ * Builds the world and starts the responder.  Out: g (zeroed first; then
+ * epoch_base = 1000, every behaviour off).  In: seed for the simulator.
+ * Asserts on failure.  The caller frees with fake_gw_free.
+ */
+void fake_gw_init(fake_gw *g, uint64_t seed);
+
+/* Closes the three sockets and destroys the world.  NATs created on g->host
+ * must be destroyed first. */
+void fake_gw_free(fake_gw *g);
+
+/* Returns the NAT box's external address (port 0). */
+ethp2p_addr fake_gw_ext_ip(fake_gw *g);
+
+/*
+ * Sends an announcement to 224.0.0.1:5350 from `u` (g->sock, g->alt_sock or
+ * g->evil_sock) with the current epoch: a PCP ANNOUNCE (RFC 6887 §14.1.3) if
+ * `pcp`, else a NAT-PMP external-address reply (RFC 6886 §3.2.1) naming `ip`
+ * (ignored, may be NULL, when `pcp`).
+ */
+void fake_gw_announce(fake_gw *g, ethp2p_udp *u, bool pcp, const ethp2p_addr *ip);
+
+/*
+ * Parses `text` as a NAT spec and creates the client on g->host; zeroes `r`,
+ * points it at g->sim and routes the NAT's notifications into it (counts of
+ * state-lost and external-address announcements).  Returns the NAT, which
+ * the caller destroys; `r` must outlive it.  Asserts on failure.
+ */
+ethp2p_nat *fake_gw_make_nat(fake_gw *g, const char *text, fake_gw_rec *r);
+
+/* Callbacks for ethp2p_nat_add_mapping, ethp2p_nat_delete_mapping and
+ * ethp2p_nat_external_ip; `data` is a fake_gw_rec that counts the calls and
+ * keeps what the last one reported. */
+void fake_gw_on_map(ethp2p_nat *nat, const ethp2p_nat_map_result *res, void *data);
+void fake_gw_on_done(ethp2p_nat *nat, int status, void *data);
+void fake_gw_on_extip(ethp2p_nat *nat, int status, const ethp2p_addr *ip, void *data);
+
+#endif /* TESTS_SUPPORT_NAT_FAKE_GATEWAY_H */
