@@ -47,7 +47,7 @@ http_port=0
 enable_natpmp=yes
 enable_upnp=yes
 secure_mode=yes
-system_uptime=yes
+system_uptime=no
 notify_interval=600
 uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b
 upnp_table_name=filter
@@ -60,20 +60,30 @@ CONF
 lab_start_miniupnpd() {
   lab_router miniupnpd -d -f "$LAB_DIR/miniupnpd.conf" -P "$LAB_DIR/miniupnpd.pid" >"$LAB_DIR/miniupnpd.log" 2>&1 &
   LAB_MINIUPNPD_PID=$!
-  # Ready when it listens on the NAT-PMP port.
+  # Ready when it has written its pid file and listens on the NAT-PMP port.
   for _ in $(seq 1 50); do
-    lab_router ss -uln 2>/dev/null | grep -q ':5351 ' && return 0
+    [ -s "$LAB_DIR/miniupnpd.pid" ] && lab_router ss -uln 2>/dev/null | grep -q ':5351 ' && return 0
     sleep 0.1
   done
   echo "lab: miniupnpd did not start" >&2; cat "$LAB_DIR/miniupnpd.log" >&2
   return 1
 }
 
+# miniupnpd's own pid (from its pid file): "$!" of `lab_router ... &` is the
+# subshell running the function, not the daemon.
+lab_miniupnpd_pid() { cat "$LAB_DIR/miniupnpd.pid" 2>/dev/null; }
+
 lab_stop_miniupnpd() {
-  [ -n "${LAB_MINIUPNPD_PID:-}" ] || return 0
-  kill "$LAB_MINIUPNPD_PID" 2>/dev/null
-  wait "$LAB_MINIUPNPD_PID" 2>/dev/null
+  local pid
+  pid=$(lab_miniupnpd_pid)
+  if [ -n "$pid" ]; then
+    kill "$pid" 2>/dev/null
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  [ -n "${LAB_MINIUPNPD_PID:-}" ] && wait "$LAB_MINIUPNPD_PID" 2>/dev/null
+  rm -f "$LAB_DIR/miniupnpd.pid"
   LAB_MINIUPNPD_PID=""
+  return 0
 }
 
 lab_up() {
@@ -142,7 +152,9 @@ lab_change_wan_ip() {
   LAB_WAN_IP=$new
   LAB_WAN_PEER=${new%.*}.2
   # miniupnpd re-reads the address and announces it on SIGUSR1.
-  [ -n "${LAB_MINIUPNPD_PID:-}" ] && kill -USR1 "$LAB_MINIUPNPD_PID" 2>/dev/null
+  local pid
+  pid=$(lab_miniupnpd_pid)
+  [ -n "$pid" ] && kill -USR1 "$pid" 2>/dev/null
   return 0
 }
 

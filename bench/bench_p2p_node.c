@@ -1,0 +1,287 @@
+/*
+ * bench/bench_p2p_node.c — how cheap the node is to run.
+ *
+ *   BENCH sim_node_days           simulated node-days per second of the whole
+ *                                 stack (`ethp2p sim --nat pmp`: server, record,
+ *                                 port-mapping loop, NAT-PMP client, gateway
+ *                                 emulator, simulated router), router restart
+ *                                 every 6 h; needs the ethp2p binary next to
+ *                                 this one (target >= 1000)
+ *   BENCH sim_node_days_mocknat   the same node code (server, record, loop) with
+ *                                 an in-process NAT that answers at once: the
+ *                                 node's own cost
+ *   BENCH node_idle_wakeups_per_min  events per simulated minute in that world
+ *                                 (timers of the node and the NAT's replies)
+ *   BENCH node_rss_kb             resident memory of `ethp2p node --nat none` on
+ *                                 loopback after start-up (target <= 8192)
+ *
+ * This file links only the p2p layer and the simulator (its name says so), so
+ * the full stack is measured through the binary.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ethp2p/nat.h"
+#include "ethp2p/server.h"
+#include "ethp2p/sim.h"
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- a NAT that answers every request 1 ms later ------------------------------ */
+
+typedef struct fast_req {
+  struct fast_req *next;
+  ethp2p_timer *t;
+  struct fast_nat *fn;
+  char kind;
+  ethp2p_proto proto;
+  uint16_t port;
+  uint32_t life;
+  ethp2p_nat_map_cb map_cb;
+  ethp2p_nat_done_cb done_cb;
+  ethp2p_nat_extip_cb ip_cb;
+  void *data;
+} fast_req;
+
+typedef struct fast_nat {
+  ethp2p_nat base;
+  fast_req *reqs;
+  unsigned ops;
+} fast_nat;
+
+static void fast_fire(ethp2p_timer *t, void *data) {
+  fast_req *r = data;
+  fast_nat *fn = r->fn;
+  (void)t;
+  for (fast_req **p = &fn->reqs; *p; p = &(*p)->next)
+    if (*p == r) {
+      *p = r->next;
+      break;
+    }
+  ethp2p_timer_destroy(r->t);
+  if (r->kind == 'a') {
+    ethp2p_nat_map_result res;
+    memset(&res, 0, sizeof res);
+    res.external_port = r->port;
+    res.lifetime_s = r->life;
+    r->map_cb(&fn->base, &res, r->data);
+  } else if (r->kind == 'd') {
+    r->done_cb(&fn->base, 0, r->data);
+  } else {
+    ethp2p_addr ip = ethp2p_addr_v4(20, 9, 9, 9, 0);
+    r->ip_cb(&fn->base, 0, &ip, r->data);
+  }
+  free(r);
+}
+
+static int fast_req_new(fast_nat *fn, char kind, void *data, fast_req **out) {
+  fast_req *r = calloc(1, sizeof *r);
+  if (r == NULL)
+    return ETHP2P_ENOMEM;
+  if (ethp2p_timer_create(fn->base.env, &r->t, fast_fire, r) != 0) {
+    free(r);
+    return ETHP2P_ENOMEM;
+  }
+  r->fn = fn;
+  r->kind = kind;
+  r->data = data;
+  r->next = fn->reqs;
+  fn->reqs = r;
+  fn->ops++;
+  ethp2p_timer_start(r->t, ethp2p_env_now(fn->base.env) + ETHP2P_MSEC);
+  *out = r;
+  return 0;
+}
+
+static int fast_add(ethp2p_nat *nat, ethp2p_proto proto, uint16_t hint, uint16_t internal,
+                    const char *desc, uint32_t life, ethp2p_nat_map_cb cb, void *data) {
+  fast_req *r;
+  int rc = fast_req_new((fast_nat *)nat, 'a', data, &r);
+  (void)desc;
+  if (rc != 0)
+    return rc;
+  r->proto = proto;
+  r->port = hint ? hint : internal;
+  r->life = life;
+  r->map_cb = cb;
+  return 0;
+}
+
+static int fast_del(ethp2p_nat *nat, ethp2p_proto proto, uint16_t ext, uint16_t internal,
+                    ethp2p_nat_done_cb cb, void *data) {
+  fast_req *r;
+  int rc = fast_req_new((fast_nat *)nat, 'd', data, &r);
+  (void)proto;
+  (void)ext;
+  (void)internal;
+  if (rc != 0)
+    return rc;
+  r->done_cb = cb;
+  return 0;
+}
+
+static int fast_ip(ethp2p_nat *nat, ethp2p_nat_extip_cb cb, void *data) {
+  fast_req *r;
+  int rc = fast_req_new((fast_nat *)nat, 'x', data, &r);
+  if (rc != 0)
+    return rc;
+  r->ip_cb = cb;
+  return 0;
+}
+
+static void fast_destroy(ethp2p_nat *nat) {
+  fast_nat *fn = (fast_nat *)nat;
+  while (fn->reqs != NULL) {
+    fast_req *r = fn->reqs;
+    fn->reqs = r->next;
+    ethp2p_timer_destroy(r->t);
+    free(r);
+  }
+  free(fn);
+}
+
+static const ethp2p_nat_ops fast_ops = {fast_add, fast_del, fast_ip, NULL, fast_destroy};
+
+/* Runs one node for `days` simulated days; returns wall seconds. */
+static double mock_run(unsigned days, double *events_per_min) {
+  ethp2p_sim *sim;
+  ethp2p_sim_nat *box;
+  ethp2p_sim_host *host;
+  ethp2p_server *srv;
+  ethp2p_server_config sc;
+  fast_nat *fn = calloc(1, sizeof *fn);
+  double t0;
+  uint64_t ev0;
+
+  if (fn == NULL || ethp2p_sim_create(&sim, 42) != 0 ||
+      ethp2p_sim_nat_create(sim, &box, "router", NULL) != 0 ||
+      ethp2p_sim_nat_add_host(box, &host, "node", NULL) != 0)
+    exit(1);
+  fn->base.ops = &fast_ops;
+  fn->base.env = ethp2p_sim_host_env(host);
+  fn->base.spec.kind = ETHP2P_NAT_PMP;
+  fn->base.name = "fast";
+  fn->base.can_map = true;
+  ethp2p_server_config_default(&sc);
+  sc.nodekey_hex = "b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291";
+  sc.nat_override = &fn->base;
+  if (ethp2p_server_start(ethp2p_sim_host_env(host), &sc, &srv, NULL) != 0)
+    exit(1);
+  ethp2p_sim_run(sim, ETHP2P_MIN);
+  ev0 = ethp2p_sim_events(sim);
+  t0 = now_s();
+  ethp2p_sim_run(sim, (ethp2p_time)days * ETHP2P_DAY);
+  t0 = now_s() - t0;
+  *events_per_min = (double)(ethp2p_sim_events(sim) - ev0) / ((double)days * 24 * 60);
+  ethp2p_server_destroy(srv);
+  ethp2p_sim_destroy(sim);
+  return t0;
+}
+
+/* ---- the binary ------------------------------------------------------------------ */
+
+static int sibling(char *out, size_t cap) {
+  ssize_t n = readlink("/proc/self/exe", out, cap - 16);
+  char *slash;
+  if (n <= 0)
+    return -1;
+  out[n] = 0;
+  slash = strrchr(out, '/');
+  if (slash == NULL)
+    return -1;
+  memcpy(slash + 1, "ethp2p", 7);
+  return access(out, X_OK);
+}
+
+static double full_run(const char *bin, unsigned days) {
+  char cmd[1400];
+  double t0;
+  int rc;
+  snprintf(cmd, sizeof cmd,
+           "'%s' sim --nat pmp --days %u --seed 7 --router-restart-every 6h --probe-every 0 "
+           "--summary-only >/dev/null",
+           bin, days);
+  t0 = now_s();
+  rc = system(cmd);
+  if (rc != 0)
+    return -1;
+  return now_s() - t0;
+}
+
+static long node_rss_kb(const char *bin) {
+  char dir[] = "/tmp/ethp2p-bench-node-XXXXXX", out[64], line[256];
+  long rss = -1;
+  int pipefd[2];
+  pid_t pid;
+  FILE *f;
+
+  if (mkdtemp(dir) == NULL || pipe(pipefd) != 0)
+    return -1;
+  pid = fork();
+  if (pid == 0) {
+    dup2(pipefd[1], 1);
+    close(pipefd[0]);
+    execl(bin, bin, "node", "--datadir", dir, "--nat", "none", "--listen", "127.0.0.1", "--port",
+          "0", "--verbosity", "0", (char *)NULL);
+    _exit(127);
+  }
+  close(pipefd[1]);
+  f = fdopen(pipefd[0], "r");
+  if (pid > 0 && f != NULL && fgets(line, sizeof line, f) != NULL && strncmp(line, "enr:", 4) == 0) {
+    FILE *st;
+    usleep(200000);
+    snprintf(out, sizeof out, "/proc/%d/status", (int)pid);
+    st = fopen(out, "r");
+    while (st != NULL && fgets(line, sizeof line, st) != NULL)
+      if (strncmp(line, "VmRSS:", 6) == 0)
+        rss = strtol(line + 6, NULL, 10);
+    if (st != NULL)
+      fclose(st);
+  }
+  if (pid > 0) {
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+  }
+  if (f != NULL)
+    fclose(f);
+  snprintf(line, sizeof line, "rm -rf '%s'", dir);
+  if (system(line) != 0)
+    fprintf(stderr, "could not remove %s\n", dir);
+  return rss;
+}
+
+int main(void) {
+  char bin[1024];
+  double epm = 0, secs;
+  const unsigned mock_days = 2000, full_days = 2000;
+
+  secs = mock_run(mock_days, &epm);
+  printf("BENCH sim_node_days_mocknat %.0f node-days/s\n", mock_days / secs);
+  printf("BENCH node_idle_wakeups_per_min %.2f events/min\n", epm);
+  if (sibling(bin, sizeof bin) == 0) {
+    secs = full_run(bin, full_days);
+    if (secs > 0)
+      printf("BENCH sim_node_days %.0f node-days/s\n", full_days / secs);
+    else
+      printf("# ethp2p sim failed; sim_node_days not measured\n");
+    {
+      long rss = node_rss_kb(bin);
+      if (rss > 0)
+        printf("BENCH node_rss_kb %ld kB\n", rss);
+      else
+        printf("# node_rss_kb not measured\n");
+    }
+  } else {
+    printf("# no ethp2p binary next to this benchmark: sim_node_days and node_rss_kb skipped\n");
+  }
+  return 0;
+}

@@ -1,0 +1,102 @@
+/*
+ * ethp2p/server.h — the node: key, listeners, local record and port mapping
+ * wired together (what `ethp2p node` and `ethp2p sim` run).
+ *
+ * Start-up, in order (go-ethereum's Server.Start is the model):
+ *   1. the key: nodekey_hex, else nodekey_file (must exist), else
+ *      <datadir>/nodekey (created with mode 0600 when missing);
+ *   2. a TCP listener and a UDP socket on the listen address (TCP port
+ *      `port`, UDP port `discport`, 0 = any free port);
+ *   3. the local record (seq stored in datadir): `tcp` = the TCP port,
+ *      fallback UDP = the UDP port, fallback IP = the listen IP when it is a
+ *      specific address, else 127.0.0.1 (as go-ethereum);
+ *   4. the NAT from the spec and the port-mapping loop, with TCP and UDP
+ *      registered unless the listen address is loopback or private (nothing
+ *      to map there).
+ * Stopping deletes the mappings with a bounded wait, then closes the sockets.
+ *
+ * Works on any environment (libuv or the simulated world).  The server owns
+ * everything it creates.  Threading: the environment's loop only.
+ */
+#ifndef ETHP2P_SERVER_H
+#define ETHP2P_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ethp2p/env.h"
+#include "ethp2p/error.h"
+#include "ethp2p/localnode.h"
+#include "ethp2p/nat.h"
+#include "ethp2p/portmap.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ETHP2P_DEFAULT_PORT 30303
+
+typedef struct ethp2p_server ethp2p_server;
+
+/* A connection arrived; the callee owns conn (close it or read from it). */
+typedef void (*ethp2p_server_accept_cb)(ethp2p_server *srv, ethp2p_tcp *conn, void *data);
+/* A datagram arrived on the discovery socket (buf valid during the call). */
+typedef void (*ethp2p_server_udp_cb)(ethp2p_server *srv, const ethp2p_addr *from,
+                                     const uint8_t *buf, size_t len, void *data);
+/* Stop finished: status 0, or ETHP2P_ETIMEDOUT when mapping deletes were not
+ * all answered within the bound. */
+typedef void (*ethp2p_server_stop_cb)(ethp2p_server *srv, int status, void *data);
+
+typedef struct ethp2p_server_config {
+  const char *datadir;      /* nodekey and seq live here; NULL = nothing on disk */
+  const char *nodekey_file; /* --nodekey FILE (NULL = not given) */
+  const char *nodekey_hex;  /* --nodekeyhex HEX (NULL = not given); wins over the file */
+  ethp2p_addr listen;       /* IP to bind (family 0 = 0.0.0.0); its port is ignored */
+  uint16_t port;            /* TCP port (0 = any free) */
+  uint16_t discport;        /* UDP port (0 = any free) */
+  ethp2p_nat_spec nat;      /* the --nat spec */
+  ethp2p_nat *nat_override; /* a ready NAT to use instead of creating one from the
+                               spec; the server takes ownership (tests, sim) */
+  ethp2p_portmap_config portmap; /* intervals; a zero field takes its default */
+  ethp2p_server_accept_cb accept_cb; /* NULL: log and close */
+  void *accept_data;
+  ethp2p_server_udp_cb udp_cb; /* NULL: ignore datagrams */
+  void *udp_data;
+} ethp2p_server_config;
+
+/* Fills c with defaults: no datadir, listen 0.0.0.0, ports 30303, --nat any,
+ * go-ethereum's port-mapping intervals. */
+void ethp2p_server_config_default(ethp2p_server_config *c);
+
+/*
+ * Creates and starts the server on env (steps 1-4 above).  Strings in cfg are
+ * copied.  Returns 0; ETHP2P_EINVAL (bad config); a key error
+ * (ETHP2P_ENOTFOUND for a missing --nodekey file, ETHP2P_ESYNTAX/ETRUNC/EKEY for a
+ * bad key, ETHP2P_EPERM/EIO on file errors) with diag saying which; a socket error
+ * (ETHP2P_EADDRINUSE, ...); ETHP2P_ENOMEM.  On failure nothing is left open, and a
+ * nat_override is destroyed.  diag may be NULL.
+ */
+int ethp2p_server_start(ethp2p_env *env, const ethp2p_server_config *cfg, ethp2p_server **out,
+                        ethp2p_diag *diag);
+
+/* The parts, owned by the server. */
+ethp2p_localnode *ethp2p_server_localnode(ethp2p_server *srv);
+ethp2p_portmap *ethp2p_server_portmap(ethp2p_server *srv);
+/* Local addresses actually bound (ports resolved when 0 was asked). */
+ethp2p_addr ethp2p_server_tcp_addr(const ethp2p_server *srv);
+ethp2p_addr ethp2p_server_udp_addr(const ethp2p_server *srv);
+
+/* Deletes the mappings (waiting at most `bound`), then closes the sockets and
+ * calls cb (may be NULL) once, on a later loop turn.  Returns 0 or
+ * ETHP2P_ESTATE when already stopping. */
+int ethp2p_server_stop(ethp2p_server *srv, ethp2p_time bound, ethp2p_server_stop_cb cb,
+                       void *data);
+
+/* Frees everything (stop first to delete mappings).  NULL is fine. */
+void ethp2p_server_destroy(ethp2p_server *srv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

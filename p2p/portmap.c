@@ -1,0 +1,1007 @@
+/*
+ * p2p/portmap.c — the port-mapping loop (see ethp2p/portmap.h for the rules).
+ *
+ * go-ethereum's portMappingLoop is a goroutine calling a blocking NAT; here the
+ * NAT is asynchronous, so each registration carries an "in flight" flag and
+ * its next attempt time, and the refresh alarm is re-armed at the earliest
+ * due attempt after every event (the loop head of go-ethereum's version).
+ * Every outstanding NAT request is an op on a list so that destroy can free
+ * them after the NAT dropped their callbacks.
+ */
+#include "ethp2p/portmap.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ethp2p/log.h"
+
+#define PM_NEVER UINT64_MAX
+#define PM_MODULE "p2p"
+/* A router granting tiny leases is still not asked more often than this. */
+#define PM_MIN_REFRESH (10 * ETHP2P_SEC)
+/* UPnP fault OnlyPermanentLeasesSupported. */
+#define PM_UPNP_ONLY_PERMANENT 725
+
+enum op_kind { OP_ADD, OP_DELETE, OP_EXTIP };
+
+typedef struct pm_op {
+  struct pm_op *next;
+  ethp2p_portmap *pm;
+  enum op_kind kind;
+  int slot;
+  unsigned gen;       /* registration generation the op belongs to */
+  unsigned disc_gen;  /* rediscovery generation when the op started */
+  uint32_t lifetime_s;
+  ethp2p_proto proto;
+  uint16_t internal_port;
+  bool for_stop;      /* a shutdown delete: counts toward the bound */
+} pm_op;
+
+typedef struct pm_slot {
+  bool used;
+  unsigned gen;
+  ethp2p_proto proto;
+  uint16_t internal_port;
+  uint16_t wanted_port;
+  uint16_t ext_port;      /* current external port (hint of every refresh), 0 = none */
+  bool mapped;
+  bool permanent;
+  bool in_flight;
+  bool again;             /* re-add as soon as the request in flight completes */
+  unsigned failures;      /* consecutive failures, any kind */
+  unsigned refresh_failures; /* consecutive failed refreshes of ext_port */
+  ethp2p_time expires;
+  ethp2p_time next;
+  char name[ETHP2P_PORTMAP_NAME_MAX];
+} pm_slot;
+
+typedef struct pm_sub {
+  int id;
+  ethp2p_portmap_event_cb cb;
+  void *data;
+} pm_sub;
+
+struct ethp2p_portmap {
+  ethp2p_env *env;
+  ethp2p_nat *nat;
+  ethp2p_portmap_config cfg;
+  ethp2p_portmap_sink sink;
+  ethp2p_alarm refresh;
+  ethp2p_alarm extip;
+  ethp2p_timer *stop_timer;
+  pm_slot slots[ETHP2P_PORTMAP_MAX];
+  pm_sub subs[ETHP2P_PORTMAP_MAX_SUBS];
+  int next_sub_id;
+  pm_op *ops;
+
+  bool started;
+  bool stopping;
+  bool stop_done;
+  unsigned stop_pending;
+  ethp2p_portmap_stop_cb stop_cb;
+  void *stop_data;
+
+  bool extip_in_flight;
+  bool last_poll_ok;
+  bool poll_refresh_off; /* the router does not renew in place */
+  ethp2p_addr reported_ip;   /* last address the NAT reported (any kind) */
+  ethp2p_addr advertised_ip; /* what the sink was last told (family 0 = none) */
+  uint16_t rec_tcp, rec_udp; /* what the sink was last told */
+
+  unsigned disc_gen;
+  bool rediscovering;
+  bool gateway_lost;
+  unsigned fails_since_rediscover;
+  bool rediscovered_once;
+  ethp2p_time last_rediscover;
+};
+
+static const char *const event_names[] = {
+    [ETHP2P_PORTMAP_EV_MAPPING_ADDED] = "mapping-added",
+    [ETHP2P_PORTMAP_EV_MAPPING_RENEWED] = "mapping-renewed",
+    [ETHP2P_PORTMAP_EV_MAPPING_FAILED] = "mapping-failed",
+    [ETHP2P_PORTMAP_EV_MAPPING_LOST] = "mapping-lost",
+    [ETHP2P_PORTMAP_EV_EXTIP_CHANGED] = "extip-changed",
+    [ETHP2P_PORTMAP_EV_EXTIP_PRIVATE] = "extip-private",
+    [ETHP2P_PORTMAP_EV_GATEWAY_LOST] = "gateway-lost",
+    [ETHP2P_PORTMAP_EV_GATEWAY_FOUND] = "gateway-found",
+    [ETHP2P_PORTMAP_EV_RECORD_UPDATED] = "record-updated",
+    [ETHP2P_PORTMAP_EV_STOPPED] = "stopped",
+};
+
+const char *ethp2p_portmap_event_name(ethp2p_portmap_event_type type) {
+  if ((unsigned)type < sizeof event_names / sizeof event_names[0] && event_names[type] != NULL)
+    return event_names[type];
+  return "unknown";
+}
+
+void ethp2p_portmap_config_default(ethp2p_portmap_config *c) {
+  memset(c, 0, sizeof *c);
+  c->lease = 10 * ETHP2P_MIN;
+  c->refresh = 8 * ETHP2P_MIN;
+  c->retry = 5 * ETHP2P_MIN;
+  c->extip_interval = 2 * ETHP2P_MIN;
+  c->max_failures = 5;
+  c->rediscover_after = 3;
+  c->allow_private_extip = false;
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static void emit(ethp2p_portmap *pm, ethp2p_portmap_event *ev) {
+  ev->time = ethp2p_env_now(pm->env);
+  if (ev->reason == NULL)
+    ev->reason = "";
+  for (size_t i = 0; i < ETHP2P_PORTMAP_MAX_SUBS; i++) {
+    pm_sub s = pm->subs[i]; /* a callback may unsubscribe itself */
+    if (s.cb != NULL)
+      s.cb(pm, ev, s.data);
+  }
+}
+
+static void emit_mapping(ethp2p_portmap *pm, ethp2p_portmap_event_type type, const pm_slot *m,
+                         uint16_t old_port, const char *reason) {
+  ethp2p_portmap_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.type = type;
+  ev.proto = m->proto;
+  ev.internal_port = m->internal_port;
+  ev.external_port = m->ext_port;
+  ev.old_external_port = old_port;
+  ev.failures = m->failures;
+  ev.reason = reason;
+  emit(pm, &ev);
+}
+
+static void emit_simple(ethp2p_portmap *pm, ethp2p_portmap_event_type type, const char *reason) {
+  ethp2p_portmap_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.type = type;
+  ev.reason = reason;
+  emit(pm, &ev);
+}
+
+static void emit_addr(ethp2p_portmap *pm, ethp2p_portmap_event_type type, const ethp2p_addr *a,
+                      const char *reason) {
+  ethp2p_portmap_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.type = type;
+  if (a != NULL)
+    ev.addr = *a;
+  ev.reason = reason;
+  emit(pm, &ev);
+}
+
+/* ---- sink ---------------------------------------------------------------- */
+
+static void sink_port(ethp2p_portmap *pm, ethp2p_proto proto, uint16_t port) {
+  if (port == 0)
+    return; /* never a port 0 in the record */
+  if (proto == ETHP2P_PROTO_TCP) {
+    if (pm->rec_tcp == port)
+      return;
+    pm->rec_tcp = port;
+    if (pm->sink.set_tcp != NULL)
+      pm->sink.set_tcp(pm->sink.data, port);
+  } else {
+    if (pm->rec_udp == port)
+      return;
+    pm->rec_udp = port;
+    if (pm->sink.set_udp != NULL)
+      pm->sink.set_udp(pm->sink.data, port);
+  }
+  emit_simple(pm, ETHP2P_PORTMAP_EV_RECORD_UPDATED, proto == ETHP2P_PROTO_TCP ? "tcp port" : "udp port");
+}
+
+static void sink_ip(ethp2p_portmap *pm, const ethp2p_addr *ip) {
+  if (ip == NULL) {
+    if (pm->advertised_ip.family == 0)
+      return;
+    memset(&pm->advertised_ip, 0, sizeof pm->advertised_ip);
+  } else {
+    if (ethp2p_addr_equal(&pm->advertised_ip, ip, false))
+      return;
+    pm->advertised_ip = *ip;
+    pm->advertised_ip.port = 0;
+  }
+  if (pm->sink.set_ip != NULL)
+    pm->sink.set_ip(pm->sink.data, ip == NULL ? NULL : &pm->advertised_ip);
+  emit_simple(pm, ETHP2P_PORTMAP_EV_RECORD_UPDATED, ip == NULL ? "address withdrawn" : "address");
+}
+
+/* ---- ops ----------------------------------------------------------------- */
+
+static pm_op *op_new(ethp2p_portmap *pm, enum op_kind kind, int slot) {
+  pm_op *op = calloc(1, sizeof *op);
+  if (op == NULL)
+    return NULL;
+  op->pm = pm;
+  op->kind = kind;
+  op->slot = slot;
+  op->gen = slot >= 0 ? pm->slots[slot].gen : 0;
+  op->disc_gen = pm->disc_gen;
+  op->next = pm->ops;
+  pm->ops = op;
+  return op;
+}
+
+static void op_free(pm_op *op) {
+  ethp2p_portmap *pm = op->pm;
+  for (pm_op **p = &pm->ops; *p != NULL; p = &(*p)->next) {
+    if (*p == op) {
+      *p = op->next;
+      break;
+    }
+  }
+  free(op);
+}
+
+static bool is_public(const ethp2p_addr *a) {
+  return a->family != 0 && !ethp2p_addr_is_unspecified(a) && !ethp2p_addr_is_loopback(a) &&
+         !ethp2p_addr_is_private(a) && !ethp2p_addr_is_cgnat(a) && !ethp2p_addr_is_multicast(a);
+}
+
+/* none and extip never ask the NAT for the address; everything else polls it. */
+static bool polls_extip(const ethp2p_portmap *pm) {
+  return pm->nat->spec.kind != ETHP2P_NAT_NONE && pm->nat->spec.kind != ETHP2P_NAT_EXTIP;
+}
+
+static bool poll_refreshes(const ethp2p_portmap *pm) {
+  if (pm->poll_refresh_off)
+    return false;
+  if (pm->cfg.poll_refresh != 0)
+    return pm->cfg.poll_refresh > 0 && pm->nat->can_map;
+  return pm->nat->can_map && pm->nat->name != NULL && strcmp(pm->nat->name, "UPnP") == 0;
+}
+
+static void reschedule(ethp2p_portmap *pm) {
+  if (!pm->started || pm->stopping || !pm->nat->can_map)
+    return;
+  for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++) {
+    pm_slot *m = &pm->slots[i];
+    if (m->used && !m->in_flight && m->next != PM_NEVER)
+      ethp2p_alarm_schedule(&pm->refresh, m->next);
+  }
+}
+
+/* Every registration is (re)attempted now; one in flight goes again when done. */
+static void refresh_all_now(ethp2p_portmap *pm, ethp2p_time now) {
+  for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++) {
+    pm_slot *m = &pm->slots[i];
+    if (!m->used)
+      continue;
+    if (m->in_flight)
+      m->again = true;
+    else
+      m->next = now;
+  }
+}
+
+/* Success of any NAT request: the gateway is there. */
+static void gateway_ok(ethp2p_portmap *pm, const pm_op *op) {
+  pm->fails_since_rediscover = 0;
+  if (op->disc_gen == pm->disc_gen)
+    pm->rediscovering = false;
+  if (pm->gateway_lost) {
+    pm->gateway_lost = false;
+    ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE, "NAT gateway found again", "interface=%s",
+               pm->nat->name);
+    emit_simple(pm, ETHP2P_PORTMAP_EV_GATEWAY_FOUND, "request answered");
+  }
+}
+
+/* Failure of any NAT request: after enough connection-level failures in a row,
+ * forget the gateway and re-apply every mapping (one rediscovery at a time). */
+static void gateway_failed(ethp2p_portmap *pm, const pm_op *op, ethp2p_time now) {
+  unsigned need = pm->cfg.rediscover_after;
+  if (op != NULL && op->disc_gen == pm->disc_gen)
+    pm->rediscovering = false;
+  pm->fails_since_rediscover++;
+  if (need == 0 || pm->rediscovering || pm->stopping)
+    return;
+  if (pm->nat->conn_failures < need || pm->fails_since_rediscover < need)
+    return;
+  /* During a long outage the re-applied requests fail together; wait a retry
+   * interval between rediscoveries so the loop never hammers. */
+  if (pm->rediscovered_once && now < pm->last_rediscover + pm->cfg.retry)
+    return;
+  pm->rediscovered_once = true;
+  pm->last_rediscover = now;
+  pm->rediscovering = true;
+  pm->fails_since_rediscover = 0;
+  pm->disc_gen++;
+  ethp2p_log(ETHP2P_LOG_WARN, PM_MODULE, "NAT gateway not answering, rediscovering",
+             "interface=%s failures=%u", pm->nat->name, pm->nat->conn_failures);
+  if (!pm->gateway_lost) {
+    pm->gateway_lost = true;
+    emit_simple(pm, ETHP2P_PORTMAP_EV_GATEWAY_LOST, "connection failures");
+  }
+  ethp2p_nat_rediscover(pm->nat);
+  refresh_all_now(pm, now);
+  if (polls_extip(pm))
+    ethp2p_alarm_schedule(&pm->extip, now);
+}
+
+/* ---- mappings ------------------------------------------------------------- */
+
+static void add_cb(ethp2p_nat *nat, const ethp2p_nat_map_result *res, void *data);
+static void delete_cb(ethp2p_nat *nat, int status, void *data);
+
+/* Fire-and-forget delete of a port the loop no longer wants (or a shutdown
+ * delete when for_stop). Returns true if a request went out. */
+static bool delete_start(ethp2p_portmap *pm, ethp2p_proto proto, uint16_t ext_port,
+                         uint16_t internal_port, bool for_stop) {
+  pm_op *op;
+  int rc;
+  if (ext_port == 0)
+    return false;
+  op = op_new(pm, OP_DELETE, -1);
+  if (op == NULL)
+    return false;
+  op->for_stop = for_stop;
+  rc = ethp2p_nat_delete_mapping(pm->nat, proto, ext_port, internal_port, delete_cb, op);
+  if (rc != 0) {
+    ethp2p_log(ETHP2P_LOG_DEBUG, PM_MODULE, "Couldn't delete port mapping",
+               "proto=%s extport=%u intport=%u err=\"%s\"", ethp2p_proto_name(proto), ext_port,
+               internal_port, ethp2p_strerror(rc));
+    op_free(op);
+    return false;
+  }
+  ethp2p_log(ETHP2P_LOG_DEBUG, PM_MODULE, "Deleting port mapping",
+             "proto=%s extport=%u intport=%u interface=%s", ethp2p_proto_name(proto), ext_port,
+             internal_port, pm->nat->name);
+  return true;
+}
+
+static bool only_permanent(const ethp2p_nat_map_result *res) {
+  return res->router_code == PM_UPNP_ONLY_PERMANENT;
+}
+
+/* An add or refresh failed (res->status != 0, or a port 0 was granted). */
+static void map_failed(ethp2p_portmap *pm, pm_slot *m, const ethp2p_nat_map_result *res,
+                       uint32_t asked_lifetime, const pm_op *op, ethp2p_time now) {
+  ethp2p_portmap_event ev;
+  int status = res->status != 0 ? res->status : ETHP2P_EPROTO;
+
+  if (only_permanent(res) && !m->permanent && asked_lifetime != 0) {
+    /* UPnP 725: ask again at once for a permanent lease, and keep asking for
+     * permanent ones so a refresh is one request, not two. */
+    m->permanent = true;
+    m->next = now;
+    ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE, "Router only grants permanent leases",
+               "proto=%s intport=%u interface=%s", ethp2p_proto_name(m->proto),
+               m->internal_port, pm->nat->name);
+    return;
+  }
+  m->failures++;
+  memset(&ev, 0, sizeof ev);
+  ev.type = ETHP2P_PORTMAP_EV_MAPPING_FAILED;
+  ev.proto = m->proto;
+  ev.internal_port = m->internal_port;
+  ev.external_port = m->ext_port;
+  ev.failures = m->failures;
+  ev.status = status;
+  ev.router_code = res->router_code;
+  ev.reason = m->ext_port != 0 ? "refresh failed" : "add failed";
+  ethp2p_log(ETHP2P_LOG_DEBUG, PM_MODULE,
+             m->ext_port != 0 ? "Couldn't refresh port mapping" : "Couldn't add port mapping",
+             "proto=%s extport=%u intport=%u interface=%s err=\"%s\" code=%d msg=\"%s\"",
+             ethp2p_proto_name(m->proto), m->ext_port, m->internal_port, pm->nat->name,
+             ethp2p_strerror(status), res->router_code, res->router_msg);
+  emit(pm, &ev);
+
+  if (m->mapped && m->expires != 0 && now >= m->expires) {
+    m->mapped = false;
+    m->expires = 0;
+    emit_mapping(pm, ETHP2P_PORTMAP_EV_MAPPING_LOST, m, m->ext_port, "lease expired");
+  }
+  if (m->ext_port != 0) {
+    /* A failed refresh need not mean the mapping is gone (UPnP stacks are
+     * buggy and the lease outlives the retry); keep the port as our best
+     * chance, and give it up only after max_failures in a row. The record
+     * keeps the last port either way. */
+    m->refresh_failures++;
+    if (pm->cfg.max_failures != 0 && m->refresh_failures >= pm->cfg.max_failures) {
+      uint16_t old = m->ext_port;
+      delete_start(pm, m->proto, old, m->internal_port, false);
+      m->ext_port = 0;
+      m->mapped = false;
+      m->expires = 0;
+      m->refresh_failures = 0;
+      ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE, "Giving up external port",
+                 "proto=%s extport=%u intport=%u interface=%s", ethp2p_proto_name(m->proto), old,
+                 m->internal_port, pm->nat->name);
+      emit_mapping(pm, ETHP2P_PORTMAP_EV_MAPPING_LOST, m, old, "given up");
+    }
+  }
+  m->next = now + pm->cfg.retry;
+  gateway_failed(pm, op, now);
+}
+
+static void map_succeeded(ethp2p_portmap *pm, pm_slot *m, const ethp2p_nat_map_result *res,
+                          const pm_op *op, ethp2p_time now) {
+  uint16_t old = m->ext_port;
+  bool was_mapped = m->mapped;
+  ethp2p_time next = pm->cfg.refresh;
+
+  m->failures = 0;
+  m->refresh_failures = 0;
+  m->ext_port = res->external_port;
+  m->mapped = true;
+  if (res->lifetime_s == 0) {
+    m->permanent = true; /* granted permanent: keep asking for that */
+    m->expires = 0;
+  } else {
+    ethp2p_time life = (ethp2p_time)res->lifetime_s * ETHP2P_SEC;
+    m->expires = now + life;
+    /* A router granting less than asked (PCP servers clamp) is refreshed at
+     * half the grant; otherwise go-ethereum's cadence. */
+    if (res->lifetime_s < op->lifetime_s && life / 2 < next)
+      next = life / 2 > PM_MIN_REFRESH ? life / 2 : PM_MIN_REFRESH;
+  }
+  m->next = now + next;
+  gateway_ok(pm, op);
+
+  if (was_mapped && old != 0 && old != m->ext_port) {
+    /* The router answered a renewal of `old` with a new port (some UPnP
+     * routers treat every AddAnyPortMapping as new).  The old mapping is ours
+     * and useless now: delete it so the router's table does not fill up with
+     * our leftovers.  (Never before the new one is granted: go-ethereum #30265.)
+     * Re-adding on every poll would only make such a router churn faster. */
+    delete_start(pm, m->proto, old, m->internal_port, false);
+    if (poll_refreshes(pm)) {
+      pm->poll_refresh_off = true;
+      ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE,
+                 "Router does not renew mappings in place; refreshing on the normal cadence",
+                 "interface=%s", pm->nat->name);
+    }
+  }
+  if (old != m->ext_port || !was_mapped) {
+    ethp2p_portmap_event ev;
+    ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE,
+               m->ext_port != m->internal_port ? "NAT mapped alternative port" : "NAT mapped port",
+               "proto=%s extport=%u intport=%u lifetime=%" PRIu32 " interface=%s",
+               ethp2p_proto_name(m->proto), m->ext_port, m->internal_port, res->lifetime_s,
+               pm->nat->name);
+    memset(&ev, 0, sizeof ev);
+    ev.type = ETHP2P_PORTMAP_EV_MAPPING_ADDED;
+    ev.proto = m->proto;
+    ev.internal_port = m->internal_port;
+    ev.external_port = m->ext_port;
+    ev.old_external_port = old;
+    ev.lifetime_s = res->lifetime_s;
+    ev.reason = was_mapped ? "port changed" : "mapped";
+    emit(pm, &ev);
+    sink_port(pm, m->proto, m->ext_port);
+  } else {
+    ethp2p_portmap_event ev;
+    ethp2p_log(ETHP2P_LOG_TRACE, PM_MODULE, "NAT mapping renewed",
+               "proto=%s extport=%u intport=%u lifetime=%" PRIu32, ethp2p_proto_name(m->proto),
+               m->ext_port, m->internal_port, res->lifetime_s);
+    memset(&ev, 0, sizeof ev);
+    ev.type = ETHP2P_PORTMAP_EV_MAPPING_RENEWED;
+    ev.proto = m->proto;
+    ev.internal_port = m->internal_port;
+    ev.external_port = m->ext_port;
+    ev.old_external_port = old;
+    ev.lifetime_s = res->lifetime_s;
+    ev.reason = "renewed";
+    emit(pm, &ev);
+    /* Make sure the record has it (a re-registration may have reset it). */
+    sink_port(pm, m->proto, m->ext_port);
+  }
+}
+
+static void map_start(ethp2p_portmap *pm, int slot, ethp2p_time now) {
+  pm_slot *m = &pm->slots[slot];
+  uint16_t hint = m->ext_port != 0 ? m->ext_port : m->wanted_port;
+  uint32_t lifetime = m->permanent ? 0 : (uint32_t)(pm->cfg.lease / ETHP2P_SEC);
+  pm_op *op;
+  int rc;
+
+  if (!m->permanent && lifetime == 0)
+    lifetime = 1;
+  op = op_new(pm, OP_ADD, slot);
+  if (op == NULL) {
+    m->next = now + pm->cfg.retry;
+    return;
+  }
+  op->lifetime_s = lifetime;
+  op->proto = m->proto;
+  op->internal_port = m->internal_port;
+  ethp2p_log(ETHP2P_LOG_TRACE, PM_MODULE, "Attempting port mapping",
+             "proto=%s extport=%u intport=%u lifetime=%" PRIu32 " interface=%s",
+             ethp2p_proto_name(m->proto), hint, m->internal_port, lifetime, pm->nat->name);
+  m->in_flight = true;
+  m->next = PM_NEVER;
+  rc = ethp2p_nat_add_mapping(pm->nat, m->proto, hint, m->internal_port, m->name, lifetime,
+                              add_cb, op);
+  if (rc != 0) {
+    ethp2p_nat_map_result res;
+    memset(&res, 0, sizeof res);
+    res.status = rc;
+    m->in_flight = false;
+    map_failed(pm, m, &res, lifetime, op, now);
+    op_free(op);
+  }
+}
+
+static void add_cb(ethp2p_nat *nat, const ethp2p_nat_map_result *res, void *data) {
+  pm_op *op = data;
+  ethp2p_portmap *pm = op->pm;
+  pm_slot *m = &pm->slots[op->slot];
+  ethp2p_time now = ethp2p_env_now(pm->env);
+  bool ok = res->status == 0 && res->external_port != 0;
+  (void)nat;
+
+  if (!m->used || m->gen != op->gen || pm->stopping) {
+    /* The registration went away (or we are shutting down) while the request
+     * was out: a port granted now is one nobody wants. */
+    bool counted = pm->stopping && !pm->stop_done;
+    if (m->used && m->gen == op->gen)
+      m->in_flight = false;
+    if (ok && delete_start(pm, op->proto, res->external_port, op->internal_port, counted))
+      pm->stop_pending += counted ? 1 : 0;
+    op_free(op);
+    return;
+  }
+  m->in_flight = false;
+  if (ok)
+    map_succeeded(pm, m, res, op, now);
+  else
+    map_failed(pm, m, res, op->lifetime_s, op, now);
+  if (m->again) {
+    m->again = false;
+    m->next = now;
+  }
+  op_free(op);
+  reschedule(pm);
+}
+
+static void stop_finish(ethp2p_portmap *pm, int status) {
+  ethp2p_portmap_event ev;
+  if (pm->stop_done)
+    return;
+  pm->stop_done = true;
+  if (pm->stop_timer != NULL)
+    ethp2p_timer_stop(pm->stop_timer);
+  ethp2p_log(status == 0 ? ETHP2P_LOG_DEBUG : ETHP2P_LOG_WARN, PM_MODULE,
+             status == 0 ? "Port mappings deleted" : "Gave up waiting for mapping deletes",
+             "interface=%s pending=%u", pm->nat->name, pm->stop_pending);
+  memset(&ev, 0, sizeof ev);
+  ev.type = ETHP2P_PORTMAP_EV_STOPPED;
+  ev.status = status;
+  ev.reason = status == 0 ? "deleted" : "bound passed";
+  emit(pm, &ev);
+  if (pm->stop_cb != NULL)
+    pm->stop_cb(pm, status, pm->stop_data);
+}
+
+static void delete_cb(ethp2p_nat *nat, int status, void *data) {
+  pm_op *op = data;
+  ethp2p_portmap *pm = op->pm;
+  bool for_stop = op->for_stop;
+  (void)nat;
+  if (status != 0)
+    ethp2p_log(ETHP2P_LOG_DEBUG, PM_MODULE, "Couldn't delete port mapping", "err=\"%s\"",
+               ethp2p_strerror(status));
+  op_free(op);
+  if (for_stop && !pm->stop_done && pm->stop_pending > 0) {
+    pm->stop_pending--;
+    if (pm->stop_pending == 0)
+      stop_finish(pm, 0);
+  }
+}
+
+static void stop_timer_cb(ethp2p_timer *t, void *data) {
+  ethp2p_portmap *pm = data;
+  (void)t;
+  stop_finish(pm, pm->stop_pending == 0 ? 0 : ETHP2P_ETIMEDOUT);
+}
+
+static void refresh_cb(ethp2p_alarm *alarm, void *data) {
+  ethp2p_portmap *pm = data;
+  ethp2p_time now = ethp2p_env_now(pm->env);
+  (void)alarm;
+  if (pm->stopping)
+    return;
+  for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++) {
+    pm_slot *m = &pm->slots[i];
+    if (m->used && !m->in_flight && m->next <= now)
+      map_start(pm, i, now);
+  }
+  reschedule(pm);
+}
+
+/* ---- external address ------------------------------------------------------ */
+
+/* A new address from a poll or an announcement. */
+static void extip_result(ethp2p_portmap *pm, const ethp2p_addr *ip, const char *how,
+                         ethp2p_time now) {
+  char text[ETHP2P_ADDRSTRLEN];
+  bool had = pm->reported_ip.family != 0;
+  ethp2p_addr a = *ip;
+
+  a.port = 0;
+  if (had && ethp2p_addr_equal(&pm->reported_ip, &a, false))
+    return;
+  pm->reported_ip = a;
+  ethp2p_addr_format(&a, false, text, sizeof text);
+  if (!is_public(&a) && !pm->cfg.allow_private_extip) {
+    ethp2p_log(ETHP2P_LOG_WARN, PM_MODULE,
+               "Gateway reports a non-public external address; not advertising it",
+               "ip=%s kind=%s interface=%s via=%s", text,
+               ethp2p_addr_is_cgnat(&a) ? "cgnat" : "private", pm->nat->name, how);
+    emit_addr(pm, ETHP2P_PORTMAP_EV_EXTIP_PRIVATE, &a,
+              ethp2p_addr_is_cgnat(&a) ? "carrier-grade NAT address" : "private address");
+    sink_ip(pm, NULL);
+  } else {
+    ethp2p_log(had ? ETHP2P_LOG_INFO : ETHP2P_LOG_DEBUG, PM_MODULE, "External IP changed",
+               "ip=%s interface=%s via=%s", text, pm->nat->name, how);
+    emit_addr(pm, ETHP2P_PORTMAP_EV_EXTIP_CHANGED, &a, how);
+    sink_ip(pm, &a);
+  }
+  /* A different address may mean a different network: refresh every mapping
+   * now (the first address needs no refresh, the first adds are under way). */
+  if (had && !pm->stopping)
+    refresh_all_now(pm, now);
+}
+
+static void extip_cb(ethp2p_nat *nat, int status, const ethp2p_addr *ip, void *data) {
+  pm_op *op = data;
+  ethp2p_portmap *pm = op->pm;
+  ethp2p_time now = ethp2p_env_now(pm->env);
+  (void)nat;
+
+  pm->extip_in_flight = false;
+  if (pm->stopping) {
+    op_free(op);
+    return;
+  }
+  if (status != 0 || ip == NULL || ip->family == 0 || ethp2p_addr_is_unspecified(ip)) {
+    /* Keep the last good address: a lost reply says nothing about it. */
+    ethp2p_log(ETHP2P_LOG_DEBUG, PM_MODULE, "Couldn't get external IP", "interface=%s err=\"%s\"",
+               pm->nat->name, ethp2p_strerror(status != 0 ? status : ETHP2P_EPROTO));
+    /* The gateway stopped answering (restart, moved HTTP port): like
+     * go-ethereum, try the mappings now, so that the connection failures
+     * that lead to rediscovery pile up within this poll, not over several.
+     * Only on the first failed poll, so a long outage is not hammered. */
+    if (pm->last_poll_ok && pm->nat->conn_failures > 0)
+      refresh_all_now(pm, now);
+    pm->last_poll_ok = false;
+    gateway_failed(pm, op, now);
+  } else {
+    if (!pm->last_poll_ok) {
+      /* the gateway answers again: mappings that failed meanwhile go now,
+       * not at their next retry */
+      for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++) {
+        pm_slot *m = &pm->slots[i];
+        if (m->used && (!m->mapped || m->failures > 0) && !m->in_flight && m->next > now)
+          m->next = now;
+      }
+    }
+    pm->last_poll_ok = true;
+    gateway_ok(pm, op);
+    if (poll_refreshes(pm)) {
+      /* a router that cannot tell us it restarted is asked again each poll */
+      for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++) {
+        pm_slot *m = &pm->slots[i];
+        if (m->used && m->mapped && !m->in_flight && m->next > now)
+          m->next = now;
+      }
+    }
+    extip_result(pm, ip, "poll", now);
+  }
+  op_free(op);
+  reschedule(pm);
+}
+
+static void extip_alarm_cb(ethp2p_alarm *alarm, void *data) {
+  ethp2p_portmap *pm = data;
+  ethp2p_time now = ethp2p_env_now(pm->env);
+  pm_op *op;
+  int rc;
+  (void)alarm;
+
+  if (pm->stopping)
+    return;
+  ethp2p_alarm_schedule(&pm->extip, now + pm->cfg.extip_interval);
+  if (pm->extip_in_flight)
+    return;
+  op = op_new(pm, OP_EXTIP, -1);
+  if (op == NULL)
+    return;
+  pm->extip_in_flight = true;
+  rc = ethp2p_nat_external_ip(pm->nat, extip_cb, op);
+  if (rc != 0) {
+    pm->extip_in_flight = false;
+    ethp2p_log(ETHP2P_LOG_DEBUG, PM_MODULE, "Couldn't get external IP", "interface=%s err=\"%s\"",
+               pm->nat->name, ethp2p_strerror(rc));
+    gateway_failed(pm, op, now);
+    op_free(op);
+    reschedule(pm);
+  }
+}
+
+static void nat_notify_cb(ethp2p_nat *nat, ethp2p_nat_event ev, const ethp2p_addr *ip,
+                          void *data) {
+  ethp2p_portmap *pm = data;
+  ethp2p_time now = ethp2p_env_now(pm->env);
+  (void)nat;
+
+  if (!pm->started || pm->stopping)
+    return;
+  switch (ev) {
+  case ETHP2P_NAT_EV_STATE_LOST:
+    ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE, "Gateway lost its mappings, mapping again",
+               "interface=%s", pm->nat->name);
+    for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++) {
+      pm_slot *m = &pm->slots[i];
+      if (!m->used)
+        continue;
+      if (m->mapped) {
+        m->mapped = false;
+        m->expires = 0;
+        emit_mapping(pm, ETHP2P_PORTMAP_EV_MAPPING_LOST, m, m->ext_port, "gateway lost state");
+      }
+    }
+    if (pm->nat->can_map)
+      refresh_all_now(pm, now);
+    if (polls_extip(pm))
+      ethp2p_alarm_schedule(&pm->extip, now);
+    break;
+  case ETHP2P_NAT_EV_EXTIP_ANNOUNCED:
+    if (ip != NULL && ip->family != 0 && !ethp2p_addr_is_unspecified(ip) &&
+        pm->nat->spec.kind != ETHP2P_NAT_EXTIP)
+      extip_result(pm, ip, "announcement", now);
+    break;
+  }
+  reschedule(pm);
+}
+
+/* ---- public API --------------------------------------------------------------- */
+
+int ethp2p_portmap_create(ethp2p_env *env, ethp2p_nat *nat, const ethp2p_portmap_config *cfg,
+                          const ethp2p_portmap_sink *sink, ethp2p_portmap **out) {
+  ethp2p_portmap *pm;
+  int rc;
+
+  if (out == NULL)
+    return ETHP2P_EINVAL;
+  *out = NULL;
+  if (env == NULL || nat == NULL)
+    return ETHP2P_EINVAL;
+  pm = calloc(1, sizeof *pm);
+  if (pm == NULL)
+    return ETHP2P_ENOMEM;
+  pm->env = env;
+  pm->nat = nat;
+  if (cfg != NULL)
+    pm->cfg = *cfg;
+  else
+    ethp2p_portmap_config_default(&pm->cfg);
+  if (pm->cfg.refresh == 0 || pm->cfg.retry == 0 || pm->cfg.extip_interval == 0 ||
+      pm->cfg.lease < ETHP2P_SEC) {
+    free(pm);
+    return ETHP2P_EINVAL;
+  }
+  if (sink != NULL)
+    pm->sink = *sink;
+  rc = ethp2p_alarm_init(&pm->refresh, env, refresh_cb, pm);
+  if (rc != 0)
+    goto out_free;
+  rc = ethp2p_alarm_init(&pm->extip, env, extip_alarm_cb, pm);
+  if (rc != 0)
+    goto out_refresh;
+  rc = ethp2p_timer_create(env, &pm->stop_timer, stop_timer_cb, pm);
+  if (rc != 0)
+    goto out_extip;
+  pm->next_sub_id = 1;
+  *out = pm;
+  return 0;
+
+out_extip:
+  ethp2p_alarm_close(&pm->extip);
+out_refresh:
+  ethp2p_alarm_close(&pm->refresh);
+out_free:
+  free(pm);
+  return rc;
+}
+
+static void copy_name(pm_slot *m, const char *name) {
+  size_t n;
+  if (name == NULL)
+    name = "ethp2p";
+  n = strlen(name);
+  if (n >= sizeof m->name)
+    n = sizeof m->name - 1;
+  memcpy(m->name, name, n);
+  m->name[n] = 0;
+}
+
+int ethp2p_portmap_add(ethp2p_portmap *pm, ethp2p_proto proto, uint16_t internal_port,
+                       uint16_t wanted_port, const char *name) {
+  pm_slot *m = NULL;
+  ethp2p_time now;
+
+  if (pm == NULL || internal_port == 0 ||
+      (proto != ETHP2P_PROTO_TCP && proto != ETHP2P_PROTO_UDP))
+    return ETHP2P_EINVAL;
+  if (pm->stopping)
+    return ETHP2P_ESTATE;
+  for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++)
+    if (pm->slots[i].used && pm->slots[i].proto == proto)
+      m = &pm->slots[i];
+  if (m != NULL && m->internal_port == internal_port) {
+    /* Same port again: only the wanted port and the description change. */
+    m->wanted_port = wanted_port != 0 ? wanted_port : internal_port;
+    copy_name(m, name);
+    return 0;
+  }
+  if (m != NULL) {
+    /* Replacing: an existing external port of the old registration goes. */
+    if (m->ext_port != 0)
+      delete_start(pm, m->proto, m->ext_port, m->internal_port, false);
+  } else {
+    for (int i = 0; i < ETHP2P_PORTMAP_MAX && m == NULL; i++)
+      if (!pm->slots[i].used)
+        m = &pm->slots[i];
+    if (m == NULL)
+      return ETHP2P_ESPACE;
+  }
+  now = ethp2p_env_now(pm->env);
+  {
+    unsigned gen = m->gen + 1;
+    memset(m, 0, sizeof *m);
+    m->gen = gen;
+  }
+  m->used = true;
+  m->proto = proto;
+  m->internal_port = internal_port;
+  m->wanted_port = wanted_port != 0 ? wanted_port : internal_port;
+  m->next = now;
+  copy_name(m, name);
+  if (!pm->nat->can_map) {
+    m->next = PM_NEVER; /* drained: kept for listings, never mapped */
+    ethp2p_log(ETHP2P_LOG_DEBUG, PM_MODULE, "Port mapping not possible with this NAT",
+               "proto=%s intport=%u interface=%s", ethp2p_proto_name(proto), internal_port,
+               pm->nat->name);
+  }
+  reschedule(pm);
+  return 0;
+}
+
+int ethp2p_portmap_start(ethp2p_portmap *pm) {
+  ethp2p_time now;
+  if (pm == NULL)
+    return ETHP2P_EINVAL;
+  if (pm->started || pm->stopping)
+    return ETHP2P_ESTATE;
+  pm->started = true;
+  now = ethp2p_env_now(pm->env);
+  ethp2p_nat_set_notify(pm->nat, nat_notify_cb, pm);
+  if (pm->nat->spec.kind == ETHP2P_NAT_EXTIP && pm->nat->spec.has_addr) {
+    char text[ETHP2P_ADDRSTRLEN];
+    ethp2p_addr a = pm->nat->spec.addr;
+    a.port = 0;
+    pm->reported_ip = a;
+    ethp2p_addr_format(&a, false, text, sizeof text);
+    if (!is_public(&a))
+      ethp2p_log(ETHP2P_LOG_WARN, PM_MODULE, "Static external IP is not a public address",
+                 "ip=%s", text);
+    ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE, "Using static external IP", "ip=%s", text);
+    emit_addr(pm, ETHP2P_PORTMAP_EV_EXTIP_CHANGED, &a, "static");
+    sink_ip(pm, &a); /* the operator's explicit choice is honoured */
+  }
+  if (polls_extip(pm))
+    ethp2p_alarm_schedule(&pm->extip, now);
+  reschedule(pm);
+  return 0;
+}
+
+int ethp2p_portmap_subscribe(ethp2p_portmap *pm, ethp2p_portmap_event_cb cb, void *data) {
+  if (pm == NULL || cb == NULL)
+    return ETHP2P_EINVAL;
+  for (size_t i = 0; i < ETHP2P_PORTMAP_MAX_SUBS; i++) {
+    if (pm->subs[i].cb == NULL) {
+      pm->subs[i].cb = cb;
+      pm->subs[i].data = data;
+      pm->subs[i].id = pm->next_sub_id++;
+      return pm->subs[i].id;
+    }
+  }
+  return ETHP2P_ESPACE;
+}
+
+void ethp2p_portmap_unsubscribe(ethp2p_portmap *pm, int id) {
+  if (pm == NULL || id <= 0)
+    return;
+  for (size_t i = 0; i < ETHP2P_PORTMAP_MAX_SUBS; i++)
+    if (pm->subs[i].cb != NULL && pm->subs[i].id == id)
+      memset(&pm->subs[i], 0, sizeof pm->subs[i]);
+}
+
+size_t ethp2p_portmap_mappings(const ethp2p_portmap *pm, ethp2p_portmap_mapping *out, size_t cap) {
+  size_t n = 0;
+  if (pm == NULL)
+    return 0;
+  for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++) {
+    const pm_slot *m = &pm->slots[i];
+    if (!m->used)
+      continue;
+    if (out != NULL && n < cap) {
+      ethp2p_portmap_mapping *o = &out[n];
+      memset(o, 0, sizeof *o);
+      o->proto = m->proto;
+      o->internal_port = m->internal_port;
+      o->wanted_port = m->wanted_port;
+      o->external_port = m->ext_port;
+      o->mapped = m->mapped;
+      o->permanent = m->permanent;
+      o->in_flight = m->in_flight;
+      o->failures = m->failures;
+      o->expires = m->mapped ? m->expires : 0;
+      o->next_attempt = m->in_flight ? PM_NEVER : m->next;
+      memcpy(o->name, m->name, sizeof o->name);
+    }
+    n++;
+  }
+  return n;
+}
+
+bool ethp2p_portmap_external_ip(const ethp2p_portmap *pm, ethp2p_addr *out) {
+  if (out != NULL)
+    memset(out, 0, sizeof *out);
+  if (pm == NULL)
+    return false;
+  if (out != NULL)
+    *out = pm->reported_ip;
+  return pm->reported_ip.family != 0 &&
+         ethp2p_addr_equal(&pm->reported_ip, &pm->advertised_ip, false);
+}
+
+ethp2p_nat *ethp2p_portmap_nat(const ethp2p_portmap *pm) { return pm != NULL ? pm->nat : NULL; }
+
+int ethp2p_portmap_stop(ethp2p_portmap *pm, ethp2p_time bound, ethp2p_portmap_stop_cb cb,
+                        void *data) {
+  ethp2p_time now;
+  if (pm == NULL)
+    return ETHP2P_EINVAL;
+  if (pm->stopping)
+    return ETHP2P_ESTATE;
+  pm->stopping = true;
+  pm->stop_cb = cb;
+  pm->stop_data = data;
+  ethp2p_alarm_stop(&pm->refresh);
+  ethp2p_alarm_stop(&pm->extip);
+  now = ethp2p_env_now(pm->env);
+  for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++) {
+    pm_slot *m = &pm->slots[i];
+    /* go-ethereum deletes every port it has an external port for; so do we
+     * (a failed refresh does not mean the router forgot it). */
+    if (m->used && m->ext_port != 0 &&
+        delete_start(pm, m->proto, m->ext_port, m->internal_port, true))
+      pm->stop_pending++;
+  }
+  ethp2p_timer_start(pm->stop_timer, pm->stop_pending == 0 ? now : now + bound);
+  return 0;
+}
+
+void ethp2p_portmap_destroy(ethp2p_portmap *pm) {
+  if (pm == NULL)
+    return;
+  ethp2p_alarm_close(&pm->refresh);
+  ethp2p_alarm_close(&pm->extip);
+  ethp2p_timer_destroy(pm->stop_timer);
+  /* The NAT drops its pending callbacks; their ops are ours to free. */
+  ethp2p_nat_set_notify(pm->nat, NULL, NULL);
+  ethp2p_nat_destroy(pm->nat);
+  while (pm->ops != NULL) {
+    pm_op *op = pm->ops;
+    pm->ops = op->next;
+    free(op);
+  }
+  free(pm);
+}
