@@ -24,8 +24,11 @@
  * a mapping within 100 ms of start, so we space requests 200 ms apart only after a request
  * failed (fault or connection error) — the case where a struggling router gets a pause.
  *
- * Mapping: AddAnyPortMapping on WANIPConnection:2 (the router picks and returns
- * NewReservedPort); falls back to AddPortMapping when the action is not implemented
+ * Mapping: on WANIPConnection:2, AddPortMapping with the wanted port first — on a renewal
+ * that is the port we hold, so a router that picks a random port for every
+ * AddAnyPortMapping cannot churn the record (go-ethereum #31418/#31566) — and
+ * AddAnyPortMapping (the router picks and returns NewReservedPort) only when the router
+ * refuses the exact port; back to AddPortMapping when AddAny is not implemented
  * (401/602).  AddPortMapping tries the wanted port (up to 4 times on transient faults, as
  * go-ethereum does), then on conflict (718, 729) up to 3 random ports in [10000, 65534].
  * 725 OnlyPermanentLeasesSupported retries with lease 0 and remembers the quirk.  724
@@ -79,6 +82,7 @@ typedef struct upnp_op {
   uint32_t lease;
   unsigned wanted_tries, random_tries;
   bool use_any;      /* try AddAnyPortMapping */
+  bool any_later;    /* IGDv2: the exact port first, AddAnyPortMapping if it is refused */
   bool tried_perm;   /* already retried with lease 0 */
   bool tried_same;   /* already retried with external = internal */
   unsigned attempts; /* requests sent for this op */
@@ -758,6 +762,10 @@ static void map_on_reply(upnp *u, int status, const ethp2p_soap_msg *msg) {
     op->tried_perm = true;
     op->lease = 0;
     u->perm_only = true;
+  } else if (op->any_later && code != 606 && code != 724) {
+    /* IGDv2 refused the exact port (taken, outside its range, ...): let it choose. */
+    op->any_later = false;
+    op->use_any = true;
   } else if (op->use_any && (code == 401 || code == 602)) {
     u->any_unsupported = true;
     op->use_any = false;
@@ -846,7 +854,8 @@ static void op_start(upnp *u, upnp_op *op) {
   switch (op->kind) {
   case OP_MAP:
     op->port = op->wanted;
-    op->use_any = u->dev.kind == ETHP2P_UPNP_SVC_KIND_WANIP2 && !u->any_unsupported;
+    op->use_any = false;
+    op->any_later = u->dev.kind == ETHP2P_UPNP_SVC_KIND_WANIP2 && !u->any_unsupported;
     if (u->perm_only)
       op->lease = 0;
     map_attempt(u);

@@ -523,7 +523,9 @@ START_TEST(only_permanent_leases_725_retries_with_lease_zero_and_remembers) {
 }
 END_TEST
 
-START_TEST(igd2_uses_add_any_port_mapping_and_the_reserved_port) {
+/* IGDv2: the exact port first, so a renewal keeps the port we hold even on routers that
+ * pick a new random port for every AddAnyPortMapping (go-ethereum #31418). */
+START_TEST(igd2_asks_for_the_wanted_port_exactly_first) {
   world w;
   outcome o;
   const soap_req *q;
@@ -531,13 +533,33 @@ START_TEST(igd2_uses_add_any_port_mapping_and_the_reserved_port) {
   w.r.sc.desc = g_igd2;
   map_tcp(&w, &o, 30303, 1000000);
   ck_assert_int_eq(o.status, 0);
-  ck_assert_uint_eq(o.map.external_port, 40123);
+  ck_assert_uint_eq(o.map.external_port, 30303);
   ck_assert_uint_eq(o.map.lifetime_s, 604800); /* IGDv2 leases are at most a week */
-  ck_assert_uint_eq(count_action(&w.r, "AddPortMapping"), 0);
-  q = last_action(&w.r, "AddAnyPortMapping");
+  ck_assert_uint_eq(count_action(&w.r, "AddAnyPortMapping"), 0);
+  q = last_action(&w.r, "AddPortMapping");
   ck_assert_ptr_nonnull(q);
   ck_assert_str_eq(q->ext_port, "30303");
   ck_assert_str_eq(q->lease, "604800");
+  world_teardown(&w);
+}
+END_TEST
+
+START_TEST(igd2_lets_the_router_choose_when_the_wanted_port_is_taken) {
+  world w;
+  outcome o;
+  const soap_req *q;
+  world_setup(&w, 6);
+  w.r.sc.desc = g_igd2;
+  w.r.sc.add_faults[0] = 718;
+  w.r.sc.nadd_faults = 1;
+  map_tcp(&w, &o, 30303, 600);
+  ck_assert_int_eq(o.status, 0);
+  ck_assert_uint_eq(o.map.external_port, 40123); /* NewReservedPort */
+  ck_assert_uint_eq(count_action(&w.r, "AddPortMapping"), 1);
+  ck_assert_uint_eq(count_action(&w.r, "AddAnyPortMapping"), 1);
+  q = last_action(&w.r, "AddAnyPortMapping");
+  ck_assert_ptr_nonnull(q);
+  ck_assert_str_eq(q->ext_port, "30303");
   world_teardown(&w);
 }
 END_TEST
@@ -547,13 +569,15 @@ START_TEST(igd2_without_add_any_falls_back_to_add_port_mapping) {
   outcome o;
   world_setup(&w, 7);
   w.r.sc.desc = g_igd2;
-  w.r.sc.addany_faults[0] = 401;
+  w.r.sc.add_faults[0] = 718; /* the exact port is taken, so AddAny is tried ... */
+  w.r.sc.nadd_faults = 1;
+  w.r.sc.addany_faults[0] = 401; /* ... and is not implemented */
   w.r.sc.naddany_faults = 1;
   map_tcp(&w, &o, 30303, 600);
   ck_assert_int_eq(o.status, 0);
-  ck_assert_uint_eq(o.map.external_port, 30303);
+  ck_assert_uint_ne(o.map.external_port, 0);
   ck_assert_uint_eq(count_action(&w.r, "AddAnyPortMapping"), 1);
-  ck_assert_uint_eq(count_action(&w.r, "AddPortMapping"), 1);
+  ck_assert_uint_eq(count_action(&w.r, "AddPortMapping"), 2);
   world_teardown(&w);
 }
 END_TEST
@@ -963,7 +987,8 @@ int main(void) {
   tcase_add_test(tc, conflict_718_moves_to_a_random_port_after_spacing);
   tcase_add_test(tc, persistent_conflicts_fail_with_the_router_answer);
   tcase_add_test(tc, only_permanent_leases_725_retries_with_lease_zero_and_remembers);
-  tcase_add_test(tc, igd2_uses_add_any_port_mapping_and_the_reserved_port);
+  tcase_add_test(tc, igd2_asks_for_the_wanted_port_exactly_first);
+  tcase_add_test(tc, igd2_lets_the_router_choose_when_the_wanted_port_is_taken);
   tcase_add_test(tc, igd2_without_add_any_falls_back_to_add_port_mapping);
   tcase_add_test(tc, control_url_on_another_host_is_refused);
   tcase_add_test(tc, ssdp_reply_whose_location_is_another_host_is_ignored);
