@@ -27,6 +27,7 @@
 /* Mapping deletes get this long after a signal; the process is gone well
  * within the 5 s an init system or a test allows. */
 #define NODE_STOP_BOUND (3 * ETHP2P_SEC)
+#define NODE_FORCE_SIGNALS 4 /* the 4th signal during shutdown forces the exit */
 
 typedef struct node_state {
   uv_loop_t *loop;
@@ -161,8 +162,17 @@ static void on_stopped(ethp2p_server *srv, int status, void *data) {
 static void on_signal(uv_signal_t *h, int signum) {
   node_state *st = h->data;
   st->signals++;
+  /* Like geth: further signals do not cut the clean shutdown short (tools such as
+   * timeout(1) or a service manager may deliver one SIGTERM twice — to the process and
+   * to its group — and quitting then would leave mappings on the router); only an
+   * insistent user forces the exit.  The shutdown itself is bounded anyway. */
   if (st->signals > 1) {
-    ethp2p_log(ETHP2P_LOG_WARN, "node", "Second signal, exiting now", "%s", "");
+    if (st->signals < NODE_FORCE_SIGNALS) {
+      ethp2p_log(ETHP2P_LOG_WARN, "node", "Already shutting down, interrupt more to force exit",
+                 "times=%d", NODE_FORCE_SIGNALS - st->signals);
+      return;
+    }
+    ethp2p_log(ETHP2P_LOG_WARN, "node", "Forced exit", "%s", "");
     uv_stop(st->loop);
     return;
   }
