@@ -360,6 +360,32 @@ START_TEST(soap_add_get_list_delete_round_trip) {
 }
 END_TEST
 
+/* Regression (found by fuzz_gateway_soap_action): a description longer than the
+ * table keeps was cut inside a UTF-8 character, and every later response that
+ * echoed it was malformed XML our own client (expat) rejects. */
+START_TEST(soap_long_utf8_description_is_cut_on_a_character_boundary) {
+  soap_result r;
+  char desc[128] = "xy"; /* 63 bytes would end inside the 31st character */
+  for (int i = 0; i < 40; i++)
+    memcpy(desc + 2 + 2 * i, "\xc3\xa4", 3); /* U+00E4, then NUL */
+  ethp2p_soap_field a[] = {
+      {"NewRemoteHost", ""},         {"NewExternalPort", "4100"},
+      {"NewProtocol", "UDP"},        {"NewInternalPort", "4100"},
+      {"NewInternalClient", H1},     {"NewEnabled", "1"},
+      {"NewPortMappingDescription", desc}, {"NewLeaseDuration", "600"},
+  };
+  soap_call(F.e1, "AddPortMapping", a, 8, &r);
+  ck_assert_int_eq(r.fault, 0);
+  ck_assert_int_eq(fx_count(&F, ETHP2P_GW_ADDED), 1);
+  ck_assert_uint_eq(strlen(F.mappings[0].desc), 62); /* "xy" + 30 whole characters */
+  ethp2p_soap_field spec[] = {{"NewRemoteHost", ""}, {"NewExternalPort", "4100"},
+                              {"NewProtocol", "UDP"}};
+  soap_call(F.e1, "GetSpecificPortMappingEntry", spec, 3, &r); /* asserts it parses */
+  ck_assert_int_eq(r.fault, 0);
+  ck_assert_str_eq(arg(&r, "NewPortMappingDescription"), F.mappings[0].desc);
+}
+END_TEST
+
 static void range_call(ethp2p_env *env, const char *action, const char *lo, const char *hi,
                        const char *manage, soap_result *r) {
   ethp2p_soap_field a[] = {{"NewStartPort", lo},    {"NewEndPort", hi},
@@ -745,6 +771,7 @@ int main(void) {
   tcase_add_test(tc2, root_description_lists_wanip_service);
   tcase_add_test(tc2, soap_external_ip_status_and_natrsip);
   tcase_add_test(tc2, soap_add_get_list_delete_round_trip);
+  tcase_add_test(tc2, soap_long_utf8_description_is_cut_on_a_character_boundary);
   tcase_add_test(tc2, soap_v2_faults);
   tcase_add_test(tc2, soap_v2_list_and_delete_range);
   tcase_add_test(tc2, soap_policy_faults_725_724_728);

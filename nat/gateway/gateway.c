@@ -249,6 +249,18 @@ static void clear_table(ethp2p_gateway *gw) {
   rearm_expiry(gw);
 }
 
+/* Copies a description, cut to fit on a UTF-8 character boundary: a cut
+ * through a multibyte character would make every later response that echoes
+ * it (GetSpecificPortMappingEntry, GetListOfPortMappings) malformed XML. */
+static void copy_desc(char *dst, size_t size, const char *src) {
+  size_t n = strnlen(src, size - 1);
+  if (src[n] != '\0')
+    while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+      n--; /* src[n] continues a character: drop the whole character */
+  memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
 static void set_lease(ethp2p_gateway *gw, ethp2p_gw_mapping *m, uint32_t lease_s) {
   m->lease_s = lease_s;
   m->expires = lease_s == 0 ? 0 : gw_now(gw) + (ethp2p_time)lease_s * ETHP2P_SEC;
@@ -263,7 +275,7 @@ static gw_status renew(ethp2p_gateway *gw, size_t idx, const gw_request *rq, uin
   upd.internal = rq->internal;
   set_lease(gw, &upd, lease);
   if (rq->desc != NULL)
-    snprintf(upd.desc, sizeof upd.desc, "%s", rq->desc);
+    copy_desc(upd.desc, sizeof upd.desc, rq->desc);
   if (rq->nonce != NULL && !upd.has_nonce) {
     upd.has_nonce = true;
     memcpy(upd.nonce, rq->nonce, sizeof upd.nonce);
@@ -351,7 +363,7 @@ static gw_status map_inner(ethp2p_gateway *gw, const gw_request *rq, ethp2p_gw_m
   m.external_port = port;
   m.internal = rq->internal;
   if (rq->desc != NULL)
-    snprintf(m.desc, sizeof m.desc, "%s", rq->desc);
+    copy_desc(m.desc, sizeof m.desc, rq->desc);
   set_lease(gw, &m, lease);
   m.origin = rq->origin;
   if (rq->nonce != NULL) {
