@@ -52,3 +52,38 @@ echo "BENCH nat_map_natpmpc_ref_ms $natpmpc ms"
 echo "BENCH nat_map_upnpc_ref_ms $upnpc ms"
 awk -v a="$pcp" -v b="$natpmpc" 'BEGIN {printf "BENCH nat_map_pcp_vs_natpmpc %.2f ratio\n", a/b}'
 awk -v a="$pmp" -v b="$natpmpc" 'BEGIN {printf "BENCH nat_map_pmp_vs_natpmpc %.2f ratio\n", a/b}'
+
+# Time from `ethp2p node` start to a record on stdout that carries the router's WAN address
+# (the first record carries the fallback 127.0.0.1 until the router has answered).
+node_ms() { # prints microseconds for one node start with mechanism $1, or nothing on failure
+  # stdout goes through a FIFO read with bash builtins ($EPOCHREALTIME, read -t), so the
+  # measurement itself forks nothing while it waits.
+  local m=$1 dir t0 now line pid n=0 ip
+  dir=$(mktemp -d "$LAB_DIR/node.XXXXXX")
+  mkfifo "$dir/fifo"
+  t0=${EPOCHREALTIME/./}
+  # `ip netns exec` directly (not the lab_lan function): it execs the node, so $! is the node.
+  ip netns exec "$LAB_L" "$BIN" node --datadir "$dir" --nat "$m" --port $((20000 + RANDOM % 20000)) \
+    --verbosity 0 >"$dir/fifo" 2>/dev/null &
+  pid=$!
+  exec 7<"$dir/fifo"
+  while IFS= read -r -t 10 line <&7; do
+    now=${EPOCHREALTIME/./}
+    case $line in enr:*) ;; *) continue ;; esac
+    ip=$("$BIN" enr dump "$line" 2>/dev/null | grep -E '"(ip|tcp)"' | tr -s ' ' | tr '\n' ' ')
+    # mapped: the router's address and a TCP port in the record
+    if [[ $ip == *"$LAB_WAN_IP"* && $ip == *'"tcp"'* ]]; then echo $((now - t0)); break; fi
+  done
+  kill -TERM $pid 2>/dev/null; cat <&7 >/dev/null; exec 7<&-; wait $pid 2>/dev/null
+  rm -rf "$dir"
+}
+for m in pcp pmp upnp any; do
+  samples=""
+  for i in $(seq 1 "$RUNS"); do samples+="$(node_ms $m)"$'\n'; done
+  n=$(printf '%s' "$samples" | grep -c '[0-9]')
+  if [ "$n" -gt 0 ]; then
+    echo "BENCH node_time_to_mapped_record_ms_$m $(printf '%s' "$samples" | grep '[0-9]' | median) ms"
+  else
+    echo "BENCH-FAIL node_time_to_mapped_record_ms_$m: no mapped record seen"
+  fi
+done

@@ -178,7 +178,7 @@ int ethp2p_nodekey_format(const ethp2p_nodekey *key, char *out, size_t outlen) {
 }
 
 int ethp2p_nodekey_generate(ethp2p_nodekey *key) {
-  /* OpenSSL RAND_bytes, redrawn if a draw is not a valid secret (see secp.h). */
+  /* The kernel's CSPRNG, redrawn if a draw is not a valid secret (see secp.h). */
   return ethp2p_secp_secret_generate(key->secret);
 }
 

@@ -3,17 +3,16 @@
  *
  * One context for the process, created on first use under pthread_once and
  * randomized (blinding of the signing and key generation multiplications) with
- * 32 bytes from OpenSSL's RAND_bytes.  libsecp256k1's own defaults give RFC 6979
+ * 32 bytes from the kernel's CSPRNG (core/osrand.h).  libsecp256k1's own defaults give RFC 6979
  * nonces and low-S signatures on signing, and reject high-S on verification.
  */
 #include "ethp2p/secp.h"
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <pthread.h>
 #include <secp256k1.h>
 #include <string.h>
 
+#include "core/osrand.h"
 #include "ethp2p/error.h"
 #include "ethp2p/keccak.h"
 
@@ -26,7 +25,7 @@ static void secp_context_create(void) {
       secp256k1_context_create(SECP256K1_CONTEXT_SIGN | SECP256K1_CONTEXT_VERIFY);
   if (ctx == NULL)
     return;
-  if (RAND_bytes(seed, sizeof seed) == 1) {
+  if (ethp2p_os_random(seed, sizeof seed) == 0) {
     if (!secp256k1_context_randomize(ctx, seed)) {
       /* Randomization is a hardening measure; the context stays correct without it. */
     }
@@ -46,7 +45,7 @@ static const secp256k1_context *ctx_get(void) {
 
 void ethp2p_secp_wipe(void *p, size_t len) {
   if (p != NULL && len > 0)
-    OPENSSL_cleanse(p, len);
+    ethp2p_wipe(p, len);
 }
 
 int ethp2p_secp_secret_check(const uint8_t secret[ETHP2P_SECP_SECRET_LEN]) {
@@ -59,7 +58,7 @@ int ethp2p_secp_secret_check(const uint8_t secret[ETHP2P_SECP_SECRET_LEN]) {
 int ethp2p_secp_secret_generate(uint8_t secret[ETHP2P_SECP_SECRET_LEN]) {
   int tries;
   for (tries = 0; tries < 64; tries++) {
-    if (RAND_bytes(secret, ETHP2P_SECP_SECRET_LEN) != 1)
+    if (ethp2p_os_random(secret, ETHP2P_SECP_SECRET_LEN) != 0)
       break;
     if (ethp2p_secp_secret_check(secret) == 0)
       return 0;

@@ -13,12 +13,12 @@
  * earliest deadline is in the future; its callback starts the idle handle.
  */
 #include <errno.h>
-#include <openssl/rand.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
+#include "core/osrand.h"
 #include "env/uv_int.h"
 #include "ethp2p/log.h"
 
@@ -113,27 +113,12 @@ static int64_t uvenv_wall_ms(ethp2p_env *env) {
   return tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-/* The kernel's CSPRNG (getrandom(2), blocking only until the pool is first
- * seeded) rather than OpenSSL's RAND_bytes: the bytes are as good, and it spares
- * short-lived commands OpenSSL's start-up (config file, DRBG seeding), which
- * was a measurable part of `ethp2p nat map`'s time to first packet. */
+/* The kernel's CSPRNG (core/osrand.h); without one there is no safe way on. */
 static void uvenv_random(ethp2p_env *env, uint8_t *buf, size_t len) {
-  size_t got = 0;
   (void)env;
-  while (got < len) {
-    ssize_t r = getrandom(buf + got, len - got, 0);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0) {
-      /* No getrandom (very old kernel): fall back to OpenSSL. */
-      if (RAND_bytes(buf + got, (int)(len - got > (1u << 20) ? (1u << 20) : len - got)) == 1) {
-        got += len - got > (1u << 20) ? (1u << 20) : len - got;
-        continue;
-      }
-      ethp2p_log(ETHP2P_LOG_CRIT, "env", "No source of random bytes", "len=%zu", len);
-      abort(); /* weak keys would be worse than stopping */
-    }
-    got += (size_t)r;
+  if (ethp2p_os_random(buf, len) != 0) {
+    ethp2p_log(ETHP2P_LOG_CRIT, "env", "No source of random bytes", "len=%zu", len);
+    abort(); /* weak keys or nonces would be worse than stopping */
   }
 }
 

@@ -36,7 +36,7 @@
  * 0x5354554E, Length adjusted to include it; it is always last.
  *
  * MESSAGE-INTEGRITY: this codec can write and check it with a short-term key
- * (OpenSSL HMAC-SHA1) so that the RFC 5769 vectors reproduce byte for byte,
+ * (nettle HMAC-SHA1) so that the RFC 5769 vectors reproduce byte for byte,
  * but the binding client does not use it: public STUN servers answer
  * unauthenticated Binding requests, and long-term credentials, USERNAME,
  * REALM, NONCE and MESSAGE-INTEGRITY-SHA256 are out of scope.

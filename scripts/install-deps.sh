@@ -5,7 +5,7 @@ set -euo pipefail
 
 # Build and test dependencies.
 PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
-      libsecp256k1-dev libssl-dev nettle-dev libuv1-dev libexpat1-dev libjansson-dev check
+      libsecp256k1-dev nettle-dev libuv1-dev libexpat1-dev libjansson-dev check
       iproute2 nftables valgrind)
 # Real routers and reference clients for the network-namespace labs.
 if [ "${ETHP2P_LAB_DEPS:-1}" = 1 ]; then

@@ -68,7 +68,7 @@ else
   echo "node: examples/node_nat.c (ethp2p node has no --metrics yet)"
   # shellcheck disable=SC2046
   cc -I"$src/include" "$src/examples/node_nat.c" "$lib" \
-    $(pkg-config --libs libsecp256k1 libcrypto nettle libuv expat jansson) -lm -o "$tmp/node_nat" ||
+    $(pkg-config --libs libsecp256k1 nettle libuv expat jansson) -lm -o "$tmp/node_nat" ||
     fail "cannot build examples/node_nat.c"
   "$tmp/node_nat" --nat "$nat" --port 0 --metrics "127.0.0.1:$mport" >"$tmp/node.log" 2>&1 &
 fi

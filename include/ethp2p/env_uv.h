@@ -1,6 +1,6 @@
 /*
  * ethp2p/env_uv.h — the real environment: libuv sockets and timers, the OS clocks,
- * OpenSSL randomness, getifaddrs and /proc/net/route.
+ * kernel randomness (getrandom), getifaddrs and /proc/net/route.
  *
  * Usage:
  *   uv_loop_t loop;  uv_loop_init(&loop);
@@ -12,7 +12,7 @@
  *
  * Clock: now() is uv_hrtime() (CLOCK_MONOTONIC, nanoseconds), read fresh on each
  * call; callers read it once per event and pass it down.  wall_ms() is
- * uv_gettimeofday().  random() is OpenSSL RAND_bytes (getrandom(2) as fallback;
+ * uv_gettimeofday().  random() is getrandom(2) (the kernel CSPRNG;
  * abort() if the OS has no entropy at all, rather than returning weak bytes).
  *
  * Timers are not libuv handles: the environment keeps its own min-heap keyed by

@@ -58,7 +58,7 @@ typedef struct ethp2p_nodekey {
 bool ethp2p_nodekey_secret_valid(const uint8_t secret[ETHP2P_NODEKEY_SIZE]);
 
 /*
- * Generates a fresh key from the operating system's CSPRNG (OpenSSL RAND_bytes),
+ * Generates a fresh key from the operating system's CSPRNG (getrandom(2)),
  * drawing again in the (astronomically unlikely) case that 32 bytes are not a
  * valid secret.
  * Returns: 0, or ETHP2P_EIO if the random generator failed (key is then zeroed).

@@ -3,7 +3,7 @@
  * libsecp256k1.
  *
  * One process-wide libsecp256k1 context is created on first use (thread-safe,
- * pthread_once) and randomized with OpenSSL RAND_bytes (side-channel blinding);
+ * pthread_once) and randomized with the kernel CSPRNG (side-channel blinding);
  * it is never destroyed.  If RAND_bytes fails the context is used unrandomized
  * (still correct).  Secrets copied to the stack are wiped before returning.
  *
@@ -41,7 +41,7 @@ const struct secp256k1_context_struct *ethp2p_secp_context(void);
 int ethp2p_secp_secret_check(const uint8_t secret[ETHP2P_SECP_SECRET_LEN]);
 
 /*
- * Generates a fresh secret key from OpenSSL's CSPRNG (RAND_bytes), drawing again
+ * Generates a fresh secret key from the kernel CSPRNG (getrandom(2)), drawing again
  * in the negligible case that a draw is not a valid secret.
  * Returns 0, or ETHP2P_EIO if the CSPRNG fails (secret zeroed then).
  */
