@@ -3,8 +3,7 @@
 # a real Prometheus server (Debian package `prometheus`) with ONE scrape job scrapes it,
 # and its query API shows the node's ethp2p_ series, including the port mappings the node
 # made through a NAT-PMP gateway (`ethp2p gateway` on 127.0.0.1).
-# The node is `ethp2p node --metrics ...` when the CLI has that flag, otherwise
-# examples/node_nat.c built against the build tree's libethp2p.a.  promtool (same package)
+# The node is `ethp2p node --metrics --metrics.addr 127.0.0.1 --metrics.port N`.  promtool (same package)
 # lints the exposition text.  Everything listens on 127.0.0.1 only (the node's p2p
 # sockets bind 0.0.0.0 so that it registers mappings, but nothing is sent off-host).
 # Usage: bash tests/prometheus_test.sh <ethp2p-binary> [testdata-dir]
@@ -58,20 +57,8 @@ fi
 
 # 2. The node with metrics on 127.0.0.1.
 mport=$(pick_port)
-if "$bin" node --help 2>&1 | grep -q -- '--metrics.port'; then
-  echo "node: ethp2p node --metrics"
-  "$bin" node --datadir "$tmp/node" --nat "$nat" --port 0 --metrics --metrics.addr 127.0.0.1 \
-    --metrics.port "$mport" >"$tmp/node.log" 2>&1 &
-else
-  lib=$(dirname "$bin")/libethp2p.a
-  [ -f "$lib" ] || { echo "SKIP: ethp2p node has no --metrics and $lib is missing (sanitizer build?)"; exit 77; }
-  echo "node: examples/node_nat.c (ethp2p node has no --metrics yet)"
-  # shellcheck disable=SC2046
-  cc -I"$src/include" "$src/examples/node_nat.c" "$lib" \
-    $(pkg-config --libs libsecp256k1 nettle libuv expat jansson) -lm -o "$tmp/node_nat" ||
-    fail "cannot build examples/node_nat.c"
-  "$tmp/node_nat" --nat "$nat" --port 0 --metrics "127.0.0.1:$mport" >"$tmp/node.log" 2>&1 &
-fi
+"$bin" node --datadir "$tmp/node" --nat "$nat" --port 0 --metrics --metrics.addr 127.0.0.1 \
+  --metrics.port "$mport" >"$tmp/node.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$mport/metrics" 10 || fail "the node does not serve /metrics"
 curl -fsS "http://127.0.0.1:$mport/metrics" >"$tmp/scrape.txt"
