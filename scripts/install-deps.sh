@@ -9,7 +9,7 @@ PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
       iproute2 nftables valgrind)
 # Real routers and reference clients for the network-namespace labs.
 if [ "${ETHP2P_LAB_DEPS:-1}" = 1 ]; then
-  PKGS+=(miniupnpd-nftables miniupnpc natpmpc coturn stun-client netcat-openbsd prometheus)
+  PKGS+=(miniupnpd-nftables miniupnpc natpmpc coturn stun-client netcat-openbsd prometheus jq curl)
 fi
 
 missing=()

@@ -58,10 +58,12 @@ command -v jq >/dev/null 2>&1 || skip "no jq"
 
 # shellcheck disable=SC2317 # called through the EXIT trap
 cleanup() {
-  if [ -n "$TURNPID" ] && kill -0 "$TURNPID" 2>/dev/null; then
-    kill "$TURNPID" 2>/dev/null
-    wait "$TURNPID" 2>/dev/null
-  fi
+  # Kill everything inside our namespaces first: "$!" of a backgrounded `inS ...` is the
+  # subshell, not turnserver, and deleting a namespace does not end its processes.
+  local ns
+  for ns in "$SNS" "$NNS" "$CNS"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
+  [ -n "$TURNPID" ] && wait "$TURNPID" 2>/dev/null
+  for ns in "$SNS" "$NNS" "$CNS"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null; done
   ip netns del "$SNS" 2>/dev/null
   ip netns del "$NNS" 2>/dev/null
   ip netns del "$CNS" 2>/dev/null
@@ -266,7 +268,7 @@ if command -v miniupnpd >/dev/null 2>&1 && [ -f "$LABSH" ]; then
       sleep 0.1
     done
     json=$(lab_lan "$BIN" nat doctor --stun "11.22.33.2:$PORT" --port 30303 --json 2>/dev/null)
-    kill "$TURN2" 2>/dev/null
+    kill "$(cat "$WORK/turn2.pid" 2>/dev/null)" "$TURN2" 2>/dev/null
     wait "$TURN2" 2>/dev/null
     echo "router lab: $(echo "$json" | jq -c '{upnp: .protocols.upnp.answered, igd: .protocols.upnp.igd_version, natpmp: .protocols.natpmp.answered, pcp: .protocols.pcp.answered, ext: .external_address.address, mapping: .behavior.mapping, filtering: .behavior.filtering, verdict: .verdict.reachable}')"
     for p in upnp natpmp pcp; do
