@@ -11,12 +11,6 @@
 
 static fx F;
 
-/* nat/impl.h declares the UPnP constructor weak, so a static link pulls nat/upnp.c
- * in only when something references it strongly: this test does. */
-int ethp2p_nat_upnp_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out);
-int (*const gw_test_force_upnp)(ethp2p_env *, const ethp2p_nat_spec *,
-                                ethp2p_nat **) = ethp2p_nat_upnp_create;
-
 static void setup(void) { fx_setup(&F, NULL); }
 static void teardown(void) { fx_teardown(&F); }
 

@@ -21,11 +21,6 @@
 #include "ethp2p/server.h"
 #include "ethp2p/sim.h"
 
-/* nat/ declares its UPnP constructor weak; reference it so a static link pulls it in. */
-int ethp2p_nat_upnp_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out);
-static int (*const force_upnp)(ethp2p_env *, const ethp2p_nat_spec *, ethp2p_nat **)
-    __attribute__((used)) = ethp2p_nat_upnp_create;
-
 #define SEED 0x5eed6u
 static const char *const KEY = "b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291";
 

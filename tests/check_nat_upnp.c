@@ -14,11 +14,8 @@
 #include "ethp2p/sim.h"
 #include "nat/http.h"
 #include "nat/ssdp.h"
+#include "nat/impl.h"
 #include "nat/xml.h"
-
-/* nat/impl.h declares this weak (for builds without UPnP); a test needs the strong
- * reference so the linker pulls nat/upnp.c out of the static library. */
-int ethp2p_nat_upnp_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out);
 
 /* ---------------------------------------------------------------------------
  * The scripted router.

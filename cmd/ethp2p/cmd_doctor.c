@@ -37,12 +37,6 @@
 #include "nat/ssdp.h"
 #include "nat/xml.h"
 
-/* Reference the UPnP constructor strongly so the static library's object is
- * linked (nat/ reaches it through a weak symbol; see cmd_nat.c). */
-int ethp2p_nat_upnp_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out);
-__attribute__((used)) static int (*const doctor_link_upnp)(ethp2p_env *, const ethp2p_nat_spec *,
-                                                           ethp2p_nat **) = ethp2p_nat_upnp_create;
-
 #define DOC_MAX_IFACES 16
 #define DOC_TEST_LIFETIME 120u
 #define DOC_GATEWAY_BUDGET (4 * ETHP2P_SEC) /* external address questions */
