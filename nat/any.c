@@ -426,6 +426,7 @@ int ethp2p_nat_any_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_n
   a->base.spec = *spec;
   a->base.name = "any";
   a->base.can_map = true;
+  a->base.caps = ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP;
   *out = &a->base;
   return 0;
 }

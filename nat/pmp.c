@@ -387,6 +387,8 @@ int ethp2p_nat_pmp_create_opts(ethp2p_env *env, const ethp2p_nat_spec *spec,
   p->base.spec = *spec;
   p->base.name = "NAT-PMP";
   p->base.can_map = true;
+  p->base.caps = ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP | ETHP2P_NAT_CAP_DETECTS_RESTART |
+                 ETHP2P_NAT_CAP_ANNOUNCES_EXTIP;
   p->listen_announcements = listen_announcements;
   p->epoch = shared_epoch != NULL ? shared_epoch : &p->own_epoch;
   *out = &p->base;

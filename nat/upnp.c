@@ -1017,6 +1017,7 @@ int ethp2p_nat_upnp_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_
     u->base.spec.kind = ETHP2P_NAT_UPNP;
   u->base.name = "UPnP";
   u->base.can_map = true;
+  u->base.caps = ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP;
   rc = ethp2p_timer_create(env, &u->kick, upnp_on_kick, u);
   if (rc == 0)
     rc = ethp2p_timer_create(env, &u->disc_timer, disc_on_timer, u);

@@ -756,6 +756,10 @@ static void nat_notify_cb(ethp2p_nat *nat, ethp2p_nat_event ev, const ethp2p_add
         pm->nat->spec.kind != ETHP2P_NAT_EXTIP)
       extip_result(pm, ip, "announcement", now);
     break;
+  case ETHP2P_NAT_EV_GATEWAY_GONE:
+    /* Handled by the loop's rediscovery once the router work lands; until then
+     * the connection failures that follow lead there. */
+    break;
   }
   reschedule(pm);
 }

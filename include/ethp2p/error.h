@@ -51,7 +51,9 @@ extern "C" {
   X(ENOGATEWAY, -29, "no gateway found")                                      \
   X(ESTATE, -30, "invalid state")                                             \
   X(ERANGE, -31, "value out of range")                                        \
-  X(EEXIST, -32, "already exists")
+  X(EEXIST, -32, "already exists")                                            \
+  X(EPERMANENT, -33, "gateway grants only permanent leases")                  \
+  X(EADDRCHANGED, -34, "local address changed")
 
 enum {
 #define ETHP2P_ERR_ENUM(name, val, msg) ETHP2P_##name = (val),

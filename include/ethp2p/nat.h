@@ -87,9 +87,51 @@ typedef void (*ethp2p_nat_done_cb)(ethp2p_nat *nat, int status, void *data);
 
 /* Notifications a NAT raises on its own. */
 typedef enum ethp2p_nat_event {
-  ETHP2P_NAT_EV_STATE_LOST = 1,    /* gateway lost its mappings (epoch reset, restart announcement) */
+  ETHP2P_NAT_EV_STATE_LOST = 1,    /* gateway lost its mappings (epoch reset, restart announcement,
+                                      new BOOTID, uptime went down): re-add everything now */
   ETHP2P_NAT_EV_EXTIP_ANNOUNCED,   /* gateway announced an external address (ip set) */
+  ETHP2P_NAT_EV_GATEWAY_GONE,      /* the gateway said it is leaving (ssdp:byebye) or no longer
+                                      knows us (our LAN address changed): rediscover, re-add */
 } ethp2p_nat_event;
+
+/*
+ * Capabilities: what an implementation can do and how its gateway behaves.
+ * The port-mapping loop decides from these bits and from the generic status
+ * codes below alone; it never asks which protocol it drives.  An
+ * implementation sets nat->caps when created and may change them later (any
+ * takes its winner's); readers must not cache them.
+ */
+enum {
+  ETHP2P_NAT_CAP_MAP = 1u << 0,             /* add_mapping / delete_mapping do something */
+  ETHP2P_NAT_CAP_STATIC_IP = 1u << 1,       /* the external address is fixed (extip): set it
+                                               once, never poll */
+  ETHP2P_NAT_CAP_POLL_EXTIP = 1u << 2,      /* external_ip() asks the gateway: poll it */
+  ETHP2P_NAT_CAP_DETECTS_RESTART = 1u << 3, /* raises STATE_LOST itself when the gateway
+                                               loses its mappings; without it the loop
+                                               re-adds every mapping at each poll */
+  ETHP2P_NAT_CAP_ANNOUNCES_EXTIP = 1u << 4, /* raises EXTIP_ANNOUNCED itself on an address
+                                               change (announcements, GENA events); the poll
+                                               stays as a fallback */
+};
+
+/*
+ * Generic statuses (ethp2p_nat_map_result.status, and the status of
+ * external_ip and delete callbacks), so the loop needs no protocol codes:
+ *  - ethp2p_nat_is_conn_failure(status): the gateway did not answer or is
+ *    not there (ETIMEDOUT, ECONNREFUSED, ECONNRESET, ENETUNREACH,
+ *    ENOGATEWAY); after a few in a row the loop rediscovers.
+ *  - ETHP2P_EPERMANENT: the gateway grants only permanent leases (UPnP 725);
+ *    ask again with lifetime 0.
+ *  - ETHP2P_EADDRCHANGED: the gateway refused because our LAN address is not
+ *    the one it knows (PCP ADDRESS_MISMATCH, UPnP refusal for our old
+ *    address); rediscover at once.
+ * router_code/router_msg keep the protocol's own code for logs only.
+ */
+static inline int ethp2p_nat_is_conn_failure(int status) {
+  return status == ETHP2P_ETIMEDOUT || status == ETHP2P_ECONNREFUSED ||
+         status == ETHP2P_ECONNRESET || status == ETHP2P_ENETUNREACH ||
+         status == ETHP2P_ENOGATEWAY;
+}
 typedef void (*ethp2p_nat_notify_cb)(ethp2p_nat *nat, ethp2p_nat_event ev, const ethp2p_addr *ip,
                                      void *data);
 
@@ -112,7 +154,8 @@ struct ethp2p_nat {
   ethp2p_env *env;
   ethp2p_nat_spec spec;
   const char *name;           /* for logs: "none", "extip", "NAT-PMP", "PCP", "UPnP", "STUN", "any" */
-  bool can_map;               /* false for none, extip, stun */
+  unsigned caps;              /* ETHP2P_NAT_CAP_* */
+  bool can_map;               /* deprecated: caps & ETHP2P_NAT_CAP_MAP; removed after the loop moves */
   /* Consecutive connection-level failures (no reply, connection refused); reset on
    * success.  The port-mapping loop rediscovers after 3 in a row. */
   unsigned conn_failures;
