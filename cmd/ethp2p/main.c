@@ -1,8 +1,9 @@
 /*
  * cmd/ethp2p/main.c — the `ethp2p` binary: dispatches to one subcommand.
  *
- * Subcommands are weak symbols so each lives in its own cmd_<name>.c and the
- * table never needs editing when one is added; a build without one says so.
+ * Subcommands are weak symbols, each defined in its own cmd_<name>.c.  Adding
+ * one means one row in ETHP2P_COMMANDS below and its file; a row whose file is
+ * not built is left out of the help and answers "unknown command".
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +17,11 @@
   X(key, "generate node keys and derive IDs, enode URLs and records")                       \
   X(rlp, "dump and check RLP")                                                              \
   X(nat, "talk to the gateway: extip, map, unmap, doctor")                                  \
-  X(gateway, "run a UPnP IGD / NAT-PMP / PCP gateway emulator")
+  X(gateway, "run a UPnP IGD / NAT-PMP / PCP gateway emulator")                            \
+  X(discv4, "talk discovery v4 to a node: ping, resolve, requestenr, crawl")                \
+  X(discv5, "talk discovery v5 to a node: ping, resolve, crawl, listen")                    \
+  X(rlpx, "talk RLPx to a node: ping (handshake and Hello)")                                \
+  X(version, "print the version")
 
 #define DECLARE_CMD(name, help) int ethp2p_cmd_##name(int argc, char **argv) __attribute__((weak));
 ETHP2P_COMMANDS(DECLARE_CMD)

@@ -81,6 +81,38 @@ int ethp2p_secp_sign(uint8_t sig[ETHP2P_SECP_SIG_LEN], const uint8_t hash[32],
 int ethp2p_secp_verify(const uint8_t sig[ETHP2P_SECP_SIG_LEN], const uint8_t hash[32],
                        const uint8_t pub33[ETHP2P_SECP_PUB33_LEN]);
 
+/*
+ * Recoverable signatures (discv4 packets, RLPx auth): 65 bytes r || s || v,
+ * v in {0, 1}, deterministic (RFC 6979) and low-S.
+ * Returns 0, or ETHP2P_EKEY for an invalid secret.  On failure sig65 is zeroed.
+ */
+#define ETHP2P_SECP_RSIG_LEN 65
+int ethp2p_secp_sign_recoverable(uint8_t sig65[ETHP2P_SECP_RSIG_LEN], const uint8_t hash[32],
+                                 const uint8_t secret[ETHP2P_SECP_SECRET_LEN])
+    __attribute__((warn_unused_result));
+/* Recovers the signer's 64-byte public key (x || y).  Returns 0, or
+ * ETHP2P_ESIG (bad v, r or s, or no key recovers).  On failure pub64 is zeroed. */
+int ethp2p_secp_recover(uint8_t pub64[ETHP2P_SECP_PUB64_LEN],
+                        const uint8_t sig65[ETHP2P_SECP_RSIG_LEN], const uint8_t hash[32])
+    __attribute__((warn_unused_result));
+
+/*
+ * ECDH.  _x: the shared point's 32-byte x coordinate, unhashed (RLPx, ECIES).
+ * _pub33: the shared point in compressed form (discv5's key agreement).
+ * The peer's key is 64 bytes (x || y) or 33 bytes compressed respectively.
+ * Return 0, or ETHP2P_EKEY (invalid secret or public key); on failure the
+ * output is zeroed.
+ */
+int ethp2p_secp_ecdh_x(uint8_t x[32], const uint8_t pub64[ETHP2P_SECP_PUB64_LEN],
+                       const uint8_t secret[ETHP2P_SECP_SECRET_LEN])
+    __attribute__((warn_unused_result));
+int ethp2p_secp_ecdh_pub33(uint8_t shared33[ETHP2P_SECP_PUB33_LEN],
+                           const uint8_t pub33[ETHP2P_SECP_PUB33_LEN],
+                           const uint8_t secret[ETHP2P_SECP_SECRET_LEN])
+    __attribute__((warn_unused_result));
+/* Returns 0 when pub64 (x || y) is a point on the curve, else ETHP2P_EKEY. */
+int ethp2p_secp_pub64_check(const uint8_t pub64[ETHP2P_SECP_PUB64_LEN]);
+
 /* Overwrites p[0..len) with zeros in a way the compiler does not remove. */
 void ethp2p_secp_wipe(void *p, size_t len);
 
