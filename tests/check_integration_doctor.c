@@ -15,7 +15,7 @@
 #include "check_gateway_fixture.h"
 #include "ethp2p/doctor.h"
 #include "nat/ssdp.h"
-#include "nat/stun_server.h"
+#include "support/nat_stun_server.h"
 
 typedef struct stun_fx {
   ethp2p_sim_host *host;

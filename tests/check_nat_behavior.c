@@ -1,6 +1,6 @@
 /*
  * tests/check_nat_behavior.c — RFC 5780 behaviour discovery (nat/behavior.c)
- * against the STUN server (nat/stun_server.c) in the simulated world: all 27
+ * against the STUN server (tests/support/nat_stun_server.c) in the simulated world: all 27
  * NATCracker types classified exactly, double NAT, no NAT, loss, a server that
  * never answers, a server without an alternate address, hairpinning, the
  * time bound, caching/refresh and observations from peers.
@@ -13,7 +13,7 @@
 #include "ethp2p/natbehavior.h"
 #include "ethp2p/sim.h"
 #include "nat/stun_codec.h"
-#include "nat/stun_server.h"
+#include "support/nat_stun_server.h"
 
 #define STUN_P1 3478
 #define STUN_P2 3479
