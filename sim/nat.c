@@ -364,16 +364,16 @@ static uint16_t allocate(ethp2p_sim_nat *nat, uint8_t proto, uint16_t internal_p
   uint16_t p;
   int tries;
   switch (nat->cfg.allocation) {
-  case ETHP2P_SIM_NAT_PRESERVE:
+  case ETHP2P_NAT_ALLOC_PRESERVING:
     if (port_free(nat, proto, internal_port))
       return internal_port;
     return scan_free(nat, proto, (uint32_t)internal_port + 1);
-  case ETHP2P_SIM_NAT_CONTIGUOUS:
+  case ETHP2P_NAT_ALLOC_CONTIGUOUS:
     p = scan_free(nat, proto, nat->contig_next);
     if (p != 0)
       nat->contig_next = (uint16_t)(p == 65535 ? 1024 : p + 1);
     return p;
-  case ETHP2P_SIM_NAT_RANDOM:
+  case ETHP2P_NAT_ALLOC_RANDOM:
   default:
     for (tries = 0; tries < 64; tries++) {
       p = (uint16_t)(1024 + sim_rand_below(nat->sim, 65536 - 1024));
@@ -392,10 +392,10 @@ static void sweep_schedule(ethp2p_sim_nat *nat, ethp2p_time at) {
 static ethp2p_addr remote_key_of(const ethp2p_sim_nat *nat, const ethp2p_addr *dst) {
   ethp2p_addr k;
   memset(&k, 0, sizeof(k));
-  if (nat->cfg.mapping == ETHP2P_SIM_NAT_AD) {
+  if (nat->cfg.mapping == ETHP2P_NAT_POLICY_AD) {
     k = *dst;
     k.port = 0;
-  } else if (nat->cfg.mapping == ETHP2P_SIM_NAT_APD) {
+  } else if (nat->cfg.mapping == ETHP2P_NAT_POLICY_APD) {
     k = *dst;
   }
   return k;
@@ -479,13 +479,13 @@ static void perm_touch(ethp2p_sim_nat *nat, sim_binding *b, const ethp2p_addr *r
 static bool filter_admits(ethp2p_sim_nat *nat, const sim_binding *b, const ethp2p_addr *from) {
   uint32_t i;
   ethp2p_time now = nat->sim->now;
-  if (nat->cfg.filtering == ETHP2P_SIM_NAT_EI)
+  if (nat->cfg.filtering == ETHP2P_NAT_POLICY_EI)
     return true;
   for (i = 0; i < b->n_perms; i++) {
     const sim_perm *p = &b->perms[i];
     if (p->expires <= now || !sim_ip_eq(&p->remote, from))
       continue;
-    if (nat->cfg.filtering == ETHP2P_SIM_NAT_AD || p->remote.port == from->port)
+    if (nat->cfg.filtering == ETHP2P_NAT_POLICY_AD || p->remote.port == from->port)
       return true;
   }
   return false;
@@ -568,7 +568,7 @@ void sim_nat_outbound(ethp2p_sim_nat *nat, sim_pkt *p) {
       return;
     }
     b->expires = exp;
-    if (nat->cfg.filtering != ETHP2P_SIM_NAT_EI)
+    if (nat->cfg.filtering != ETHP2P_NAT_POLICY_EI)
       perm_touch(nat, b, &p->dst, exp);
     ext_port = b->ext_port;
   }
@@ -616,36 +616,12 @@ void sim_nat_event(ethp2p_sim *sim, sim_ev *ev) {
 }
 
 /* ---- creation and operations ------------------------------------------------------- */
-const char *ethp2p_sim_nat_dep_name(ethp2p_sim_nat_dep dep) {
-  switch (dep) {
-  case ETHP2P_SIM_NAT_EI:
-    return "endpoint-independent";
-  case ETHP2P_SIM_NAT_AD:
-    return "address-dependent";
-  case ETHP2P_SIM_NAT_APD:
-    return "address-and-port-dependent";
-  }
-  return "unknown";
-}
-
-const char *ethp2p_sim_nat_alloc_name(ethp2p_sim_nat_alloc alloc) {
-  switch (alloc) {
-  case ETHP2P_SIM_NAT_PRESERVE:
-    return "port-preserving";
-  case ETHP2P_SIM_NAT_CONTIGUOUS:
-    return "port-contiguous";
-  case ETHP2P_SIM_NAT_RANDOM:
-    return "random";
-  }
-  return "unknown";
-}
-
 ethp2p_sim_nat_config ethp2p_sim_nat_config_default(void) {
   ethp2p_sim_nat_config c;
   memset(&c, 0, sizeof(c));
-  c.mapping = ETHP2P_SIM_NAT_EI;
-  c.filtering = ETHP2P_SIM_NAT_APD;
-  c.allocation = ETHP2P_SIM_NAT_PRESERVE;
+  c.mapping = ETHP2P_NAT_POLICY_EI;
+  c.filtering = ETHP2P_NAT_POLICY_APD;
+  c.allocation = ETHP2P_NAT_ALLOC_PRESERVING;
   c.hairpin = true;
   return c;
 }
@@ -663,8 +639,10 @@ int ethp2p_sim_nat_create(ethp2p_sim *sim, ethp2p_sim_nat **out, const char *nam
   unsigned out_prefix;
   int rc;
   *out = NULL;
-  if (c.mapping > ETHP2P_SIM_NAT_APD || c.filtering > ETHP2P_SIM_NAT_APD ||
-      c.allocation > ETHP2P_SIM_NAT_RANDOM)
+  /* A box has a behaviour: unknown (0) or out-of-range classes are refused. */
+  if (c.mapping < ETHP2P_NAT_POLICY_EI || c.mapping > ETHP2P_NAT_POLICY_APD ||
+      c.filtering < ETHP2P_NAT_POLICY_EI || c.filtering > ETHP2P_NAT_POLICY_APD ||
+      c.allocation < ETHP2P_NAT_ALLOC_PRESERVING || c.allocation > ETHP2P_NAT_ALLOC_RANDOM)
     return ETHP2P_EINVAL;
   if (c.udp_timeout == 0)
     c.udp_timeout = 120 * ETHP2P_SEC;

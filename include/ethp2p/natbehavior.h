@@ -18,6 +18,14 @@
  *      direct, hole punch or relay, with a one-line reason.  The rules are
  *      written out in docs/doctor.md.
  *
+ * The classes themselves (ethp2p_nat_policy, ethp2p_nat_alloc, ethp2p_nat_tri)
+ * are in ethp2p/natclass.h, shared with the simulator's NAT boxes (ethp2p/sim.h).
+ *
+ * Naming rule: a function is named after the type it acts on or returns —
+ * ethp2p_natb_* for the discovery object ethp2p_natb, ethp2p_nat_profile_*
+ * for ethp2p_nat_profile, ethp2p_nat_strategy_* for ethp2p_nat_strategy, and
+ * ethp2p_nat_{policy,alloc,tri}_* for the classes (natclass.h).
+ *
  * Names.  RFC 4787/5780 call the middle class "address-dependent";
  * NATCracker calls it "host-dependent" (HD) and the last one "port-dependent"
  * (PD).  We use the RFC names: EI = endpoint-independent, AD =
@@ -34,46 +42,11 @@
 
 #include "ethp2p/env.h"
 #include "ethp2p/error.h"
+#include "ethp2p/natclass.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Mapping or filtering policy (RFC 4787 §4.1, §5; RFC 5780 §4.3, §4.4). */
-typedef enum ethp2p_nat_policy {
-  ETHP2P_NAT_POLICY_UNKNOWN = 0,
-  ETHP2P_NAT_POLICY_EI,  /* endpoint-independent */
-  ETHP2P_NAT_POLICY_AD,  /* address-dependent (NATCracker: host-dependent) */
-  ETHP2P_NAT_POLICY_APD, /* address-and-port-dependent (NATCracker: port-dependent) */
-} ethp2p_nat_policy;
-
-/* Port allocation (NATCracker; RFC 4787 §4.2.1 "port preservation"). */
-typedef enum ethp2p_nat_alloc {
-  ETHP2P_NAT_ALLOC_UNKNOWN = 0,
-  ETHP2P_NAT_ALLOC_PRESERVING, /* external port = internal port */
-  ETHP2P_NAT_ALLOC_CONTIGUOUS, /* each new binding = previous + port_delta */
-  ETHP2P_NAT_ALLOC_RANDOM,
-} ethp2p_nat_alloc;
-
-/* A yes/no answer that may not be known. */
-typedef enum ethp2p_nat_tri {
-  ETHP2P_NAT_TRI_UNKNOWN = 0,
-  ETHP2P_NAT_TRI_YES,
-  ETHP2P_NAT_TRI_NO,
-} ethp2p_nat_tri;
-
-/* Static names: "endpoint-independent", "address-dependent",
- * "address-and-port-dependent", "unknown". */
-const char *ethp2p_nat_policy_name(ethp2p_nat_policy p);
-/* "port-preserving", "port-contiguous", "random", "unknown". */
-const char *ethp2p_nat_alloc_name(ethp2p_nat_alloc a);
-/* "yes", "no", "unknown". */
-const char *ethp2p_nat_tri_name(ethp2p_nat_tri t);
-/* Parses the names above; also the NATCracker abbreviations EI/HD/PD/AD/APD
- * and PP/PC/RD and "host-dependent"/"port-dependent" (case-insensitive).
- * Returns 0 or ETHP2P_ESYNTAX (*out untouched). */
-int ethp2p_nat_policy_parse(const char *text, ethp2p_nat_policy *out);
-int ethp2p_nat_alloc_parse(const char *text, ethp2p_nat_alloc *out);
 
 #define ETHP2P_NAT_PROFILE_TTL_S 300 /* default valid_for (macula detector) */
 

@@ -63,6 +63,7 @@
 
 #include "ethp2p/env.h"
 #include "ethp2p/error.h"
+#include "ethp2p/natclass.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -213,31 +214,35 @@ int ethp2p_sim_host_create_public(ethp2p_sim *sim, ethp2p_sim_host **out, const 
  * NAT boxes
  * ------------------------------------------------------------------------- */
 
-/* NATCracker dependency classes, used for both mapping and filtering. */
-typedef enum ethp2p_sim_nat_dep {
-  ETHP2P_SIM_NAT_EI = 0, /* endpoint-independent */
-  ETHP2P_SIM_NAT_AD,     /* address (host) dependent */
-  ETHP2P_SIM_NAT_APD,    /* address-and-port (port) dependent */
-} ethp2p_sim_nat_dep;
-
-typedef enum ethp2p_sim_nat_alloc {
-  ETHP2P_SIM_NAT_PRESERVE = 0, /* external port = internal port if free, else the next free */
-  ETHP2P_SIM_NAT_CONTIGUOUS,   /* previous allocation + 1 (skipping ports in use) */
-  ETHP2P_SIM_NAT_RANDOM,       /* uniform in [1024, 65535], not in use */
-} ethp2p_sim_nat_alloc;
-
-/* Static names: "endpoint-independent", "address-dependent",
- * "address-and-port-dependent"; "port-preserving", "port-contiguous", "random"
- * ("unknown" for other values). */
-const char *ethp2p_sim_nat_dep_name(ethp2p_sim_nat_dep dep);
-const char *ethp2p_sim_nat_alloc_name(ethp2p_sim_nat_alloc alloc);
+/* A box's behaviour uses the one NAT vocabulary (ethp2p/natclass.h):
+ *   mapping, filtering  ETHP2P_NAT_POLICY_EI / _AD / _APD
+ *   allocation          ETHP2P_NAT_ALLOC_PRESERVING: external port = internal
+ *                       port if free, else the next free;
+ *                       ETHP2P_NAT_ALLOC_CONTIGUOUS: previous allocation + 1
+ *                       (skipping ports in use);
+ *                       ETHP2P_NAT_ALLOC_RANDOM: uniform in [1024, 65535], not
+ *                       in use.
+ * The _UNKNOWN values are not a behaviour: ethp2p_sim_nat_create refuses them.
+ *
+ * Deprecated spellings of the same values, kept so older callers build; new
+ * code uses the natclass.h names. */
+typedef ethp2p_nat_policy ethp2p_sim_nat_dep;
+typedef ethp2p_nat_alloc ethp2p_sim_nat_alloc;
+#define ETHP2P_SIM_NAT_EI ETHP2P_NAT_POLICY_EI
+#define ETHP2P_SIM_NAT_AD ETHP2P_NAT_POLICY_AD
+#define ETHP2P_SIM_NAT_APD ETHP2P_NAT_POLICY_APD
+#define ETHP2P_SIM_NAT_PRESERVE ETHP2P_NAT_ALLOC_PRESERVING
+#define ETHP2P_SIM_NAT_CONTIGUOUS ETHP2P_NAT_ALLOC_CONTIGUOUS
+#define ETHP2P_SIM_NAT_RANDOM ETHP2P_NAT_ALLOC_RANDOM
+#define ethp2p_sim_nat_dep_name ethp2p_nat_policy_name
+#define ethp2p_sim_nat_alloc_name ethp2p_nat_alloc_name
 
 typedef struct ethp2p_sim_nat_config {
-  ethp2p_sim_nat_dep mapping;
-  ethp2p_sim_nat_dep filtering;
-  ethp2p_sim_nat_alloc allocation;
-  ethp2p_time udp_timeout; /* 0 = 120 s (RFC 4787 REQ-5) */
-  ethp2p_time tcp_timeout; /* 0 = 2 h 4 min (RFC 5382 REQ-5) */
+  ethp2p_nat_policy mapping;   /* not _UNKNOWN */
+  ethp2p_nat_policy filtering; /* not _UNKNOWN */
+  ethp2p_nat_alloc allocation; /* not _UNKNOWN */
+  ethp2p_time udp_timeout;     /* 0 = 120 s (RFC 4787 REQ-5) */
+  ethp2p_time tcp_timeout;     /* 0 = 2 h 4 min (RFC 5382 REQ-5) */
   bool hairpin;
   /* Outside: network (NULL = the internet), address (family 0 = next from
    * the public pool), prefix (outside == internet: ignored, /0), gateway
