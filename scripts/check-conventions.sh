@@ -18,7 +18,7 @@
 #   links    in README.md and docs/*.md: a relative link [..](path) to a file that does not
 #            exist; a `path` in backticks under a top-level folder of the tree that does not
 #            exist; an `ethp2p_symbol` or `ETHP2P_MACRO` in backticks that no source defines
-#            or uses.
+#            or uses; and in C sources, a name.md that does not exist (docs/ or relative).
 #   format   clang-format --dry-run --Werror on every .c/.h (the repository's .clang-format).
 # Comments and string literals are blanked before the C checks, so prose may name a banned
 # function.  A deliberate exception is marked on its own line with a comment
@@ -237,6 +237,18 @@ if [ "${enabled[links]}" = 1 ]; then
       fi
     done < <(grep -noE '`[^`]+`' "$doc")
   done
+fi
+
+if [ "${enabled[links]}" = 1 ] && [ ${#C_FILES[@]} -gt 0 ]; then
+  # Documents named in C comments (e.g. "see docs/doctor.md") must exist too.
+  while IFS= read -r hit; do
+    f="${hit%%:*}"
+    rest="${hit#*:}"
+    line="${rest%%:*}"
+    doc="${rest#*:}"
+    [ -e "$doc" ] || [ -e "docs/$doc" ] || [ -e "$(dirname "$f")/$doc" ] ||
+      report "$f:$line" links "names a document that does not exist: $doc"
+  done < <(grep -noE '\b[A-Za-z0-9_./-]*[A-Za-z0-9_-]\.md\b' "${C_FILES[@]}" /dev/null)
 fi
 
 if [ "$apply_format" = 1 ] && [ ${#C_FILES[@]} -gt 0 ]; then

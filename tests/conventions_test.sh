@@ -22,7 +22,7 @@ make_clean() {
 #ifndef ETHP2P_WIDGET_H
 #define ETHP2P_WIDGET_H
 #include <stddef.h>
-/* Copies a name; never sprintf or strcpy (prose may name them). */
+/* Copies a name; never sprintf or strcpy (prose may name them).  See design.md. */
 int ethp2p_widget_name(char *out, size_t size, const char *in);
 #endif
 H
@@ -151,6 +151,9 @@ expect libuv-call libuv core/widget.c:7
 plant link-file
 echo 'And [the old notes](PROTOCOLS.md).' >>"$WORK/link-file/docs/design.md"
 expect link-file links docs/design.md:5
+plant link-in-comment
+sed -i 's|^/\* Copies a name;|/* See PROTOCOLS.md.  Copies a name;|' "$WORK/link-in-comment/include/ethp2p/widget.h"
+expect link-in-comment links include/ethp2p/widget.h:4
 plant link-path
 echo 'The codec is `core/gone.c`.' >>"$WORK/link-path/README.md"
 expect link-path links README.md:4
