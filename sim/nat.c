@@ -16,9 +16,11 @@
  * every lookup, so behaviour is exact; a sweep event frees expired bindings
  * and traces them (possibly a little after their expiry time).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/observers.h"
 #include "sim/sim_internal.h"
 
 #define SIM_PERM_MAX 65536
@@ -39,11 +41,6 @@ typedef struct sim_binding {
   uint32_t n_perms, cap_perms;
 } sim_binding;
 
-typedef struct sim_hook {
-  ethp2p_sim_nat_hook cb;
-  void *data;
-} sim_hook;
-
 struct ethp2p_sim_nat {
   ethp2p_sim *sim;
   ethp2p_sim_host *host;
@@ -56,8 +53,7 @@ struct ethp2p_sim_nat {
   ethp2p_sim_forward *fwd;
   size_t n_fwd, cap_fwd;
   sim_ev sweep_ev, fwd_ev;
-  sim_hook *hooks;
-  size_t n_hooks, cap_hooks;
+  ethp2p_observers hooks; /* of ethp2p_sim_nat_hook */
 };
 
 sim_iface *sim_nat_outside(ethp2p_sim_nat *nat) {
@@ -672,6 +668,7 @@ int ethp2p_sim_nat_create(ethp2p_sim *sim, ethp2p_sim_nat **out, const char *nam
   nat = calloc(1, sizeof(*nat));
   if (nat == NULL)
     return ETHP2P_ENOMEM;
+  ethp2p_observers_init(&nat->hooks, SIZE_MAX);
   nat->sim = sim;
   nat->cfg = c;
   sim_ev_init(&nat->sweep_ev, SIM_EV_NAT_SWEEP);
@@ -714,7 +711,7 @@ void sim_nat_free(ethp2p_sim_nat *nat) {
   free(nat->out_b);
   free(nat->in_b);
   free(nat->fwd);
-  free(nat->hooks);
+  ethp2p_observers_free(&nat->hooks);
   free(nat);
 }
 
@@ -780,11 +777,14 @@ size_t ethp2p_sim_nat_binding_count(ethp2p_sim_nat *nat) {
 }
 
 static void run_hooks(ethp2p_sim_nat *nat, ethp2p_sim_nat_event ev) {
-  size_t i;
-  /* A hook may add or remove hooks: index-based, bounded by the count at entry. */
-  size_t n = nat->n_hooks;
-  for (i = 0; i < n && i < nat->n_hooks; i++)
-    nat->hooks[i].cb(nat, ev, nat->hooks[i].data);
+  /* A hook may add or remove hooks (core/observers.h keeps the walk safe). */
+  size_t n = ethp2p_observers_begin(&nat->hooks);
+  for (size_t i = 0; i < n; i++) {
+    const ethp2p_observer *o = ethp2p_observers_at(&nat->hooks, i);
+    if (o != NULL)
+      ((ethp2p_sim_nat_hook)o->fn)(nat, ev, o->data);
+  }
+  ethp2p_observers_end(&nat->hooks);
 }
 
 void ethp2p_sim_nat_reboot(ethp2p_sim_nat *nat) {
@@ -838,30 +838,9 @@ uint32_t ethp2p_sim_nat_reboots(const ethp2p_sim_nat *nat) {
 }
 
 int ethp2p_sim_nat_hook_add(ethp2p_sim_nat *nat, ethp2p_sim_nat_hook cb, void *data) {
-  if (cb == NULL)
-    return ETHP2P_EINVAL;
-  if (nat->n_hooks == nat->cap_hooks) {
-    size_t ncap = nat->cap_hooks ? nat->cap_hooks * 2 : 4;
-    sim_hook *nh = realloc(nat->hooks, ncap * sizeof(*nh));
-    if (nh == NULL)
-      return ETHP2P_ENOMEM;
-    nat->hooks = nh;
-    nat->cap_hooks = ncap;
-  }
-  nat->hooks[nat->n_hooks].cb = cb;
-  nat->hooks[nat->n_hooks].data = data;
-  nat->n_hooks++;
-  return 0;
+  return ethp2p_observers_add(&nat->hooks, (ethp2p_observer_fn)cb, data);
 }
 
 int ethp2p_sim_nat_hook_remove(ethp2p_sim_nat *nat, ethp2p_sim_nat_hook cb, void *data) {
-  size_t i;
-  for (i = 0; i < nat->n_hooks; i++) {
-    if (nat->hooks[i].cb == cb && nat->hooks[i].data == data) {
-      memmove(&nat->hooks[i], &nat->hooks[i + 1], (nat->n_hooks - i - 1) * sizeof(*nat->hooks));
-      nat->n_hooks--;
-      return 0;
-    }
-  }
-  return ETHP2P_ENOTFOUND;
+  return ethp2p_observers_remove(&nat->hooks, (ethp2p_observer_fn)cb, data);
 }

@@ -10,6 +10,7 @@
 #include "core/buf.h"
 #include "core/bytes.h"
 #include "core/hex.h"
+#include "core/observers.h"
 #include "ethp2p/error.h"
 
 START_TEST(big_endian_round_trips_and_layout) {
@@ -105,6 +106,75 @@ START_TEST(buf_grows_keeps_nul_and_stops_at_the_cap) {
 }
 END_TEST
 
+/* Observers: order, removal of itself and of a later one during a notification, an add
+ * during a notification not called for it, the cap. */
+typedef struct obs_log {
+  char seq[32];
+  size_t n;
+  ethp2p_observers *list;
+} obs_log;
+
+typedef void (*obs_cb)(obs_log *log, char tag);
+
+static void obs_a(obs_log *log, char tag);
+static void obs_b(obs_log *log, char tag);
+static void obs_c(obs_log *log, char tag);
+
+static void obs_record(obs_log *log, char c) {
+  if (log->n + 1 < sizeof log->seq)
+    log->seq[log->n++] = c;
+}
+
+static void obs_a(obs_log *log, char tag) { /* removes itself and c, adds b again */
+  obs_record(log, 'a');
+  if (tag == '1') {
+    ck_assert_int_eq(ethp2p_observers_remove(log->list, (ethp2p_observer_fn)obs_a, log), 0);
+    ck_assert_int_eq(ethp2p_observers_remove(log->list, (ethp2p_observer_fn)obs_c, log), 0);
+    ck_assert_int_eq(ethp2p_observers_add(log->list, (ethp2p_observer_fn)obs_b, log), 0);
+  }
+}
+
+static void obs_b(obs_log *log, char tag) {
+  (void)tag;
+  obs_record(log, 'b');
+}
+
+static void obs_c(obs_log *log, char tag) {
+  (void)tag;
+  obs_record(log, 'c');
+}
+
+static void obs_notify(ethp2p_observers *l, obs_log *log, char tag) {
+  size_t n = ethp2p_observers_begin(l);
+  for (size_t i = 0; i < n; i++) {
+    const ethp2p_observer *o = ethp2p_observers_at(l, i);
+    if (o != NULL)
+      ((obs_cb)o->fn)((obs_log *)o->data, tag);
+  }
+  ethp2p_observers_end(l);
+}
+
+START_TEST(observers_are_safe_to_change_while_notifying) {
+  ethp2p_observers l;
+  obs_log log = {{0}, 0, &l};
+  ethp2p_observers_init(&l, 3);
+  ck_assert_int_eq(ethp2p_observers_add(&l, (ethp2p_observer_fn)obs_a, &log), 0);
+  ck_assert_int_eq(ethp2p_observers_add(&l, (ethp2p_observer_fn)obs_b, &log), 0);
+  ck_assert_int_eq(ethp2p_observers_add(&l, (ethp2p_observer_fn)obs_c, &log), 0);
+  ck_assert_int_eq(ethp2p_observers_add(&l, (ethp2p_observer_fn)obs_c, &log), ETHP2P_ETOOBIG);
+  ck_assert_int_eq(ethp2p_observers_add(&l, NULL, &log), ETHP2P_EINVAL);
+  obs_notify(&l, &log, '1'); /* a runs, removes a and c, adds b: b once, c skipped */
+  ck_assert_str_eq(log.seq, "ab");
+  ck_assert_uint_eq(ethp2p_observers_count(&l), 2);
+  obs_notify(&l, &log, '2');
+  ck_assert_str_eq(log.seq, "abbb");
+  ck_assert_int_eq(ethp2p_observers_remove(&l, (ethp2p_observer_fn)obs_c, &log), ETHP2P_ENOTFOUND);
+  ck_assert_int_eq(ethp2p_observers_remove(&l, (ethp2p_observer_fn)obs_b, &log), 0);
+  ck_assert_uint_eq(ethp2p_observers_count(&l), 1);
+  ethp2p_observers_free(&l);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("core_helpers");
   TCase *tc = tcase_create("helpers");
@@ -112,6 +182,7 @@ int main(void) {
   tcase_add_test(tc, hex_digit_accepts_exactly_the_22_digits);
   tcase_add_test(tc, hex_decode_and_encode);
   tcase_add_test(tc, buf_grows_keeps_nul_and_stops_at_the_cap);
+  tcase_add_test(tc, observers_are_safe_to_change_while_notifying);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
