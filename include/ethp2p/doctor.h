@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ethp2p/attrs.h"
 #include "ethp2p/env.h"
 #include "ethp2p/error.h"
 #include "ethp2p/nat.h"
@@ -42,14 +43,6 @@
 
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-#ifndef ETHP2P_WARN_UNUSED_RESULT
-#if defined(__GNUC__) || defined(__clang__)
-#define ETHP2P_WARN_UNUSED_RESULT __attribute__((warn_unused_result))
-#else
-#define ETHP2P_WARN_UNUSED_RESULT
-#endif
 #endif
 
 #define ETHP2P_DOCTOR_MAX_IFACES 16

@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ethp2p/attrs.h"
 #include "ethp2p/env.h"
 #include "ethp2p/error.h"
 #include "ethp2p/natclass.h"
@@ -118,16 +119,27 @@ typedef struct ethp2p_natb ethp2p_natb;
 typedef void (*ethp2p_natb_done_cb)(ethp2p_natb *nb, int status, const ethp2p_nat_profile *profile,
                                     void *data);
 
-/* Creates a discovery object on env (no I/O yet).  cfg is copied.
- * Returns 0, ETHP2P_EINVAL (NULL, no server, a server with family 0 or port 0),
- * ETHP2P_ENOMEM.  *out is NULL on error.  Free with ethp2p_natb_destroy. */
-int ethp2p_natb_create(ethp2p_env *env, const ethp2p_natb_config *cfg, ethp2p_natb **out);
+/*
+ * Creates a discovery object on env (no I/O yet).
+ * Returns: 0; ETHP2P_EINVAL (NULL, no server, a server with family 0 or port
+ *   0); ETHP2P_ENOMEM.
+ * Args: env: must outlive the object.
+ * In:   cfg: copied.
+ * Out:  *out the object (caller owns it: free with ethp2p_natb_destroy);
+ *       NULL on error.
+ */
+ETHP2P_WARN_UNUSED_RESULT int ethp2p_natb_create(ethp2p_env *env, const ethp2p_natb_config *cfg,
+                                                 ethp2p_natb **out);
 
-/* Starts (or restarts: a run in progress is abandoned) a measurement.  cb runs
- * exactly once, later, unless the object is stopped or destroyed first.
+/*
+ * Starts (or restarts: a run in progress is abandoned) a measurement.
  * Observations made so far are kept and re-applied to the new result.
- * Returns 0, or a bind error from the environment (cb is not called). */
-int ethp2p_natb_start(ethp2p_natb *nb, ethp2p_natb_done_cb cb, void *data);
+ * Returns: 0, or a bind error from the environment (cb is not called then).
+ * Args: nb: the object; cb, data: run exactly once, later (never inside this
+ *   call), unless the object is stopped or destroyed first.
+ */
+ETHP2P_WARN_UNUSED_RESULT int ethp2p_natb_start(ethp2p_natb *nb, ethp2p_natb_done_cb cb,
+                                                void *data);
 
 /* Abandons a run in progress (no callback).  The cached profile stays. */
 void ethp2p_natb_stop(ethp2p_natb *nb);
@@ -135,13 +147,20 @@ void ethp2p_natb_stop(ethp2p_natb *nb);
 /* True while a run is in progress. */
 bool ethp2p_natb_running(const ethp2p_natb *nb);
 
-/* The cached profile (zeroed before the first result).  Borrowed. */
+/* The cached profile (zeroed before the first result).
+ * Returns: borrowed; valid until the next start, refresh or destroy. */
 const ethp2p_nat_profile *ethp2p_natb_profile(const ethp2p_natb *nb);
 
-/* Starts a refresh if the cached profile is missing or stale at `now` and no
- * run is in progress.  Returns 1 if a run was started, 0 if the cache is
- * fresh (or a run is already going; cb is not called then), or a bind error. */
-int ethp2p_natb_refresh(ethp2p_natb *nb, ethp2p_time now, ethp2p_natb_done_cb cb, void *data);
+/*
+ * Starts a refresh if the cached profile is missing or stale at `now` and no
+ * run is in progress.
+ * Returns: 1 if a run was started (cb runs later, as for ethp2p_natb_start);
+ *   0 if the cache is fresh or a run is already going (cb is not called); or
+ *   a bind error.
+ * In: now: the environment's monotonic time.
+ */
+ETHP2P_WARN_UNUSED_RESULT int ethp2p_natb_refresh(ethp2p_natb *nb, ethp2p_time now,
+                                                  ethp2p_natb_done_cb cb, void *data);
 
 /*
  * Adds an observation from another source: `observer` (a peer, another STUN
