@@ -15,6 +15,8 @@
 #            the library reports through return codes and ethp2p_log.
 #   libuv    <uv.h> or uv_* in the library outside env/ (the public env_uv.h is env's
 #            header); programs (cmd/, tests/, bench/, examples/) that own a loop may use it.
+#   private  cmd/ and the public headers (include/ethp2p/) include no internal header of a
+#            library folder ("nat/impl.h", "core/buf.h", ...): programs use the public API.
 #   links    in README.md and docs/*.md: a relative link [..](path) to a file that does not
 #            exist; a `path` in backticks under a top-level folder of the tree that does not
 #            exist; an `ethp2p_symbol` or `ETHP2P_MACRO` in backticks that no source defines
@@ -31,7 +33,7 @@ usage() {
   exit 2
 }
 
-ALL_CHECKS="banned print libuv links format"
+ALL_CHECKS="banned print libuv private links format"
 declare -A enabled=()
 only=()
 skip=()
@@ -170,6 +172,20 @@ if [ "${enabled[libuv]}" = 1 ]; then
     done < <(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]uv\.h[>"]' \
       "${uv_files[@]}" /dev/null | cut -d: -f1,2)
     check_c_pattern libuv '\buv_[a-z0-9_]+' "libuv outside env/" "${uv_files[@]}"
+  fi
+fi
+
+if [ "${enabled[private]}" = 1 ]; then
+  priv_files=()
+  for f in "${C_FILES[@]}"; do
+    case "$f" in cmd/* | include/*) priv_files+=("$f") ;; esac
+  done
+  if [ ${#priv_files[@]} -gt 0 ]; then
+    while IFS= read -r hit; do
+      report "$(cut -d: -f1,2 <<<"$hit")" private \
+        "internal header: $(grep -oE '"[^"]+"' <<<"$hit" | head -1)"
+    done < <(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"(core|enr|env|sim|nat|p2p)/' \
+      "${priv_files[@]}" /dev/null)
   fi
 fi
 

@@ -147,6 +147,14 @@ plant libuv-call
 sed -i 's|  (void)s;|  (void)uv_version();|' "$WORK/libuv-call/core/widget.c"
 expect libuv-call libuv core/widget.c:7
 
+# Internal headers in programs and public headers.
+plant private-cmd
+sed -i 's|#include <uv.h>|#include <uv.h>\n\n#include "core/buf.h"|' "$WORK/private-cmd/cmd/ethp2p/main.c"
+expect private-cmd private cmd/ethp2p/main.c:5
+plant private-public
+sed -i 's|#include <stddef.h>|#include <stddef.h>\n#include "nat/impl.h"|' "$WORK/private-public/include/ethp2p/widget.h"
+expect private-public private include/ethp2p/widget.h:4
+
 # Docs: a link to a missing file, a missing path, a missing symbol.
 plant link-file
 echo 'And [the old notes](PROTOCOLS.md).' >>"$WORK/link-file/docs/design.md"
