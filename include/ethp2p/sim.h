@@ -345,9 +345,17 @@ typedef enum ethp2p_sim_nat_event {
  * services on the box can react: a gateway emulator restarts its epoch and
  * forgets its leases on REBOOTED, announces on EXTADDR_CHANGED. */
 typedef void (*ethp2p_sim_nat_hook)(ethp2p_sim_nat *nat, ethp2p_sim_nat_event ev, void *data);
-/* Registers a hook (hooks run in registration order).  Returns 0, ENOMEM. */
-int ethp2p_sim_nat_hook_add(ethp2p_sim_nat *nat, ethp2p_sim_nat_hook cb, void *data);
-/* Removes the first hook with the same cb and data; ENOTFOUND if none. */
+/*
+ * Registers a hook.  Hooks run in registration order; a hook may add or remove
+ * hooks while it runs (one removed is skipped, one added runs from the next
+ * event on; core/observers.h).  The same (cb, data) twice runs twice.
+ * Returns: 0; ETHP2P_EINVAL (NULL cb); ETHP2P_ENOMEM.
+ * Args: cb, data: kept until removed or the world is destroyed.
+ */
+ETHP2P_WARN_UNUSED_RESULT int ethp2p_sim_nat_hook_add(ethp2p_sim_nat *nat, ethp2p_sim_nat_hook cb,
+                                                      void *data);
+/* Removes the first hook with the same cb and data.
+ * Returns: 0 or ETHP2P_ENOTFOUND. */
 int ethp2p_sim_nat_hook_remove(ethp2p_sim_nat *nat, ethp2p_sim_nat_hook cb, void *data);
 
 /* ---------------------------------------------------------------------------
@@ -368,13 +376,17 @@ typedef struct ethp2p_sim_forward {
   ethp2p_time expires;    /* 0 = never */
 } ethp2p_sim_forward;
 
-/* Adds or replaces the forward for (proto, external_port).  Returns 0,
- * ETHP2P_EINVAL (bad proto, port 0, internal port 0, expiry not in the
- * future), ETHP2P_ENOMEM. */
+/*
+ * Adds or replaces the forward for (proto, external_port).
+ * Returns: 0; ETHP2P_EINVAL (bad proto, port 0, internal port 0, expiry not
+ *   in the future; nothing changes); ETHP2P_ENOMEM.
+ * In: fwd: copied.
+ */
 int ethp2p_sim_nat_forward_add(ethp2p_sim_nat *nat, const ethp2p_sim_forward *fwd);
 /* Removes it.  Returns 0 or ETHP2P_ENOTFOUND. */
 int ethp2p_sim_nat_forward_remove(ethp2p_sim_nat *nat, uint8_t proto, uint16_t external_port);
-/* Copies the live forward into *out.  Returns 0 or ETHP2P_ENOTFOUND. */
+/* Copies the live forward for (proto, external_port).
+ * Returns: 0 or ETHP2P_ENOTFOUND.  Out: *out (zeroed when not found). */
 int ethp2p_sim_nat_forward_lookup(ethp2p_sim_nat *nat, uint8_t proto, uint16_t external_port,
                                   ethp2p_sim_forward *out);
 /* Copies up to cap live forwards (sorted by proto, then port) into out and
