@@ -45,11 +45,27 @@ const char *ethp2p_nat_tri_name(ethp2p_nat_tri t) {
   }
 }
 
+/* One spelling of a class and its value. */
+typedef struct spelling {
+  const char *name;
+  int value;
+} spelling;
+
+/* Looks text up in tab (case-insensitive).  Returns 0 with *out set, or ETHP2P_ESYNTAX. */
+static int lookup(const spelling *tab, size_t n, const char *text, int *out) {
+  if (text == NULL)
+    return ETHP2P_ESYNTAX;
+  for (size_t i = 0; i < n; i++) {
+    if (strcasecmp(text, tab[i].name) == 0) {
+      *out = tab[i].value;
+      return 0;
+    }
+  }
+  return ETHP2P_ESYNTAX;
+}
+
 int ethp2p_nat_policy_parse(const char *text, ethp2p_nat_policy *out) {
-  static const struct {
-    const char *name;
-    ethp2p_nat_policy p;
-  } names[] = {
+  static const spelling names[] = {
       {"endpoint-independent", ETHP2P_NAT_POLICY_EI},
       {"ei", ETHP2P_NAT_POLICY_EI},
       {"address-dependent", ETHP2P_NAT_POLICY_AD},
@@ -62,22 +78,15 @@ int ethp2p_nat_policy_parse(const char *text, ethp2p_nat_policy *out) {
       {"pd", ETHP2P_NAT_POLICY_APD},
       {"unknown", ETHP2P_NAT_POLICY_UNKNOWN},
   };
-  if (text == NULL || out == NULL)
+  int v;
+  if (out == NULL || lookup(names, sizeof names / sizeof names[0], text, &v) != 0)
     return ETHP2P_ESYNTAX;
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-    if (strcasecmp(text, names[i].name) == 0) {
-      *out = names[i].p;
-      return 0;
-    }
-  }
-  return ETHP2P_ESYNTAX;
+  *out = (ethp2p_nat_policy)v;
+  return 0;
 }
 
 int ethp2p_nat_alloc_parse(const char *text, ethp2p_nat_alloc *out) {
-  static const struct {
-    const char *name;
-    ethp2p_nat_alloc a;
-  } names[] = {
+  static const spelling names[] = {
       {"port-preserving", ETHP2P_NAT_ALLOC_PRESERVING},
       {"pp", ETHP2P_NAT_ALLOC_PRESERVING},
       {"port-contiguous", ETHP2P_NAT_ALLOC_CONTIGUOUS},
@@ -86,13 +95,9 @@ int ethp2p_nat_alloc_parse(const char *text, ethp2p_nat_alloc *out) {
       {"rd", ETHP2P_NAT_ALLOC_RANDOM},
       {"unknown", ETHP2P_NAT_ALLOC_UNKNOWN},
   };
-  if (text == NULL || out == NULL)
+  int v;
+  if (out == NULL || lookup(names, sizeof names / sizeof names[0], text, &v) != 0)
     return ETHP2P_ESYNTAX;
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-    if (strcasecmp(text, names[i].name) == 0) {
-      *out = names[i].a;
-      return 0;
-    }
-  }
-  return ETHP2P_ESYNTAX;
+  *out = (ethp2p_nat_alloc)v;
+  return 0;
 }

@@ -92,27 +92,36 @@ static int gw_of(ethp2p_doctor *d, ethp2p_nat *nat) {
   return -1;
 }
 
+/* The test mapping the current step of protocol i works on. */
+static ethp2p_doctor_map *step_map(ethp2p_doctor *d, int i) {
+  return &d->r.gateways[i].map[d->gw[i].step < 3 ? ETHP2P_DOCTOR_TCP : ETHP2P_DOCTOR_UDP];
+}
+
+/* A step answered: go on with the chain, then see whether the report is complete. */
+static void step_done(ethp2p_doctor *d, int i, int advance) {
+  d->gw[i].step += advance;
+  gw_step(d, i);
+  doctor_check_done(d);
+}
+
 static void on_map_step(ethp2p_nat *nat, const ethp2p_nat_map_result *res, void *data) {
   ethp2p_doctor *d = data;
   int i = gw_of(d, nat);
   if (i < 0)
     return;
-  doctor_gw_run *g = &d->gw[i];
-  ethp2p_doctor_map *m = &d->r.gateways[i].map[g->step < 3 ? ETHP2P_DOCTOR_TCP : ETHP2P_DOCTOR_UDP];
-  if (g->step % 3 == 0) {
+  ethp2p_doctor_map *m = step_map(d, i);
+  if (d->gw[i].step % 3 == 0) {
     m->add_status = res->status;
     m->external_port = res->external_port;
     m->lifetime_s = res->lifetime_s;
     m->router_code = res->router_code;
     snprintf(m->router_msg, sizeof m->router_msg, "%s", res->router_msg);
-    g->step += res->status == 0 ? 1 : 3;
+    step_done(d, i, res->status == 0 ? 1 : 3);
   } else {
     m->confirm_status = res->status;
     m->confirmed = res->status == 0 && res->external_port == m->external_port;
-    g->step++;
+    step_done(d, i, 1);
   }
-  gw_step(d, i);
-  doctor_check_done(d);
 }
 
 static void on_del_step(ethp2p_nat *nat, int status, void *data) {
@@ -120,13 +129,10 @@ static void on_del_step(ethp2p_nat *nat, int status, void *data) {
   int i = gw_of(d, nat);
   if (i < 0)
     return;
-  doctor_gw_run *g = &d->gw[i];
-  ethp2p_doctor_map *m = &d->r.gateways[i].map[g->step < 3 ? ETHP2P_DOCTOR_TCP : ETHP2P_DOCTOR_UDP];
+  ethp2p_doctor_map *m = step_map(d, i);
   m->delete_status = status;
   m->deleted = status == 0;
-  g->step++;
-  gw_step(d, i);
-  doctor_check_done(d);
+  step_done(d, i, 1);
 }
 
 /* Mapping tests run one protocol at a time (they use the same ports). */
