@@ -1,6 +1,8 @@
 /* core/hex.c — see core/hex.h. */
 #include "core/hex.h"
 
+#include <stdint.h>
+
 #include "ethp2p/error.h"
 
 int ethp2p_hex_digit(int c) {
@@ -39,10 +41,14 @@ int ethp2p_hex_to_bytes(uint8_t *out, size_t cap, size_t *out_len, const char *i
   return 0;
 }
 
-int ethp2p_bytes_to_hex(char *out, size_t cap, const uint8_t *in, size_t n) {
+int ethp2p_bytes_to_hex(char *out, size_t cap, size_t *out_len, const uint8_t *in, size_t n) {
   static const char digits[] = "0123456789abcdef";
-  if (cap < 2 * n + 1) {
-    if (cap > 0)
+  if (n > (SIZE_MAX - 1) / 2)
+    return ETHP2P_ESPACE;
+  if (out_len != NULL)
+    *out_len = 2 * n;
+  if (out == NULL || cap < 2 * n + 1) {
+    if (out != NULL && cap > 0)
       out[0] = '\0';
     return ETHP2P_ESPACE;
   }

@@ -28,8 +28,10 @@ int ethp2p_hex_to_bytes(uint8_t *out, size_t cap, size_t *out_len, const char *i
 
 /*
  * Encodes n bytes as 2n lower-case digits and a NUL.
- * Returns: 0; ETHP2P_ESPACE (cap < 2n + 1: nothing written but "" when cap > 0).
+ * Returns: 0; ETHP2P_ESPACE (cap < 2n + 1: out is "" when cap > 0).
+ * Out: out; *out_len (may be NULL) the text length 2n, also on ETHP2P_ESPACE
+ *   (the length needed, as every encoder of the library reports it).
  */
-int ethp2p_bytes_to_hex(char *out, size_t cap, const uint8_t *in, size_t n);
+int ethp2p_bytes_to_hex(char *out, size_t cap, size_t *out_len, const uint8_t *in, size_t n);
 
 #endif

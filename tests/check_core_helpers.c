@@ -69,10 +69,15 @@ START_TEST(hex_decode_and_encode) {
   ck_assert_int_eq(ethp2p_hex_to_bytes(out, sizeof out, &n, "", 0, NULL), 0);
   ck_assert_uint_eq(n, 0);
   const uint8_t in[4] = {0x00, 0x7f, 0x80, 0xff};
-  ck_assert_int_eq(ethp2p_bytes_to_hex(txt, sizeof txt, in, 4), 0);
+  ck_assert_int_eq(ethp2p_bytes_to_hex(txt, sizeof txt, &n, in, 4), 0);
   ck_assert_str_eq(txt, "007f80ff");
-  ck_assert_int_eq(ethp2p_bytes_to_hex(txt, 8, in, 4), ETHP2P_ESPACE);
+  ck_assert_uint_eq(n, 8);
+  n = 0;
+  ck_assert_int_eq(ethp2p_bytes_to_hex(txt, 8, &n, in, 4), ETHP2P_ESPACE);
   ck_assert_str_eq(txt, "");
+  ck_assert_uint_eq(n, 8); /* the length needed */
+  ck_assert_int_eq(ethp2p_bytes_to_hex(NULL, 0, &n, in, 3), ETHP2P_ESPACE);
+  ck_assert_uint_eq(n, 6);
 }
 END_TEST
 
