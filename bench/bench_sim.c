@@ -77,9 +77,9 @@ int main(void) {
   for (i = 0; i < LANS; i++) {
     ethp2p_sim_nat *box;
     ethp2p_sim_nat_config cfg = ethp2p_sim_nat_config_default();
-    cfg.mapping = (ethp2p_sim_nat_dep)(i % 3);
-    cfg.filtering = (ethp2p_sim_nat_dep)((i / 3) % 3);
-    cfg.allocation = (ethp2p_sim_nat_alloc)((i / 9) % 3);
+    cfg.mapping = (ethp2p_nat_policy)(i % 3 + 1); /* 0 is "unknown" (ethp2p/natclass.h) */
+    cfg.filtering = (ethp2p_nat_policy)((i / 3) % 3 + 1);
+    cfg.allocation = (ethp2p_nat_alloc)((i / 9) % 3 + 1);
     if (ethp2p_sim_nat_create(w, &box, "box", &cfg) != 0)
       return 1;
     for (j = 0; j < PER_LAN; j++) {

@@ -1,6 +1,6 @@
 /*
- * nat/strategy.c — names of NAT behaviour classes, derived profile facts, and
- * the pairwise connection strategy.  Pure functions: no I/O, no time.
+ * nat/strategy.c — derived profile facts and the pairwise connection
+ * strategy (the class names are in core/natclass.c).  Pure functions: no I/O, no time.
  *
  * The strategy model (docs/doctor.md has the long form).  For one side X:
  *   open(X)      mapping EI and filtering EI: anyone who knows X's reflexive
@@ -28,43 +28,6 @@
 
 #include "ethp2p/natbehavior.h"
 
-const char *ethp2p_nat_policy_name(ethp2p_nat_policy p) {
-  switch (p) {
-  case ETHP2P_NAT_POLICY_EI:
-    return "endpoint-independent";
-  case ETHP2P_NAT_POLICY_AD:
-    return "address-dependent";
-  case ETHP2P_NAT_POLICY_APD:
-    return "address-and-port-dependent";
-  default:
-    return "unknown";
-  }
-}
-
-const char *ethp2p_nat_alloc_name(ethp2p_nat_alloc a) {
-  switch (a) {
-  case ETHP2P_NAT_ALLOC_PRESERVING:
-    return "port-preserving";
-  case ETHP2P_NAT_ALLOC_CONTIGUOUS:
-    return "port-contiguous";
-  case ETHP2P_NAT_ALLOC_RANDOM:
-    return "random";
-  default:
-    return "unknown";
-  }
-}
-
-const char *ethp2p_nat_tri_name(ethp2p_nat_tri t) {
-  switch (t) {
-  case ETHP2P_NAT_TRI_YES:
-    return "yes";
-  case ETHP2P_NAT_TRI_NO:
-    return "no";
-  default:
-    return "unknown";
-  }
-}
-
 const char *ethp2p_nat_strategy_name(ethp2p_nat_strategy s) {
   switch (s) {
   case ETHP2P_NAT_STRATEGY_DIRECT:
@@ -76,58 +39,6 @@ const char *ethp2p_nat_strategy_name(ethp2p_nat_strategy s) {
   default:
     return "unknown";
   }
-}
-
-int ethp2p_nat_policy_parse(const char *text, ethp2p_nat_policy *out) {
-  static const struct {
-    const char *name;
-    ethp2p_nat_policy p;
-  } names[] = {
-      {"endpoint-independent", ETHP2P_NAT_POLICY_EI},
-      {"ei", ETHP2P_NAT_POLICY_EI},
-      {"address-dependent", ETHP2P_NAT_POLICY_AD},
-      {"host-dependent", ETHP2P_NAT_POLICY_AD},
-      {"ad", ETHP2P_NAT_POLICY_AD},
-      {"hd", ETHP2P_NAT_POLICY_AD},
-      {"address-and-port-dependent", ETHP2P_NAT_POLICY_APD},
-      {"port-dependent", ETHP2P_NAT_POLICY_APD},
-      {"apd", ETHP2P_NAT_POLICY_APD},
-      {"pd", ETHP2P_NAT_POLICY_APD},
-      {"unknown", ETHP2P_NAT_POLICY_UNKNOWN},
-  };
-  if (text == NULL || out == NULL)
-    return ETHP2P_ESYNTAX;
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-    if (strcasecmp(text, names[i].name) == 0) {
-      *out = names[i].p;
-      return 0;
-    }
-  }
-  return ETHP2P_ESYNTAX;
-}
-
-int ethp2p_nat_alloc_parse(const char *text, ethp2p_nat_alloc *out) {
-  static const struct {
-    const char *name;
-    ethp2p_nat_alloc a;
-  } names[] = {
-      {"port-preserving", ETHP2P_NAT_ALLOC_PRESERVING},
-      {"pp", ETHP2P_NAT_ALLOC_PRESERVING},
-      {"port-contiguous", ETHP2P_NAT_ALLOC_CONTIGUOUS},
-      {"pc", ETHP2P_NAT_ALLOC_CONTIGUOUS},
-      {"random", ETHP2P_NAT_ALLOC_RANDOM},
-      {"rd", ETHP2P_NAT_ALLOC_RANDOM},
-      {"unknown", ETHP2P_NAT_ALLOC_UNKNOWN},
-  };
-  if (text == NULL || out == NULL)
-    return ETHP2P_ESYNTAX;
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-    if (strcasecmp(text, names[i].name) == 0) {
-      *out = names[i].a;
-      return 0;
-    }
-  }
-  return ETHP2P_ESYNTAX;
 }
 
 /* The classes the model works with: unknown -> worst, no NAT -> EI/PP. */

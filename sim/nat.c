@@ -16,9 +16,11 @@
  * every lookup, so behaviour is exact; a sweep event frees expired bindings
  * and traces them (possibly a little after their expiry time).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/observers.h"
 #include "sim/sim_internal.h"
 
 #define SIM_PERM_MAX 65536
@@ -39,11 +41,6 @@ typedef struct sim_binding {
   uint32_t n_perms, cap_perms;
 } sim_binding;
 
-typedef struct sim_hook {
-  ethp2p_sim_nat_hook cb;
-  void *data;
-} sim_hook;
-
 struct ethp2p_sim_nat {
   ethp2p_sim *sim;
   ethp2p_sim_host *host;
@@ -56,8 +53,7 @@ struct ethp2p_sim_nat {
   ethp2p_sim_forward *fwd;
   size_t n_fwd, cap_fwd;
   sim_ev sweep_ev, fwd_ev;
-  sim_hook *hooks;
-  size_t n_hooks, cap_hooks;
+  ethp2p_observers hooks; /* of ethp2p_sim_nat_hook */
 };
 
 sim_iface *sim_nat_outside(ethp2p_sim_nat *nat) {
@@ -364,16 +360,16 @@ static uint16_t allocate(ethp2p_sim_nat *nat, uint8_t proto, uint16_t internal_p
   uint16_t p;
   int tries;
   switch (nat->cfg.allocation) {
-  case ETHP2P_SIM_NAT_PRESERVE:
+  case ETHP2P_NAT_ALLOC_PRESERVING:
     if (port_free(nat, proto, internal_port))
       return internal_port;
     return scan_free(nat, proto, (uint32_t)internal_port + 1);
-  case ETHP2P_SIM_NAT_CONTIGUOUS:
+  case ETHP2P_NAT_ALLOC_CONTIGUOUS:
     p = scan_free(nat, proto, nat->contig_next);
     if (p != 0)
       nat->contig_next = (uint16_t)(p == 65535 ? 1024 : p + 1);
     return p;
-  case ETHP2P_SIM_NAT_RANDOM:
+  case ETHP2P_NAT_ALLOC_RANDOM:
   default:
     for (tries = 0; tries < 64; tries++) {
       p = (uint16_t)(1024 + sim_rand_below(nat->sim, 65536 - 1024));
@@ -392,10 +388,10 @@ static void sweep_schedule(ethp2p_sim_nat *nat, ethp2p_time at) {
 static ethp2p_addr remote_key_of(const ethp2p_sim_nat *nat, const ethp2p_addr *dst) {
   ethp2p_addr k;
   memset(&k, 0, sizeof(k));
-  if (nat->cfg.mapping == ETHP2P_SIM_NAT_AD) {
+  if (nat->cfg.mapping == ETHP2P_NAT_POLICY_AD) {
     k = *dst;
     k.port = 0;
-  } else if (nat->cfg.mapping == ETHP2P_SIM_NAT_APD) {
+  } else if (nat->cfg.mapping == ETHP2P_NAT_POLICY_APD) {
     k = *dst;
   }
   return k;
@@ -479,13 +475,13 @@ static void perm_touch(ethp2p_sim_nat *nat, sim_binding *b, const ethp2p_addr *r
 static bool filter_admits(ethp2p_sim_nat *nat, const sim_binding *b, const ethp2p_addr *from) {
   uint32_t i;
   ethp2p_time now = nat->sim->now;
-  if (nat->cfg.filtering == ETHP2P_SIM_NAT_EI)
+  if (nat->cfg.filtering == ETHP2P_NAT_POLICY_EI)
     return true;
   for (i = 0; i < b->n_perms; i++) {
     const sim_perm *p = &b->perms[i];
     if (p->expires <= now || !sim_ip_eq(&p->remote, from))
       continue;
-    if (nat->cfg.filtering == ETHP2P_SIM_NAT_AD || p->remote.port == from->port)
+    if (nat->cfg.filtering == ETHP2P_NAT_POLICY_AD || p->remote.port == from->port)
       return true;
   }
   return false;
@@ -568,7 +564,7 @@ void sim_nat_outbound(ethp2p_sim_nat *nat, sim_pkt *p) {
       return;
     }
     b->expires = exp;
-    if (nat->cfg.filtering != ETHP2P_SIM_NAT_EI)
+    if (nat->cfg.filtering != ETHP2P_NAT_POLICY_EI)
       perm_touch(nat, b, &p->dst, exp);
     ext_port = b->ext_port;
   }
@@ -616,36 +612,12 @@ void sim_nat_event(ethp2p_sim *sim, sim_ev *ev) {
 }
 
 /* ---- creation and operations ------------------------------------------------------- */
-const char *ethp2p_sim_nat_dep_name(ethp2p_sim_nat_dep dep) {
-  switch (dep) {
-  case ETHP2P_SIM_NAT_EI:
-    return "endpoint-independent";
-  case ETHP2P_SIM_NAT_AD:
-    return "address-dependent";
-  case ETHP2P_SIM_NAT_APD:
-    return "address-and-port-dependent";
-  }
-  return "unknown";
-}
-
-const char *ethp2p_sim_nat_alloc_name(ethp2p_sim_nat_alloc alloc) {
-  switch (alloc) {
-  case ETHP2P_SIM_NAT_PRESERVE:
-    return "port-preserving";
-  case ETHP2P_SIM_NAT_CONTIGUOUS:
-    return "port-contiguous";
-  case ETHP2P_SIM_NAT_RANDOM:
-    return "random";
-  }
-  return "unknown";
-}
-
 ethp2p_sim_nat_config ethp2p_sim_nat_config_default(void) {
   ethp2p_sim_nat_config c;
   memset(&c, 0, sizeof(c));
-  c.mapping = ETHP2P_SIM_NAT_EI;
-  c.filtering = ETHP2P_SIM_NAT_APD;
-  c.allocation = ETHP2P_SIM_NAT_PRESERVE;
+  c.mapping = ETHP2P_NAT_POLICY_EI;
+  c.filtering = ETHP2P_NAT_POLICY_APD;
+  c.allocation = ETHP2P_NAT_ALLOC_PRESERVING;
   c.hairpin = true;
   return c;
 }
@@ -663,8 +635,10 @@ int ethp2p_sim_nat_create(ethp2p_sim *sim, ethp2p_sim_nat **out, const char *nam
   unsigned out_prefix;
   int rc;
   *out = NULL;
-  if (c.mapping > ETHP2P_SIM_NAT_APD || c.filtering > ETHP2P_SIM_NAT_APD ||
-      c.allocation > ETHP2P_SIM_NAT_RANDOM)
+  /* A box has a behaviour: unknown (0) or out-of-range classes are refused. */
+  if (c.mapping < ETHP2P_NAT_POLICY_EI || c.mapping > ETHP2P_NAT_POLICY_APD ||
+      c.filtering < ETHP2P_NAT_POLICY_EI || c.filtering > ETHP2P_NAT_POLICY_APD ||
+      c.allocation < ETHP2P_NAT_ALLOC_PRESERVING || c.allocation > ETHP2P_NAT_ALLOC_RANDOM)
     return ETHP2P_EINVAL;
   if (c.udp_timeout == 0)
     c.udp_timeout = 120 * ETHP2P_SEC;
@@ -694,6 +668,7 @@ int ethp2p_sim_nat_create(ethp2p_sim *sim, ethp2p_sim_nat **out, const char *nam
   nat = calloc(1, sizeof(*nat));
   if (nat == NULL)
     return ETHP2P_ENOMEM;
+  ethp2p_observers_init(&nat->hooks, SIZE_MAX);
   nat->sim = sim;
   nat->cfg = c;
   sim_ev_init(&nat->sweep_ev, SIM_EV_NAT_SWEEP);
@@ -736,7 +711,7 @@ void sim_nat_free(ethp2p_sim_nat *nat) {
   free(nat->out_b);
   free(nat->in_b);
   free(nat->fwd);
-  free(nat->hooks);
+  ethp2p_observers_free(&nat->hooks);
   free(nat);
 }
 
@@ -802,11 +777,14 @@ size_t ethp2p_sim_nat_binding_count(ethp2p_sim_nat *nat) {
 }
 
 static void run_hooks(ethp2p_sim_nat *nat, ethp2p_sim_nat_event ev) {
-  size_t i;
-  /* A hook may add or remove hooks: index-based, bounded by the count at entry. */
-  size_t n = nat->n_hooks;
-  for (i = 0; i < n && i < nat->n_hooks; i++)
-    nat->hooks[i].cb(nat, ev, nat->hooks[i].data);
+  /* A hook may add or remove hooks (core/observers.h keeps the walk safe). */
+  size_t n = ethp2p_observers_begin(&nat->hooks);
+  for (size_t i = 0; i < n; i++) {
+    const ethp2p_observer *o = ethp2p_observers_at(&nat->hooks, i);
+    if (o != NULL)
+      ((ethp2p_sim_nat_hook)o->fn)(nat, ev, o->data);
+  }
+  ethp2p_observers_end(&nat->hooks);
 }
 
 void ethp2p_sim_nat_reboot(ethp2p_sim_nat *nat) {
@@ -860,30 +838,9 @@ uint32_t ethp2p_sim_nat_reboots(const ethp2p_sim_nat *nat) {
 }
 
 int ethp2p_sim_nat_hook_add(ethp2p_sim_nat *nat, ethp2p_sim_nat_hook cb, void *data) {
-  if (cb == NULL)
-    return ETHP2P_EINVAL;
-  if (nat->n_hooks == nat->cap_hooks) {
-    size_t ncap = nat->cap_hooks ? nat->cap_hooks * 2 : 4;
-    sim_hook *nh = realloc(nat->hooks, ncap * sizeof(*nh));
-    if (nh == NULL)
-      return ETHP2P_ENOMEM;
-    nat->hooks = nh;
-    nat->cap_hooks = ncap;
-  }
-  nat->hooks[nat->n_hooks].cb = cb;
-  nat->hooks[nat->n_hooks].data = data;
-  nat->n_hooks++;
-  return 0;
+  return ethp2p_observers_add(&nat->hooks, (ethp2p_observer_fn)cb, data);
 }
 
 int ethp2p_sim_nat_hook_remove(ethp2p_sim_nat *nat, ethp2p_sim_nat_hook cb, void *data) {
-  size_t i;
-  for (i = 0; i < nat->n_hooks; i++) {
-    if (nat->hooks[i].cb == cb && nat->hooks[i].data == data) {
-      memmove(&nat->hooks[i], &nat->hooks[i + 1], (nat->n_hooks - i - 1) * sizeof(*nat->hooks));
-      nat->n_hooks--;
-      return 0;
-    }
-  }
-  return ETHP2P_ENOTFOUND;
+  return ethp2p_observers_remove(&nat->hooks, (ethp2p_observer_fn)cb, data);
 }

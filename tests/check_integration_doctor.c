@@ -7,14 +7,15 @@
  * disabled; no gateway at all; a router behind carrier-grade NAT (double NAT);
  * no STUN answer.
  *
- * The core lives in cmd/ethp2p/cmd_doctor.c (the command is a thin libuv
- * wrapper around it); it is included here so the test drives the same code.
+ * The doctor is library code (ethp2p/doctor.h); the command is a thin libuv
+ * wrapper around it, so this drives the same code through the public header.
  */
-#include "cmd/ethp2p/cli.c"
-#include "cmd/ethp2p/cmd_doctor.c"
+#include <jansson.h>
 
 #include "check_gateway_fixture.h"
-#include "nat/stun_server.h"
+#include "ethp2p/doctor.h"
+#include "nat/ssdp.h"
+#include "support/nat_stun_server.h"
 
 typedef struct stun_fx {
   ethp2p_sim_host *host;
@@ -33,11 +34,58 @@ static void stun_fx_setup(ethp2p_sim *sim, stun_fx *s) {
 }
 
 typedef struct run {
-  doctor d;
+  ethp2p_doctor *doc;
+  const ethp2p_doctor_report *d; /* the report, borrowed from doc */
   int done;
 } run;
 
-static void on_done_cb(doctor *d, void *data) {
+/* The verdict with its words, as the old internal doctor_verdict() returned it. */
+typedef struct doc_verdict {
+  const char *answer;
+  char reason[384];
+  char advice[384];
+} doc_verdict;
+
+static doc_verdict doctor_verdict(const ethp2p_doctor_report *d) {
+  ethp2p_doctor_verdict v;
+  ethp2p_doctor_prose words;
+  doc_verdict out;
+  ethp2p_doctor_decide(d, &v);
+  ethp2p_doctor_explain(d, &v, &words);
+  out.answer = ethp2p_doctor_answer_name(v.answer);
+  memcpy(out.reason, words.reason, sizeof out.reason);
+  memcpy(out.advice, words.advice, sizeof out.advice);
+  return out;
+}
+
+static ethp2p_doctor_extaddr doctor_extaddr(const ethp2p_doctor_report *d) {
+  ethp2p_doctor_extaddr e;
+  ethp2p_doctor_find_extaddr(d, &e);
+  return e;
+}
+
+/* The JSON the command prints, parsed back. */
+static json_t *doctor_json(const ethp2p_doctor_report *d) {
+  size_t len = 0;
+  ck_assert_int_eq(ethp2p_doctor_render_json(d, NULL, 0, &len), ETHP2P_ESPACE);
+  char *text = malloc(len + 1);
+  ck_assert_ptr_nonnull(text);
+  ck_assert_int_eq(ethp2p_doctor_render_json(d, text, len + 1, &len), 0);
+  ck_assert_uint_eq(strlen(text), len);
+  json_error_t err;
+  json_t *j = json_loads(text, 0, &err);
+  ck_assert_msg(j != NULL, "JSON: %s", err.text);
+  free(text);
+  return j;
+}
+
+static void doctor_free(run *r) {
+  ethp2p_doctor_destroy(r->doc);
+  r->doc = NULL;
+  r->d = NULL;
+}
+
+static void on_done_cb(ethp2p_doctor *d, void *data) {
   run *r = data;
   (void)d;
   r->done++;
@@ -45,7 +93,7 @@ static void on_done_cb(doctor *d, void *data) {
 
 static void doctor_run_sim(ethp2p_sim *sim, ethp2p_env *env, run *r, const char *nat,
                            bool with_stun) {
-  doctor_opts o;
+  ethp2p_doctor_config o;
   char err[64];
   memset(&o, 0, sizeof o);
   memset(r, 0, sizeof *r);
@@ -56,12 +104,14 @@ static void doctor_run_sim(ethp2p_sim *sim, ethp2p_env *env, run *r, const char 
     o.n_stun = 1;
   }
   ethp2p_time t0 = ethp2p_sim_now(sim);
-  ck_assert_int_eq(doctor_start(&r->d, env, &o, on_done_cb, r), 0);
+  ck_assert_int_eq(ethp2p_doctor_create(env, &o, &r->doc), 0);
+  r->d = ethp2p_doctor_get_report(r->doc);
+  ck_assert_int_eq(ethp2p_doctor_start(r->doc, on_done_cb, r), 0);
   for (int i = 0; i < 200 && r->done == 0; i++)
     ethp2p_sim_run(sim, 50 * ETHP2P_MSEC);
   ck_assert_int_eq(r->done, 1);
   /* Every probe is bounded: the whole report within the total budget. */
-  ck_assert_uint_le(ethp2p_sim_now(sim) - t0, DOC_TOTAL_BUDGET + 100 * ETHP2P_MSEC);
+  ck_assert_uint_le(ethp2p_sim_now(sim) - t0, ETHP2P_DOCTOR_TOTAL_BUDGET + 100 * ETHP2P_MSEC);
 }
 
 static const char *jstr(json_t *root, const char *path1, const char *path2, const char *path3) {
@@ -80,8 +130,8 @@ START_TEST(home_router_with_all_protocols_is_reachable) {
   fx_setup(&f, NULL);
   stun_fx_setup(f.sim, &s);
   doctor_run_sim(f.sim, f.e1, &r, "any", true);
-  for (int i = 0; i < P_COUNT; i++) {
-    doc_proto *p = &r.d.proto[i];
+  for (int i = 0; i < ETHP2P_DOCTOR_NGW; i++) {
+    const ethp2p_doctor_gateway *p = &r.d->gateways[i];
     ck_assert_msg(p->probed && p->extip_status == 0, "%s: %s", p->key,
                   ethp2p_strerror(p->extip_status));
     ck_assert(ethp2p_addr_equal(&p->extip, &f.ext, false));
@@ -95,12 +145,12 @@ START_TEST(home_router_with_all_protocols_is_reachable) {
   }
   /* The live tests cleaned up after themselves. */
   ck_assert_uint_eq(ethp2p_gw_mappings(f.gw, NULL, 0), 0);
-  ck_assert(r.d.ssdp.answered);
-  ck_assert(r.d.ssdp.desc_ok);
-  ck_assert(strstr(r.d.ssdp.device_type, "InternetGatewayDevice:2") != NULL);
-  ck_assert_uint_gt(r.d.ssdp.nservices, 0);
+  ck_assert(r.d->upnp.answered);
+  ck_assert(r.d->upnp.desc_ok);
+  ck_assert(strstr(r.d->upnp.device_type, "InternetGatewayDevice:2") != NULL);
+  ck_assert_uint_gt(r.d->upnp.nservices, 0);
 
-  json_t *j = doctor_json(&r.d);
+  json_t *j = doctor_json(r.d);
   ck_assert_str_eq(jstr(j, "behavior", "mapping", NULL), "endpoint-independent");
   ck_assert_str_eq(jstr(j, "behavior", "filtering", NULL), "address-and-port-dependent");
   ck_assert_str_eq(jstr(j, "behavior", "allocation", NULL), "port-preserving");
@@ -120,15 +170,15 @@ START_TEST(home_router_with_all_protocols_is_reachable) {
   json_decref(j);
 
   /* The screen. */
-  char *buf = NULL;
   size_t len = 0;
-  FILE *mem = open_memstream(&buf, &len);
-  doctor_print(mem, &r.d);
-  fclose(mem);
+  ck_assert_int_eq(ethp2p_doctor_render_text(r.d, NULL, 0, &len), ETHP2P_ESPACE);
+  char *buf = malloc(len + 1);
+  ck_assert_ptr_nonnull(buf);
+  ck_assert_int_eq(ethp2p_doctor_render_text(r.d, buf, len + 1, &len), 0);
   ck_assert(strstr(buf, "reachable from the internet on tcp/30303 and udp/30303: yes\n") != NULL);
   ck_assert(strstr(buf, "mapping      endpoint-independent") != NULL);
   free(buf);
-  doctor_free(&r.d);
+  doctor_free(&r);
   ethp2p_stun_server_destroy(s.srv);
   fx_teardown(&f);
 }
@@ -143,17 +193,17 @@ START_TEST(upnp_disabled_still_maps_with_nat_pmp) {
   run r;
   fx_setup(&f, no_upnp);
   doctor_run_sim(f.sim, f.e1, &r, "any", false);
-  ck_assert_int_ne(r.d.proto[P_UPNP].extip_status, 0);
-  ck_assert(!r.d.ssdp.answered);
-  ck_assert_int_eq(r.d.proto[P_PMP].extip_status, 0);
-  doc_verdict v = doctor_verdict(&r.d);
+  ck_assert_int_ne(r.d->gateways[ETHP2P_DOCTOR_UPNP].extip_status, 0);
+  ck_assert(!r.d->upnp.answered);
+  ck_assert_int_eq(r.d->gateways[ETHP2P_DOCTOR_PMP].extip_status, 0);
+  doc_verdict v = doctor_verdict(r.d);
   ck_assert_str_eq(v.answer, "yes");
   ck_assert(strstr(v.reason, "NAT-PMP") != NULL || strstr(v.reason, "PCP") != NULL);
-  json_t *j = doctor_json(&r.d);
+  json_t *j = doctor_json(r.d);
   ck_assert_str_eq(jstr(j, "behavior", "mapping", NULL), "unknown");
   ck_assert_str_eq(jstr(j, "behavior", "note", NULL), "unknown: no STUN server");
   json_decref(j);
-  doctor_free(&r.d);
+  doctor_free(&r);
   fx_teardown(&f);
 }
 END_TEST
@@ -169,16 +219,16 @@ START_TEST(no_gateway_protocol_and_stun_nat_says_no_with_advice) {
   ck_assert_int_eq(ethp2p_sim_nat_add_host(nat, &h, "node", NULL), 0);
   stun_fx_setup(sim, &s);
   doctor_run_sim(sim, ethp2p_sim_host_env(h), &r, "any", true);
-  for (int i = 0; i < P_COUNT; i++)
-    ck_assert_int_ne(r.d.proto[i].extip_status, 0);
-  doc_verdict v = doctor_verdict(&r.d);
+  for (int i = 0; i < ETHP2P_DOCTOR_NGW; i++)
+    ck_assert_int_ne(r.d->gateways[i].extip_status, 0);
+  doc_verdict v = doctor_verdict(r.d);
   ck_assert_str_eq(v.answer, "no");
   ck_assert(strstr(v.reason, "no port-mapping protocol answered") != NULL);
   ck_assert(strstr(v.advice, "enable UPnP or NAT-PMP") != NULL);
   ck_assert(strstr(v.advice, "--nat extip:") != NULL);
-  doc_extaddr e = doctor_extaddr(&r.d);
+  ethp2p_doctor_extaddr e = doctor_extaddr(r.d);
   ck_assert_str_eq(e.source, "stun");
-  doctor_free(&r.d);
+  doctor_free(&r);
   ethp2p_stun_server_destroy(s.srv);
   ethp2p_sim_destroy(sim);
 }
@@ -193,11 +243,11 @@ START_TEST(nothing_answers_gives_unknown) {
   ck_assert_int_eq(ethp2p_sim_nat_create(sim, &nat, "dumb-router", NULL), 0);
   ck_assert_int_eq(ethp2p_sim_nat_add_host(nat, &h, "node", NULL), 0);
   doctor_run_sim(sim, ethp2p_sim_host_env(h), &r, "any", true); /* nobody at 30.0.0.1 */
-  doc_verdict v = doctor_verdict(&r.d);
+  doc_verdict v = doctor_verdict(r.d);
   ck_assert_str_eq(v.answer, "unknown");
   ck_assert(strstr(v.reason, "no STUN server answered") != NULL);
-  ck_assert_int_eq(r.d.profile.mapping, ETHP2P_NAT_POLICY_UNKNOWN);
-  doctor_free(&r.d);
+  ck_assert_int_eq(r.d->profile.mapping, ETHP2P_NAT_POLICY_UNKNOWN);
+  doctor_free(&r);
   ethp2p_sim_destroy(sim);
 }
 END_TEST
@@ -213,16 +263,16 @@ START_TEST(router_behind_carrier_grade_nat_is_flagged_double_nat) {
   fx_setup(&f, cgnat_ext);
   stun_fx_setup(f.sim, &s);
   doctor_run_sim(f.sim, f.e1, &r, "pmp", true);
-  ck_assert(!r.d.proto[P_UPNP].probed);
-  ck_assert_int_eq(r.d.proto[P_PMP].extip_status, 0);
-  doc_extaddr e = doctor_extaddr(&r.d);
+  ck_assert(!r.d->gateways[ETHP2P_DOCTOR_UPNP].probed);
+  ck_assert_int_eq(r.d->gateways[ETHP2P_DOCTOR_PMP].extip_status, 0);
+  ethp2p_doctor_extaddr e = doctor_extaddr(r.d);
   ck_assert(e.cgnat);
   ck_assert(e.double_nat);
   ck_assert(e.disagrees); /* STUN sees the box's real outside address */
-  doc_verdict v = doctor_verdict(&r.d);
+  doc_verdict v = doctor_verdict(r.d);
   ck_assert_str_eq(v.answer, "no");
   ck_assert(strstr(v.reason, "double NAT") != NULL);
-  doctor_free(&r.d);
+  doctor_free(&r);
   ethp2p_stun_server_destroy(s.srv);
   fx_teardown(&f);
 }
@@ -233,12 +283,65 @@ START_TEST(declared_extip_is_unknown_and_says_forward_by_hand) {
   run r;
   fx_setup(&f, NULL);
   doctor_run_sim(f.sim, f.e1, &r, "extip:20.0.0.1", false);
-  for (int i = 0; i < P_COUNT; i++)
-    ck_assert(!r.d.proto[i].probed);
-  doc_verdict v = doctor_verdict(&r.d);
+  for (int i = 0; i < ETHP2P_DOCTOR_NGW; i++)
+    ck_assert(!r.d->gateways[i].probed);
+  doc_verdict v = doctor_verdict(r.d);
   ck_assert_str_eq(v.answer, "unknown");
   ck_assert(strstr(v.advice, "forwarded by hand") != NULL);
-  doctor_free(&r.d);
+  doctor_free(&r);
+  fx_teardown(&f);
+}
+END_TEST
+
+/* A LAN host answering every search with a LOCATION on another host (the router).
+ * The node's UPnP client ignores such a reply (nat/upnp.c), so the doctor must not
+ * report it either: before the doctor shared the client's rules it showed this
+ * "device" as the router's UPnP. */
+typedef struct rogue {
+  ethp2p_udp *udp;
+  int searches;
+} rogue;
+
+static void rogue_on_search(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t *buf,
+                            size_t len, void *data) {
+  rogue *g = data;
+  ethp2p_ssdp_search q;
+  ethp2p_ssdp_reply r;
+  uint8_t out[1024];
+  size_t n;
+  if (ethp2p_ssdp_search_parse(&q, buf, len, NULL) != 0)
+    return;
+  g->searches++;
+  memset(&r, 0, sizeof r);
+  r.status = 200;
+  r.max_age = 120;
+  snprintf(r.location, sizeof r.location, "%s", "http://192.168.1.1:5000/rootDesc.xml");
+  snprintf(r.st, sizeof r.st, "%s", q.st);
+  snprintf(r.server, sizeof r.server, "%s", "rogue/1.0 UPnP/1.1");
+  ck_assert_int_eq(ethp2p_ssdp_reply_build(out, sizeof out, &n, &r), 0);
+  ck_assert_int_eq(ethp2p_udp_send(udp, from, out, n), 0);
+}
+
+START_TEST(ssdp_reply_with_location_on_another_host_is_not_a_router) {
+  fx f;
+  run r;
+  rogue g = {0};
+  ethp2p_addr group = ethp2p_addr_v4(239, 255, 255, 250, 1900);
+  ethp2p_addr any = ethp2p_addr_v4(0, 0, 0, 0, 1900);
+  fx_setup(&f, no_upnp);
+  ck_assert_int_eq(ethp2p_udp_open(f.e2, &g.udp, &any, ETHP2P_UDP_REUSEADDR, rogue_on_search, &g),
+                   0);
+  ck_assert_int_eq(ethp2p_udp_join(g.udp, &group, NULL), 0);
+  doctor_run_sim(f.sim, f.e1, &r, "upnp", false);
+  ck_assert_int_gt(g.searches, 0); /* the doctor did search, and bob answered */
+  ck_assert(!r.d->upnp.answered);
+  ck_assert_int_ne(r.d->gateways[ETHP2P_DOCTOR_UPNP].extip_status, 0);
+  json_t *j = doctor_json(r.d);
+  ck_assert(json_is_false(
+      json_object_get(json_object_get(json_object_get(j, "protocols"), "upnp"), "ssdp_answered")));
+  json_decref(j);
+  doctor_free(&r);
+  ethp2p_udp_close(g.udp);
   fx_teardown(&f);
 }
 END_TEST
@@ -255,6 +358,7 @@ int main(void) {
   tcase_add_test(tc, nothing_answers_gives_unknown);
   tcase_add_test(tc, router_behind_carrier_grade_nat_is_flagged_double_nat);
   tcase_add_test(tc, declared_extip_is_unknown_and_says_forward_by_hand);
+  tcase_add_test(tc, ssdp_reply_with_location_on_another_host_is_not_a_router);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -1,6 +1,6 @@
 /*
  * tests/check_nat_behavior.c — RFC 5780 behaviour discovery (nat/behavior.c)
- * against the STUN server (nat/stun_server.c) in the simulated world: all 27
+ * against the STUN server (tests/support/nat_stun_server.c) in the simulated world: all 27
  * NATCracker types classified exactly, double NAT, no NAT, loss, a server that
  * never answers, a server without an alternate address, hairpinning, the
  * time bound, caching/refresh and observations from peers.
@@ -13,7 +13,7 @@
 #include "ethp2p/natbehavior.h"
 #include "ethp2p/sim.h"
 #include "nat/stun_codec.h"
-#include "nat/stun_server.h"
+#include "support/nat_stun_server.h"
 
 #define STUN_P1 3478
 #define STUN_P2 3479
@@ -56,7 +56,7 @@ static void world_init(world *w, uint64_t seed) {
   ck_assert_int_eq(ethp2p_sim_create(&w->sim, seed), 0);
 }
 
-static void world_nat(world *w, ethp2p_sim_nat_dep m, ethp2p_sim_nat_dep f, ethp2p_sim_nat_alloc a,
+static void world_nat(world *w, ethp2p_nat_policy m, ethp2p_nat_policy f, ethp2p_nat_alloc a,
                       bool hairpin) {
   ethp2p_sim_nat_config c = ethp2p_sim_nat_config_default();
   c.mapping = m;
@@ -98,42 +98,20 @@ static void world_free(world *w) {
   ethp2p_sim_destroy(w->sim);
 }
 
-static ethp2p_nat_policy policy_of(ethp2p_sim_nat_dep d) {
-  switch (d) {
-  case ETHP2P_SIM_NAT_EI:
-    return ETHP2P_NAT_POLICY_EI;
-  case ETHP2P_SIM_NAT_AD:
-    return ETHP2P_NAT_POLICY_AD;
-  default:
-    return ETHP2P_NAT_POLICY_APD;
-  }
-}
-
-static ethp2p_nat_alloc alloc_of(ethp2p_sim_nat_alloc a) {
-  switch (a) {
-  case ETHP2P_SIM_NAT_PRESERVE:
-    return ETHP2P_NAT_ALLOC_PRESERVING;
-  case ETHP2P_SIM_NAT_CONTIGUOUS:
-    return ETHP2P_NAT_ALLOC_CONTIGUOUS;
-  default:
-    return ETHP2P_NAT_ALLOC_RANDOM;
-  }
-}
-
-/* _i runs 0..26: mapping = i / 9, allocation = (i / 3) % 3, filtering = i % 3. */
+/* _i runs 0..26: mapping = i / 9, allocation = (i / 3) % 3, filtering = i % 3, each + 1
+ * (0 is the classes' "unknown"; the simulator's boxes and discovery share one vocabulary). */
 START_TEST(each_of_the_27_natcracker_types_is_classified_exactly) {
-  ethp2p_sim_nat_dep m = (ethp2p_sim_nat_dep)(_i / 9);
-  ethp2p_sim_nat_alloc a = (ethp2p_sim_nat_alloc)((_i / 3) % 3);
-  ethp2p_sim_nat_dep f = (ethp2p_sim_nat_dep)(_i % 3);
+  ethp2p_nat_policy m = (ethp2p_nat_policy)(_i / 9 + 1);
+  ethp2p_nat_alloc a = (ethp2p_nat_alloc)((_i / 3) % 3 + 1);
+  ethp2p_nat_policy f = (ethp2p_nat_policy)(_i % 3 + 1);
   world w;
   world_init(&w, 1000 + (uint64_t)_i);
   stun_setup(&w, true);
   world_nat(&w, m, f, a, true);
   discover(&w, NULL);
-  ck_assert_msg(w.got.mapping == policy_of(m) && w.got.filtering == policy_of(f) &&
-                    w.got.allocation == alloc_of(a),
-                "type %d (%s/%s/%s): got %s/%s/%s (%s), seed %llu", _i, ethp2p_sim_nat_dep_name(m),
-                ethp2p_sim_nat_alloc_name(a), ethp2p_sim_nat_dep_name(f),
+  ck_assert_msg(w.got.mapping == m && w.got.filtering == f && w.got.allocation == a,
+                "type %d (%s/%s/%s): got %s/%s/%s (%s), seed %llu", _i, ethp2p_nat_policy_name(m),
+                ethp2p_nat_alloc_name(a), ethp2p_nat_policy_name(f),
                 ethp2p_nat_policy_name(w.got.mapping), ethp2p_nat_alloc_name(w.got.allocation),
                 ethp2p_nat_policy_name(w.got.filtering), w.got.note,
                 (unsigned long long)ethp2p_sim_seed(w.sim));
@@ -141,14 +119,15 @@ START_TEST(each_of_the_27_natcracker_types_is_classified_exactly) {
   ck_assert_int_eq(w.got.behind_nat, ETHP2P_NAT_TRI_YES);
   ethp2p_addr ext = ethp2p_sim_nat_external_addr(w.nat);
   ck_assert(ethp2p_addr_equal(&w.got.reflexive, &ext, false));
-  ck_assert_int_eq(w.got.port_delta, a == ETHP2P_SIM_NAT_CONTIGUOUS ? 1 : 0);
-  ck_assert_int_eq(w.got.can_receive_unsolicited, m == ETHP2P_SIM_NAT_EI && f == ETHP2P_SIM_NAT_EI);
-  ck_assert_int_eq(w.got.requires_relay, m != ETHP2P_SIM_NAT_EI && a == ETHP2P_SIM_NAT_RANDOM);
+  ck_assert_int_eq(w.got.port_delta, a == ETHP2P_NAT_ALLOC_CONTIGUOUS ? 1 : 0);
+  ck_assert_int_eq(w.got.can_receive_unsolicited,
+                   m == ETHP2P_NAT_POLICY_EI && f == ETHP2P_NAT_POLICY_EI);
+  ck_assert_int_eq(w.got.requires_relay, m != ETHP2P_NAT_POLICY_EI && a == ETHP2P_NAT_ALLOC_RANDOM);
   ck_assert_uint_eq(w.got.valid_for_s, ETHP2P_NAT_PROFILE_TTL_S);
   ck_assert_uint_gt(w.got.measured_at, 0);
   ck_assert_int_ge(w.got.measured_at_ms, ETHP2P_SIM_WALL_EPOCH_MS);
   /* Hairpinning is on: found whenever the test can tell. */
-  if (m == ETHP2P_SIM_NAT_EI || f == ETHP2P_SIM_NAT_EI)
+  if (m == ETHP2P_NAT_POLICY_EI || f == ETHP2P_NAT_POLICY_EI)
     ck_assert_int_eq(w.got.hairpinning, ETHP2P_NAT_TRI_YES);
   world_free(&w);
 }
@@ -158,7 +137,7 @@ START_TEST(hairpinning_off_is_reported_as_no) {
   world w;
   world_init(&w, 7);
   stun_setup(&w, true);
-  world_nat(&w, ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_PRESERVE, false);
+  world_nat(&w, ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_ALLOC_PRESERVING, false);
   discover(&w, NULL);
   ck_assert_int_eq(w.got.hairpinning, ETHP2P_NAT_TRI_NO);
   ck_assert_int_eq(w.got.mapping, ETHP2P_NAT_POLICY_EI);
@@ -171,7 +150,7 @@ START_TEST(hairpinning_with_symmetric_nat_and_strict_filtering_is_unknown) {
   world w;
   world_init(&w, 8);
   stun_setup(&w, true);
-  world_nat(&w, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_RANDOM, true);
+  world_nat(&w, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_ALLOC_RANDOM, true);
   discover(&w, NULL);
   ck_assert_int_eq(w.got.hairpinning, ETHP2P_NAT_TRI_UNKNOWN);
   world_free(&w);
@@ -185,16 +164,16 @@ START_TEST(double_nat_is_classified_as_the_stricter_box) {
   ethp2p_sim_nat_config outer = ethp2p_sim_nat_config_default(), inner;
   world_init(&w, 11);
   stun_setup(&w, true);
-  outer.mapping = ETHP2P_SIM_NAT_APD;
-  outer.filtering = ETHP2P_SIM_NAT_APD;
-  outer.allocation = ETHP2P_SIM_NAT_RANDOM;
+  outer.mapping = ETHP2P_NAT_POLICY_APD;
+  outer.filtering = ETHP2P_NAT_POLICY_APD;
+  outer.allocation = ETHP2P_NAT_ALLOC_RANDOM;
   outer.inside_addr = ethp2p_addr_v4(100, 64, 0, 1, 0);
   outer.inside_prefix = 10;
   ck_assert_int_eq(ethp2p_sim_nat_create(w.sim, &w.outer, "cgnat", &outer), 0);
   inner = ethp2p_sim_nat_config_default();
-  inner.mapping = ETHP2P_SIM_NAT_EI;
-  inner.filtering = ETHP2P_SIM_NAT_EI;
-  inner.allocation = ETHP2P_SIM_NAT_PRESERVE;
+  inner.mapping = ETHP2P_NAT_POLICY_EI;
+  inner.filtering = ETHP2P_NAT_POLICY_EI;
+  inner.allocation = ETHP2P_NAT_ALLOC_PRESERVING;
   inner.outside = ethp2p_sim_nat_lan(w.outer);
   inner.outside_addr = ethp2p_addr_v4(100, 64, 0, 2, 0);
   inner.outside_prefix = 10;
@@ -217,16 +196,16 @@ START_TEST(double_nat_of_two_cones_stays_endpoint_independent) {
   ethp2p_sim_nat_config outer = ethp2p_sim_nat_config_default(), inner;
   world_init(&w, 12);
   stun_setup(&w, true);
-  outer.mapping = ETHP2P_SIM_NAT_EI;
-  outer.filtering = ETHP2P_SIM_NAT_AD;
-  outer.allocation = ETHP2P_SIM_NAT_PRESERVE;
+  outer.mapping = ETHP2P_NAT_POLICY_EI;
+  outer.filtering = ETHP2P_NAT_POLICY_AD;
+  outer.allocation = ETHP2P_NAT_ALLOC_PRESERVING;
   outer.inside_addr = ethp2p_addr_v4(100, 64, 0, 1, 0);
   outer.inside_prefix = 10;
   ck_assert_int_eq(ethp2p_sim_nat_create(w.sim, &w.outer, "cgnat", &outer), 0);
   inner = ethp2p_sim_nat_config_default();
-  inner.mapping = ETHP2P_SIM_NAT_EI;
-  inner.filtering = ETHP2P_SIM_NAT_EI;
-  inner.allocation = ETHP2P_SIM_NAT_PRESERVE;
+  inner.mapping = ETHP2P_NAT_POLICY_EI;
+  inner.filtering = ETHP2P_NAT_POLICY_EI;
+  inner.allocation = ETHP2P_NAT_ALLOC_PRESERVING;
   inner.outside = ethp2p_sim_nat_lan(w.outer);
   inner.outside_addr = ethp2p_addr_v4(100, 64, 0, 2, 0);
   inner.outside_prefix = 10;
@@ -262,13 +241,13 @@ END_TEST
  * still give the exact answer for these seeds. */
 START_TEST(loss_with_retransmits_still_classifies_exactly) {
   static const struct {
-    ethp2p_sim_nat_dep m, f;
-    ethp2p_sim_nat_alloc a;
+    ethp2p_nat_policy m, f;
+    ethp2p_nat_alloc a;
   } cases[] = {
-      {ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_PRESERVE},
-      {ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_AD, ETHP2P_SIM_NAT_CONTIGUOUS},
-      {ETHP2P_SIM_NAT_AD, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_RANDOM},
-      {ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_PRESERVE},
+      {ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_ALLOC_PRESERVING},
+      {ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_AD, ETHP2P_NAT_ALLOC_CONTIGUOUS},
+      {ETHP2P_NAT_POLICY_AD, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_ALLOC_RANDOM},
+      {ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_ALLOC_PRESERVING},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     world w;
@@ -285,12 +264,12 @@ START_TEST(loss_with_retransmits_still_classifies_exactly) {
     cfg.max_tries = 7;
     cfg.time_limit = 20 * ETHP2P_SEC;
     discover(&w, &cfg);
-    ck_assert_msg(
-        w.got.mapping == policy_of(cases[i].m) && w.got.filtering == policy_of(cases[i].f) &&
-            w.got.allocation == alloc_of(cases[i].a),
-        "case %zu: got %s/%s/%s (%s), seed %llu", i, ethp2p_nat_policy_name(w.got.mapping),
-        ethp2p_nat_alloc_name(w.got.allocation), ethp2p_nat_policy_name(w.got.filtering),
-        w.got.note, (unsigned long long)ethp2p_sim_seed(w.sim));
+    ck_assert_msg(w.got.mapping == cases[i].m && w.got.filtering == cases[i].f &&
+                      w.got.allocation == cases[i].a,
+                  "case %zu: got %s/%s/%s (%s), seed %llu", i,
+                  ethp2p_nat_policy_name(w.got.mapping), ethp2p_nat_alloc_name(w.got.allocation),
+                  ethp2p_nat_policy_name(w.got.filtering), w.got.note,
+                  (unsigned long long)ethp2p_sim_seed(w.sim));
     ck_assert_uint_gt(ethp2p_sim_drops(w.sim, ETHP2P_SIM_DROP_LOSS), 0);
     world_free(&w);
   }
@@ -302,7 +281,7 @@ START_TEST(no_stun_answer_gives_unknown_within_the_bound) {
   world_init(&w, 14);
   stun_setup(&w, true);
   ethp2p_stun_server_set_enabled(w.srv, false);
-  world_nat(&w, ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_PRESERVE, true);
+  world_nat(&w, ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_ALLOC_PRESERVING, true);
   ethp2p_time t0 = ethp2p_sim_now(w.sim);
   ethp2p_natb_config cfg;
   ethp2p_natb_config_default(&cfg);
@@ -329,7 +308,7 @@ START_TEST(time_limit_bounds_the_whole_run) {
   world w;
   world_init(&w, 15);
   stun_setup(&w, true);
-  world_nat(&w, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_RANDOM, true);
+  world_nat(&w, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_ALLOC_RANDOM, true);
   ethp2p_natb_config cfg;
   ethp2p_natb_config_default(&cfg);
   cfg.servers[0] = a1();
@@ -359,7 +338,7 @@ START_TEST(server_without_alternate_address_leaves_filtering_unknown) {
   memset(&sc, 0, sizeof sc);
   sc.primary = b;
   ck_assert_int_eq(ethp2p_stun_server_create(ethp2p_sim_host_env(h2), &sc, &s2), 0);
-  world_nat(&w, ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_AD, ETHP2P_SIM_NAT_PRESERVE, true);
+  world_nat(&w, ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_AD, ETHP2P_NAT_ALLOC_PRESERVING, true);
   ethp2p_natb_config cfg;
   ethp2p_natb_config_default(&cfg);
   cfg.servers[0] = a1();
@@ -379,7 +358,7 @@ START_TEST(first_server_silent_second_server_used) {
   world w;
   world_init(&w, 17);
   stun_setup(&w, true);
-  world_nat(&w, ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_CONTIGUOUS, true);
+  world_nat(&w, ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_ALLOC_CONTIGUOUS, true);
   ethp2p_natb_config cfg;
   ethp2p_natb_config_default(&cfg);
   cfg.servers[0] = ethp2p_addr_v4(30, 0, 0, 9, 3478);
@@ -398,7 +377,7 @@ START_TEST(profile_is_cached_and_refreshed_when_stale) {
   world w;
   world_init(&w, 18);
   stun_setup(&w, true);
-  world_nat(&w, ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_PRESERVE, true);
+  world_nat(&w, ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_ALLOC_PRESERVING, true);
   discover(&w, NULL);
   ethp2p_time now = ethp2p_sim_now(w.sim);
   ck_assert(ethp2p_nat_profile_fresh(ethp2p_natb_profile(w.nb), now));
@@ -419,7 +398,7 @@ START_TEST(stop_abandons_the_run_without_callback) {
   world w;
   world_init(&w, 19);
   stun_setup(&w, true);
-  world_nat(&w, ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_PRESERVE, true);
+  world_nat(&w, ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_ALLOC_PRESERVING, true);
   ethp2p_natb_config cfg;
   ethp2p_natb_config_default(&cfg);
   cfg.servers[0] = a1();
@@ -439,7 +418,7 @@ START_TEST(peers_seeing_different_ports_make_mapping_stricter) {
   world w;
   world_init(&w, 20);
   stun_setup(&w, true);
-  world_nat(&w, ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_PRESERVE, true);
+  world_nat(&w, ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_ALLOC_PRESERVING, true);
   discover(&w, NULL);
   ck_assert_int_eq(ethp2p_natb_profile(w.nb)->mapping, ETHP2P_NAT_POLICY_EI);
   ethp2p_addr p1 = ethp2p_addr_v4(50, 0, 0, 1, 30303), p2 = ethp2p_addr_v4(50, 0, 0, 2, 30303);
@@ -481,7 +460,7 @@ START_TEST(observations_alone_give_a_mapping_guess) {
   world w;
   world_init(&w, 21);
   stun_setup(&w, true);
-  world_nat(&w, ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_PRESERVE, true);
+  world_nat(&w, ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_ALLOC_PRESERVING, true);
   ethp2p_natb_config cfg;
   ethp2p_natb_config_default(&cfg);
   cfg.servers[0] = a1();
@@ -504,7 +483,7 @@ START_TEST(same_seed_gives_the_same_trace) {
     world w;
     world_init(&w, 99);
     stun_setup(&w, true);
-    world_nat(&w, ETHP2P_SIM_NAT_AD, ETHP2P_SIM_NAT_AD, ETHP2P_SIM_NAT_RANDOM, true);
+    world_nat(&w, ETHP2P_NAT_POLICY_AD, ETHP2P_NAT_POLICY_AD, ETHP2P_NAT_ALLOC_RANDOM, true);
     discover(&w, NULL);
     h[k] = ethp2p_sim_trace_hash(w.sim);
     world_free(&w);
@@ -564,7 +543,7 @@ START_TEST(server_ignoring_change_request_leaves_filtering_unknown) {
   ck_assert_int_eq(ethp2p_sim_host_create_public(w.sim, &w.stun_host, "liar", &p), 0);
   ck_assert_int_eq(ethp2p_udp_open(ethp2p_sim_host_env(w.stun_host), &l.udp, &p, 0, liar_recv, &l),
                    0);
-  world_nat(&w, ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_PRESERVE, true);
+  world_nat(&w, ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_ALLOC_PRESERVING, true);
   discover(&w, NULL);
   ck_assert_int_eq(w.got.filtering, ETHP2P_NAT_POLICY_UNKNOWN);
   ck_assert(strstr(w.got.note, "ignored CHANGE-REQUEST") != NULL);
@@ -598,7 +577,7 @@ START_TEST(callback_may_destroy_or_restart_the_discovery) {
   world w;
   world_init(&w, 23);
   stun_setup(&w, true);
-  world_nat(&w, ETHP2P_SIM_NAT_AD, ETHP2P_SIM_NAT_AD, ETHP2P_SIM_NAT_CONTIGUOUS, true);
+  world_nat(&w, ETHP2P_NAT_POLICY_AD, ETHP2P_NAT_POLICY_AD, ETHP2P_NAT_ALLOC_CONTIGUOUS, true);
   ethp2p_natb_config cfg;
   ethp2p_natb_config_default(&cfg);
   cfg.servers[0] = a1();

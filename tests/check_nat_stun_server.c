@@ -14,7 +14,7 @@
 #include "ethp2p/env_uv.h"
 #include "ethp2p/sim.h"
 #include "nat/stun_codec.h"
-#include "nat/stun_server.h"
+#include "support/nat_stun_server.h"
 
 typedef struct client {
   ethp2p_udp *udp;

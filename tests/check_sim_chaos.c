@@ -95,12 +95,12 @@ static void build(world *W, uint64_t seed) {
   G = W;
   ck_assert_int_eq(ethp2p_sim_create(&W->w, seed), 0);
   ck_assert_int_eq(ethp2p_sim_net_set_link(ethp2p_sim_internet(W->w), &lossy), 0);
-  cfg.mapping = ETHP2P_SIM_NAT_APD;
-  cfg.allocation = ETHP2P_SIM_NAT_RANDOM;
+  cfg.mapping = ETHP2P_NAT_POLICY_APD;
+  cfg.allocation = ETHP2P_NAT_ALLOC_RANDOM;
   cfg.udp_timeout = 5 * ETHP2P_SEC;
   ck_assert_int_eq(ethp2p_sim_nat_create(W->w, &W->box[0], "a", &cfg), 0);
-  cfg.filtering = ETHP2P_SIM_NAT_EI;
-  cfg.allocation = ETHP2P_SIM_NAT_CONTIGUOUS;
+  cfg.filtering = ETHP2P_NAT_POLICY_EI;
+  cfg.allocation = ETHP2P_NAT_ALLOC_CONTIGUOUS;
   cfg.outside = ethp2p_sim_nat_lan(W->box[0]);
   cfg.outside_addr = ethp2p_addr_v4(192, 168, 1, 200, 0);
   cfg.outside_gateway = ethp2p_sim_nat_inside_addr(W->box[0]);

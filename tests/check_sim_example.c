@@ -68,8 +68,8 @@ static uint64_t run_week(uint64_t seed, seen *out) {
   uint64_t hash;
 
   /* The example: */
-  cfg.mapping = ETHP2P_SIM_NAT_EI;    /* a port-preserving, */
-  cfg.filtering = ETHP2P_SIM_NAT_APD; /* port-restricted home router */
+  cfg.mapping = ETHP2P_NAT_POLICY_EI;    /* a port-preserving, */
+  cfg.filtering = ETHP2P_NAT_POLICY_APD; /* port-restricted home router */
   cfg.udp_timeout = 30 * ETHP2P_SEC;
   ck_assert_int_eq(ethp2p_sim_create(&w, seed), 0);
   ck_assert_int_eq(ethp2p_sim_nat_create(w, &box, "home", &cfg), 0);

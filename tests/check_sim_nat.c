@@ -69,8 +69,7 @@ static void setup_cfg(const ethp2p_sim_nat_config *cfg) {
   F.P2 = ethp2p_addr_v4(2, 2, 2, 2, 3478);
 }
 
-static void setup(ethp2p_sim_nat_dep mapping, ethp2p_sim_nat_dep filtering,
-                  ethp2p_sim_nat_alloc alloc) {
+static void setup(ethp2p_nat_policy mapping, ethp2p_nat_policy filtering, ethp2p_nat_alloc alloc) {
   ethp2p_sim_nat_config cfg = ethp2p_sim_nat_config_default();
   cfg.mapping = mapping;
   cfg.filtering = filtering;
@@ -104,7 +103,7 @@ static void settle(void) {
 
 /* ---- mapping ------------------------------------------------------------------------ */
 START_TEST(ei_mapping_preserving_gives_two_destinations_the_same_port) {
-  setup(ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_PRESERVE);
+  setup(ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_ALLOC_PRESERVING);
   send1(F.s_in, F.P1);
   send1(F.s_in, F.P2);
   settle();
@@ -120,7 +119,7 @@ START_TEST(ei_mapping_preserving_gives_two_destinations_the_same_port) {
 END_TEST
 
 START_TEST(ad_mapping_shares_a_port_per_destination_host) {
-  setup(ETHP2P_SIM_NAT_AD, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_CONTIGUOUS);
+  setup(ETHP2P_NAT_POLICY_AD, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_ALLOC_CONTIGUOUS);
   send1(F.s_in, F.P1);
   send1(F.s_in, F.P1b);
   send1(F.s_in, F.P2);
@@ -133,7 +132,7 @@ START_TEST(ad_mapping_shares_a_port_per_destination_host) {
 END_TEST
 
 START_TEST(apd_mapping_gives_each_destination_endpoint_its_own_port) {
-  setup(ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_RANDOM);
+  setup(ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_ALLOC_RANDOM);
   send1(F.s_in, F.P1);
   send1(F.s_in, F.P1b);
   send1(F.s_in, F.P2);
@@ -153,7 +152,7 @@ END_TEST
 /* ---- filtering ---------------------------------------------------------------------- */
 START_TEST(apd_filtering_drops_unsolicited_packets) {
   uint16_t port;
-  setup(ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_PRESERVE);
+  setup(ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_ALLOC_PRESERVING);
   send1(F.s_in, F.P1);
   settle();
   port = F.l_p1.from[0].port;
@@ -170,7 +169,7 @@ END_TEST
 
 START_TEST(ad_filtering_admits_any_port_of_a_contacted_host) {
   uint16_t port;
-  setup(ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_AD, ETHP2P_SIM_NAT_PRESERVE);
+  setup(ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_AD, ETHP2P_NAT_ALLOC_PRESERVING);
   send1(F.s_in, F.P1);
   settle();
   port = F.l_p1.from[0].port;
@@ -186,7 +185,7 @@ END_TEST
 
 START_TEST(ei_filtering_lets_unsolicited_packets_in) {
   uint16_t port;
-  setup(ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_PRESERVE);
+  setup(ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_ALLOC_PRESERVING);
   send1(F.s_in, F.P1);
   settle();
   port = F.l_p1.from[0].port;
@@ -205,7 +204,7 @@ END_TEST
 
 /* ---- allocation -------------------------------------------------------------------- */
 START_TEST(contiguous_allocation_steps_by_one) {
-  setup(ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_CONTIGUOUS);
+  setup(ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_ALLOC_CONTIGUOUS);
   send1(F.s_in, F.P1);
   settle();
   send1(F.s_in, F.P1b);
@@ -225,7 +224,7 @@ START_TEST(random_allocation_spreads_ports) {
   ethp2p_sim_host *peers[20];
   ethp2p_udp *socks[20];
   rxlog logs[20];
-  setup(ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_RANDOM);
+  setup(ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_ALLOC_RANDOM);
   memset(logs, 0, sizeof(logs));
   for (i = 0; i < 20; i++) {
     ethp2p_addr a = ethp2p_addr_v4(9, 9, 9, (uint8_t)(i + 1), 0);
@@ -255,7 +254,7 @@ START_TEST(random_allocation_spreads_ports) {
 END_TEST
 
 START_TEST(preserving_allocation_falls_back_when_the_port_is_taken) {
-  setup(ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_PRESERVE);
+  setup(ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_ALLOC_PRESERVING);
   send1(F.s_in, F.P1);  /* alice:4000 -> ext 4000 */
   send1(F.s_in2, F.P2); /* bob:4000 -> must get another port */
   settle();
@@ -268,7 +267,7 @@ END_TEST
 /* ---- timeouts ---------------------------------------------------------------------- */
 START_TEST(binding_expires_after_the_udp_timeout) {
   uint16_t port;
-  setup(ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_RANDOM);
+  setup(ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_ALLOC_RANDOM);
   send1(F.s_in, F.P1);
   settle(); /* sent at t0 (binding expires t0 + 30 s) */
   port = F.l_p1.from[0].port;
@@ -298,7 +297,7 @@ static void keepalive_cb(ethp2p_timer *t, void *data) {
 START_TEST(outbound_traffic_keeps_a_binding_alive) {
   ethp2p_timer *t;
   int i;
-  setup(ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_RANDOM);
+  setup(ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_ALLOC_RANDOM);
   ck_assert_int_eq(ethp2p_timer_create(ethp2p_sim_host_env(F.in), &t, keepalive_cb, NULL), 0);
   ethp2p_timer_start(t, ethp2p_sim_now(F.w));
   ethp2p_sim_run(F.w, 10 * ETHP2P_MIN);
@@ -313,7 +312,7 @@ END_TEST
 /* ---- hairpinning ------------------------------------------------------------------- */
 START_TEST(hairpinning_on_delivers_between_lan_hosts_via_external_address) {
   uint16_t pa, pb;
-  setup(ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_PRESERVE);
+  setup(ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_ALLOC_PRESERVING);
   send1(F.s_in, F.P1);
   send1(F.s_in2, F.P1);
   settle();
@@ -332,7 +331,7 @@ END_TEST
 
 START_TEST(hairpinning_off_drops_lan_to_external_address) {
   uint16_t pb;
-  setup(ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_PRESERVE);
+  setup(ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_ALLOC_PRESERVING);
   ethp2p_sim_nat_set_hairpin(F.box, false);
   send1(F.s_in2, F.P1);
   settle();
@@ -347,7 +346,7 @@ END_TEST
 
 START_TEST(hairpinned_packets_are_filtered_like_outside_ones_and_punch_holes) {
   uint16_t pa, pb;
-  setup(ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_PRESERVE);
+  setup(ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_ALLOC_PRESERVING);
   send1(F.s_in, F.P1);
   send1(F.s_in2, F.P1);
   settle();
@@ -372,7 +371,7 @@ END_TEST
 /* ---- port forwards ------------------------------------------------------------------ */
 START_TEST(forward_lets_outside_packets_in_until_its_lease_ends) {
   ethp2p_sim_forward f, got, list[4];
-  setup(ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_RANDOM);
+  setup(ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_ALLOC_RANDOM);
   memset(&f, 0, sizeof(f));
   f.proto = ETHP2P_SIM_UDP;
   f.external_port = 30303;
@@ -404,7 +403,7 @@ END_TEST
 
 START_TEST(forward_add_rejects_bad_arguments_and_replaces_same_port) {
   ethp2p_sim_forward f, list[4];
-  setup(ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_PRESERVE);
+  setup(ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_ALLOC_PRESERVING);
   memset(&f, 0, sizeof(f));
   f.proto = 99;
   f.external_port = 1;
@@ -428,9 +427,9 @@ START_TEST(forward_add_rejects_bad_arguments_and_replaces_same_port) {
   ck_assert_uint_eq(list[0].internal.port, 8080);
   ck_assert_uint_eq(list[1].external_port, 53);
   ck_assert_uint_eq(ethp2p_sim_nat_forward_list(F.box, NULL, 0), 2);
-  ck_assert_str_eq(ethp2p_sim_nat_dep_name(ETHP2P_SIM_NAT_APD), "address-and-port-dependent");
-  ck_assert_str_eq(ethp2p_sim_nat_alloc_name(ETHP2P_SIM_NAT_CONTIGUOUS), "port-contiguous");
-  ck_assert_str_eq(ethp2p_sim_nat_dep_name((ethp2p_sim_nat_dep)9), "unknown");
+  ck_assert_str_eq(ethp2p_nat_policy_name(ETHP2P_NAT_POLICY_APD), "address-and-port-dependent");
+  ck_assert_str_eq(ethp2p_nat_alloc_name(ETHP2P_NAT_ALLOC_CONTIGUOUS), "port-contiguous");
+  ck_assert_str_eq(ethp2p_nat_policy_name((ethp2p_nat_policy)9), "unknown");
   ck_assert_int_eq(ethp2p_sim_nat_forward_remove(F.box, ETHP2P_SIM_TCP, 80), 0);
   ck_assert_uint_eq(ethp2p_sim_nat_forward_list(F.box, list, 4), 1);
   teardown();
@@ -483,7 +482,7 @@ START_TEST(tcp_forward_lets_a_wan_host_connect_in) {
   memset(&srv, 0, sizeof(srv));
   memset(&cli, 0, sizeof(cli));
   memset(&cli2, 0, sizeof(cli2));
-  setup(ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_PRESERVE);
+  setup(ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_ALLOC_PRESERVING);
   to = ext(30303);
   ck_assert_int_eq(ethp2p_tcp_listen(ethp2p_sim_host_env(F.in), &l, &any, probe_accept, &srv), 0);
   /* Without a forward the SYN is dropped by the box and the connect times out. */
@@ -544,7 +543,7 @@ static void hook(ethp2p_sim_nat *nat, ethp2p_sim_nat_event ev, void *data) {
 START_TEST(reboot_loses_bindings_and_forwards_and_runs_hooks) {
   ethp2p_sim_forward f;
   uint16_t port;
-  setup(ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_RANDOM);
+  setup(ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_ALLOC_RANDOM);
   hook_n = 0;
   ck_assert_int_eq(ethp2p_sim_nat_hook_add(F.box, hook, NULL), 0);
   memset(&f, 0, sizeof(f));
@@ -575,7 +574,7 @@ END_TEST
 
 START_TEST(external_address_change_is_seen_by_peers) {
   ethp2p_addr old = ethp2p_addr_v4(0, 0, 0, 0, 0), nw = ethp2p_addr_v4(5, 5, 5, 5, 0);
-  setup(ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_PRESERVE);
+  setup(ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_ALLOC_PRESERVING);
   hook_n = 0;
   ck_assert_int_eq(ethp2p_sim_nat_hook_add(F.box, hook, NULL), 0);
   old = ethp2p_sim_nat_external_addr(F.box);
@@ -601,7 +600,7 @@ END_TEST
 
 START_TEST(down_drops_everything_and_up_restores) {
   uint16_t port;
-  setup(ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_PRESERVE);
+  setup(ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_ALLOC_PRESERVING);
   hook_n = 0;
   ck_assert_int_eq(ethp2p_sim_nat_hook_add(F.box, hook, NULL), 0);
   send1(F.s_in, F.P1);
@@ -637,7 +636,7 @@ START_TEST(double_nat_translates_twice_and_replies_come_back) {
   memset(&ls, 0, sizeof(ls));
   memset(&lh, 0, sizeof(lh));
   ck_assert_int_eq(ethp2p_sim_create(&w, SEED), 0);
-  oc.filtering = ETHP2P_SIM_NAT_APD;
+  oc.filtering = ETHP2P_NAT_POLICY_APD;
   ck_assert_int_eq(ethp2p_sim_nat_create(w, &outer, "isp", &oc), 0);
   ic.outside = ethp2p_sim_nat_lan(outer);
   ic.outside_addr = ethp2p_addr_v4(192, 168, 1, 2, 0);
@@ -678,7 +677,7 @@ START_TEST(services_bind_on_the_box_inside_and_outside_addresses) {
   ethp2p_udp *svc_in, *svc_out;
   rxlog lin, lout;
   ethp2p_addr inside, outside, gw;
-  setup(ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_PRESERVE);
+  setup(ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_ALLOC_PRESERVING);
   memset(&lin, 0, sizeof(lin));
   memset(&lout, 0, sizeof(lout));
   bh = ethp2p_sim_nat_host(F.box);
@@ -712,9 +711,9 @@ END_TEST
 
 /* ---- all 27 NATCracker types, observed from outside --------------------------------- */
 START_TEST(every_policy_triple_behaves_as_configured) {
-  ethp2p_sim_nat_dep mapping = (ethp2p_sim_nat_dep)(_i % 3);
-  ethp2p_sim_nat_dep filtering = (ethp2p_sim_nat_dep)((_i / 3) % 3);
-  ethp2p_sim_nat_alloc alloc = (ethp2p_sim_nat_alloc)(_i / 9);
+  ethp2p_nat_policy mapping = (ethp2p_nat_policy)(_i % 3 + 1);
+  ethp2p_nat_policy filtering = (ethp2p_nat_policy)((_i / 3) % 3 + 1);
+  ethp2p_nat_alloc alloc = (ethp2p_nat_alloc)(_i / 9 + 1);
   uint16_t a, b, c;
   /* Mapping and allocation: three destinations, one after the other. */
   setup(mapping, filtering, alloc);
@@ -727,13 +726,14 @@ START_TEST(every_policy_triple_behaves_as_configured) {
   a = F.l_p1.from[0].port;
   b = F.l_p1b.from[0].port;
   c = F.l_p2.from[0].port;
-  ck_assert_msg((a == b) == (mapping != ETHP2P_SIM_NAT_APD), "type %d: same host, other port", _i);
-  ck_assert_msg((a == c) == (mapping == ETHP2P_SIM_NAT_EI), "type %d: other host", _i);
-  if (alloc == ETHP2P_SIM_NAT_PRESERVE)
+  ck_assert_msg((a == b) == (mapping != ETHP2P_NAT_POLICY_APD), "type %d: same host, other port",
+                _i);
+  ck_assert_msg((a == c) == (mapping == ETHP2P_NAT_POLICY_EI), "type %d: other host", _i);
+  if (alloc == ETHP2P_NAT_ALLOC_PRESERVING)
     ck_assert_msg(a == 4000, "type %d: port preserved", _i);
-  if (alloc == ETHP2P_SIM_NAT_RANDOM)
+  if (alloc == ETHP2P_NAT_ALLOC_RANDOM)
     ck_assert_msg(a != 4000, "type %d: random port", _i);
-  if (mapping == ETHP2P_SIM_NAT_APD && alloc != ETHP2P_SIM_NAT_RANDOM)
+  if (mapping == ETHP2P_NAT_POLICY_APD && alloc != ETHP2P_NAT_ALLOC_RANDOM)
     ck_assert_msg(b == a + 1 && c == b + 1, "type %d: next ports", _i);
   teardown();
   /* Filtering: the inside host contacted P1 only. */
@@ -747,9 +747,9 @@ START_TEST(every_policy_triple_behaves_as_configured) {
   settle();
   send1(F.s_p2, ext(a));
   settle();
-  ck_assert_msg(F.l_in.n == (filtering == ETHP2P_SIM_NAT_EI   ? 3
-                             : filtering == ETHP2P_SIM_NAT_AD ? 2
-                                                              : 1),
+  ck_assert_msg(F.l_in.n == (filtering == ETHP2P_NAT_POLICY_EI   ? 3
+                             : filtering == ETHP2P_NAT_POLICY_AD ? 2
+                                                                 : 1),
                 "type %d: %d admitted", _i, F.l_in.n);
   teardown();
 }
@@ -771,7 +771,7 @@ static void nat_sink(void *data, ethp2p_time now, const char *line) {
 START_TEST(forward_expiry_is_traced_at_its_lease_end_and_bindings_are_swept) {
   ethp2p_sim_forward f;
   ethp2p_time lease_end, sent;
-  setup(ETHP2P_SIM_NAT_EI, ETHP2P_SIM_NAT_APD, ETHP2P_SIM_NAT_PRESERVE);
+  setup(ETHP2P_NAT_POLICY_EI, ETHP2P_NAT_POLICY_APD, ETHP2P_NAT_ALLOC_PRESERVING);
   fwd_expired_at = bind_expired_at = 0;
   bind_new_lines = 0;
   ethp2p_sim_set_trace_sink(F.w, nat_sink, NULL);
@@ -796,12 +796,39 @@ START_TEST(forward_expiry_is_traced_at_its_lease_end_and_bindings_are_swept) {
 }
 END_TEST
 
+/* The classes are the shared vocabulary (ethp2p/natclass.h), where 0 is "unknown": a box
+ * must be given a behaviour, so unknown and out-of-range classes are refused. */
+START_TEST(unknown_or_out_of_range_classes_are_refused) {
+  ethp2p_sim *sim;
+  ethp2p_sim_nat *nat = (ethp2p_sim_nat *)1;
+  ck_assert_int_eq(ethp2p_sim_create(&sim, 5), 0);
+  ethp2p_sim_nat_config c = ethp2p_sim_nat_config_default();
+  c.mapping = ETHP2P_NAT_POLICY_UNKNOWN;
+  ck_assert_int_eq(ethp2p_sim_nat_create(sim, &nat, "a", &c), ETHP2P_EINVAL);
+  ck_assert_ptr_null(nat);
+  c = ethp2p_sim_nat_config_default();
+  c.filtering = (ethp2p_nat_policy)(ETHP2P_NAT_POLICY_APD + 1);
+  ck_assert_int_eq(ethp2p_sim_nat_create(sim, &nat, "b", &c), ETHP2P_EINVAL);
+  c = ethp2p_sim_nat_config_default();
+  c.allocation = ETHP2P_NAT_ALLOC_UNKNOWN;
+  ck_assert_int_eq(ethp2p_sim_nat_create(sim, &nat, "c", &c), ETHP2P_EINVAL);
+  c = ethp2p_sim_nat_config_default();
+  ck_assert_int_eq(c.mapping, ETHP2P_NAT_POLICY_EI);
+  ck_assert_int_eq(c.filtering, ETHP2P_NAT_POLICY_APD);
+  ck_assert_int_eq(c.allocation, ETHP2P_NAT_ALLOC_PRESERVING);
+  ck_assert_int_eq(ethp2p_sim_nat_create(sim, &nat, "d", &c), 0);
+  ck_assert_int_eq(ethp2p_sim_nat_config_get(nat)->mapping, ETHP2P_NAT_POLICY_EI);
+  ethp2p_sim_destroy(sim);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("sim_nat");
   TCase *tc = tcase_create("nat");
   SRunner *sr;
   int failed;
   tcase_add_test(tc, ei_mapping_preserving_gives_two_destinations_the_same_port);
+  tcase_add_test(tc, unknown_or_out_of_range_classes_are_refused);
   tcase_add_test(tc, ad_mapping_shares_a_port_per_destination_host);
   tcase_add_test(tc, apd_mapping_gives_each_destination_endpoint_its_own_port);
   tcase_add_test(tc, apd_filtering_drops_unsolicited_packets);

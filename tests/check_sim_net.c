@@ -574,8 +574,8 @@ static uint64_t scenario_hash(uint64_t seed, int *received) {
   ck_assert_int_eq(ethp2p_sim_create(&w, seed), 0);
   ck_assert_int_eq(ethp2p_sim_net_set_link(ethp2p_sim_internet(w), &link), 0);
   ck_assert_int_eq(ethp2p_sim_host_create_public(w, &srv, "srv", NULL), 0);
-  cfg.mapping = ETHP2P_SIM_NAT_APD;
-  cfg.allocation = ETHP2P_SIM_NAT_RANDOM;
+  cfg.mapping = ETHP2P_NAT_POLICY_APD;
+  cfg.allocation = ETHP2P_NAT_ALLOC_RANDOM;
   ck_assert_int_eq(ethp2p_sim_nat_create(w, &box, "home", &cfg), 0);
   ck_assert_int_eq(ethp2p_udp_open(ethp2p_sim_host_env(srv), &us, &any, 0, echo_cb, NULL), 0);
   for (i = 0; i < 4; i++) {

@@ -18,6 +18,14 @@
  *      direct, hole punch or relay, with a one-line reason.  The rules are
  *      written out in docs/doctor.md.
  *
+ * The classes themselves (ethp2p_nat_policy, ethp2p_nat_alloc, ethp2p_nat_tri)
+ * are in ethp2p/natclass.h, shared with the simulator's NAT boxes (ethp2p/sim.h).
+ *
+ * Naming rule: a function is named after the type it acts on or returns —
+ * ethp2p_natb_* for the discovery object ethp2p_natb, ethp2p_nat_profile_*
+ * for ethp2p_nat_profile, ethp2p_nat_strategy_* for ethp2p_nat_strategy, and
+ * ethp2p_nat_{policy,alloc,tri}_* for the classes (natclass.h).
+ *
  * Names.  RFC 4787/5780 call the middle class "address-dependent";
  * NATCracker calls it "host-dependent" (HD) and the last one "port-dependent"
  * (PD).  We use the RFC names: EI = endpoint-independent, AD =
@@ -32,48 +40,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ethp2p/attrs.h"
 #include "ethp2p/env.h"
 #include "ethp2p/error.h"
+#include "ethp2p/natclass.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Mapping or filtering policy (RFC 4787 §4.1, §5; RFC 5780 §4.3, §4.4). */
-typedef enum ethp2p_nat_policy {
-  ETHP2P_NAT_POLICY_UNKNOWN = 0,
-  ETHP2P_NAT_POLICY_EI,  /* endpoint-independent */
-  ETHP2P_NAT_POLICY_AD,  /* address-dependent (NATCracker: host-dependent) */
-  ETHP2P_NAT_POLICY_APD, /* address-and-port-dependent (NATCracker: port-dependent) */
-} ethp2p_nat_policy;
-
-/* Port allocation (NATCracker; RFC 4787 §4.2.1 "port preservation"). */
-typedef enum ethp2p_nat_alloc {
-  ETHP2P_NAT_ALLOC_UNKNOWN = 0,
-  ETHP2P_NAT_ALLOC_PRESERVING, /* external port = internal port */
-  ETHP2P_NAT_ALLOC_CONTIGUOUS, /* each new binding = previous + port_delta */
-  ETHP2P_NAT_ALLOC_RANDOM,
-} ethp2p_nat_alloc;
-
-/* A yes/no answer that may not be known. */
-typedef enum ethp2p_nat_tri {
-  ETHP2P_NAT_TRI_UNKNOWN = 0,
-  ETHP2P_NAT_TRI_YES,
-  ETHP2P_NAT_TRI_NO,
-} ethp2p_nat_tri;
-
-/* Static names: "endpoint-independent", "address-dependent",
- * "address-and-port-dependent", "unknown". */
-const char *ethp2p_nat_policy_name(ethp2p_nat_policy p);
-/* "port-preserving", "port-contiguous", "random", "unknown". */
-const char *ethp2p_nat_alloc_name(ethp2p_nat_alloc a);
-/* "yes", "no", "unknown". */
-const char *ethp2p_nat_tri_name(ethp2p_nat_tri t);
-/* Parses the names above; also the NATCracker abbreviations EI/HD/PD/AD/APD
- * and PP/PC/RD and "host-dependent"/"port-dependent" (case-insensitive).
- * Returns 0 or ETHP2P_ESYNTAX (*out untouched). */
-int ethp2p_nat_policy_parse(const char *text, ethp2p_nat_policy *out);
-int ethp2p_nat_alloc_parse(const char *text, ethp2p_nat_alloc *out);
 
 #define ETHP2P_NAT_PROFILE_TTL_S 300 /* default valid_for (macula detector) */
 
@@ -145,16 +119,27 @@ typedef struct ethp2p_natb ethp2p_natb;
 typedef void (*ethp2p_natb_done_cb)(ethp2p_natb *nb, int status, const ethp2p_nat_profile *profile,
                                     void *data);
 
-/* Creates a discovery object on env (no I/O yet).  cfg is copied.
- * Returns 0, ETHP2P_EINVAL (NULL, no server, a server with family 0 or port 0),
- * ETHP2P_ENOMEM.  *out is NULL on error.  Free with ethp2p_natb_destroy. */
-int ethp2p_natb_create(ethp2p_env *env, const ethp2p_natb_config *cfg, ethp2p_natb **out);
+/*
+ * Creates a discovery object on env (no I/O yet).
+ * Returns: 0; ETHP2P_EINVAL (NULL, no server, a server with family 0 or port
+ *   0); ETHP2P_ENOMEM.
+ * Args: env: must outlive the object.
+ * In:   cfg: copied.
+ * Out:  *out the object (caller owns it: free with ethp2p_natb_destroy);
+ *       NULL on error.
+ */
+ETHP2P_WARN_UNUSED_RESULT int ethp2p_natb_create(ethp2p_env *env, const ethp2p_natb_config *cfg,
+                                                 ethp2p_natb **out);
 
-/* Starts (or restarts: a run in progress is abandoned) a measurement.  cb runs
- * exactly once, later, unless the object is stopped or destroyed first.
+/*
+ * Starts (or restarts: a run in progress is abandoned) a measurement.
  * Observations made so far are kept and re-applied to the new result.
- * Returns 0, or a bind error from the environment (cb is not called). */
-int ethp2p_natb_start(ethp2p_natb *nb, ethp2p_natb_done_cb cb, void *data);
+ * Returns: 0, or a bind error from the environment (cb is not called then).
+ * Args: nb: the object; cb, data: run exactly once, later (never inside this
+ *   call), unless the object is stopped or destroyed first.
+ */
+ETHP2P_WARN_UNUSED_RESULT int ethp2p_natb_start(ethp2p_natb *nb, ethp2p_natb_done_cb cb,
+                                                void *data);
 
 /* Abandons a run in progress (no callback).  The cached profile stays. */
 void ethp2p_natb_stop(ethp2p_natb *nb);
@@ -162,13 +147,20 @@ void ethp2p_natb_stop(ethp2p_natb *nb);
 /* True while a run is in progress. */
 bool ethp2p_natb_running(const ethp2p_natb *nb);
 
-/* The cached profile (zeroed before the first result).  Borrowed. */
+/* The cached profile (zeroed before the first result).
+ * Returns: borrowed; valid until the next start, refresh or destroy. */
 const ethp2p_nat_profile *ethp2p_natb_profile(const ethp2p_natb *nb);
 
-/* Starts a refresh if the cached profile is missing or stale at `now` and no
- * run is in progress.  Returns 1 if a run was started, 0 if the cache is
- * fresh (or a run is already going; cb is not called then), or a bind error. */
-int ethp2p_natb_refresh(ethp2p_natb *nb, ethp2p_time now, ethp2p_natb_done_cb cb, void *data);
+/*
+ * Starts a refresh if the cached profile is missing or stale at `now` and no
+ * run is in progress.
+ * Returns: 1 if a run was started (cb runs later, as for ethp2p_natb_start);
+ *   0 if the cache is fresh or a run is already going (cb is not called); or
+ *   a bind error.
+ * In: now: the environment's monotonic time.
+ */
+ETHP2P_WARN_UNUSED_RESULT int ethp2p_natb_refresh(ethp2p_natb *nb, ethp2p_time now,
+                                                  ethp2p_natb_done_cb cb, void *data);
 
 /*
  * Adds an observation from another source: `observer` (a peer, another STUN

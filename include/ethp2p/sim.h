@@ -61,8 +61,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ethp2p/attrs.h"
 #include "ethp2p/env.h"
 #include "ethp2p/error.h"
+#include "ethp2p/natclass.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -83,9 +85,13 @@ typedef struct ethp2p_sim_nat ethp2p_sim_nat;
  * The world
  * ------------------------------------------------------------------------- */
 
-/* Creates a world seeded with `seed`, with an empty internet network.
- * Returns 0 or ETHP2P_ENOMEM (then *out is NULL).  Free with ethp2p_sim_destroy. */
-int ethp2p_sim_create(ethp2p_sim **out, uint64_t seed);
+/*
+ * Creates a world seeded with `seed`, with an empty internet network.
+ * Returns: 0 or ETHP2P_ENOMEM.
+ * Out: *out the world (caller owns it: free with ethp2p_sim_destroy); NULL on error.
+ * In:  seed: every random choice of the world derives from it.
+ */
+ETHP2P_WARN_UNUSED_RESULT int ethp2p_sim_create(ethp2p_sim **out, uint64_t seed);
 /* Frees the world and everything in it (hosts, handles, queued events).  No
  * callback runs.  Handles still open become invalid.  NULL is fine.  Not from
  * inside a callback of the world. */
@@ -164,12 +170,18 @@ typedef struct ethp2p_sim_link {
 
 /* The world's internet (WAN).  Default link: 20 ms latency, no jitter, no loss. */
 ethp2p_sim_net *ethp2p_sim_internet(ethp2p_sim *sim);
-/* Creates an empty network (a LAN segment).  name is copied (truncated to 31
- * bytes).  Default link: 1 ms latency, no jitter, no loss.  The world owns it.
- * Returns 0, ETHP2P_ENOMEM. */
-int ethp2p_sim_net_create(ethp2p_sim *sim, ethp2p_sim_net **out, const char *name);
+/*
+ * Creates an empty network (a LAN segment).  Default link: 1 ms latency, no
+ * jitter, no loss.
+ * Returns: 0 or ETHP2P_ENOMEM.
+ * Out: *out the network (owned by the world, lives until ethp2p_sim_destroy).
+ * In:  name: copied (truncated to 31 bytes).
+ */
+ETHP2P_WARN_UNUSED_RESULT int ethp2p_sim_net_create(ethp2p_sim *sim, ethp2p_sim_net **out,
+                                                    const char *name);
 /* Sets the link of a network (applies to datagrams sent from now on).
- * Returns 0 or ETHP2P_EINVAL (loss outside [0, 1]). */
+ * Returns: 0 or ETHP2P_EINVAL (loss outside [0, 1]; the link is unchanged).
+ * In: link: copied. */
 int ethp2p_sim_net_set_link(ethp2p_sim_net *net, const ethp2p_sim_link *link);
 ethp2p_sim_link ethp2p_sim_net_link(const ethp2p_sim_net *net);
 
@@ -177,15 +189,24 @@ ethp2p_sim_link ethp2p_sim_net_link(const ethp2p_sim_net *net);
  * Hosts
  * ------------------------------------------------------------------------- */
 
-/* Creates a host with no interface (only loopback).  The world owns it.
- * Returns 0, ETHP2P_ENOMEM. */
-int ethp2p_sim_host_create(ethp2p_sim *sim, ethp2p_sim_host **out, const char *name);
-/* Adds an interface with address `addr` (port ignored) and prefix on `net`.
- * Interfaces are named eth0, eth1, ...  Returns 0, ETHP2P_EINVAL (bad family
- * or prefix), ETHP2P_ESPACE (too many interfaces), ETHP2P_EEXIST (address
- * already used on that network). */
-int ethp2p_sim_host_add_iface(ethp2p_sim_host *host, ethp2p_sim_net *net, const ethp2p_addr *addr,
-                              unsigned prefix_len);
+/*
+ * Creates a host with no interface (only loopback).
+ * Returns: 0 or ETHP2P_ENOMEM.
+ * Out: *out the host (owned by the world, lives until ethp2p_sim_destroy).
+ * In:  name: copied.
+ */
+ETHP2P_WARN_UNUSED_RESULT int ethp2p_sim_host_create(ethp2p_sim *sim, ethp2p_sim_host **out,
+                                                     const char *name);
+/*
+ * Adds an interface eth0, eth1, ... on `net`.
+ * Returns: 0; ETHP2P_EINVAL (bad family or prefix); ETHP2P_ESPACE (already
+ *   ETHP2P_SIM_MAX_IFACES interfaces); ETHP2P_EEXIST (address already used on
+ *   that network).  On error the host is unchanged.
+ * In: addr: the interface address (port ignored); prefix_len: its prefix.
+ */
+ETHP2P_WARN_UNUSED_RESULT int ethp2p_sim_host_add_iface(ethp2p_sim_host *host, ethp2p_sim_net *net,
+                                                        const ethp2p_addr *addr,
+                                                        unsigned prefix_len);
 /* Sets (gw != NULL) or clears (NULL) the IPv4 default gateway. */
 void ethp2p_sim_host_set_gateway(ethp2p_sim_host *host, const ethp2p_addr *gw);
 /* A host that is down drops everything it receives and every send fails
@@ -203,41 +224,52 @@ ethp2p_sim_host *ethp2p_sim_host_of(ethp2p_env *env);
 ethp2p_sim *ethp2p_sim_host_world(ethp2p_sim_host *host);
 ethp2p_sim_nat *ethp2p_sim_host_nat(ethp2p_sim_host *host);
 
-/* Creates an internet host with one address on the internet network (/0, so
- * it reaches every internet address directly).  addr NULL picks the next
- * address of the world's public pool (20.0.0.1, 20.0.0.2, ...). */
-int ethp2p_sim_host_create_public(ethp2p_sim *sim, ethp2p_sim_host **out, const char *name,
-                                  const ethp2p_addr *addr);
+/*
+ * Creates an internet host with one address on the internet network (/0, so
+ * it reaches every internet address directly).
+ * Returns: 0; ETHP2P_ENOMEM; ETHP2P_EINVAL or ETHP2P_EEXIST (addr unusable or
+ *   taken).
+ * Out: *out the host (owned by the world).
+ * In:  name: copied; addr: NULL picks the next address of the world's public
+ *   pool (20.0.0.1, 20.0.0.2, ...).
+ */
+ETHP2P_WARN_UNUSED_RESULT int ethp2p_sim_host_create_public(ethp2p_sim *sim, ethp2p_sim_host **out,
+                                                            const char *name,
+                                                            const ethp2p_addr *addr);
 
 /* ---------------------------------------------------------------------------
  * NAT boxes
  * ------------------------------------------------------------------------- */
 
-/* NATCracker dependency classes, used for both mapping and filtering. */
-typedef enum ethp2p_sim_nat_dep {
-  ETHP2P_SIM_NAT_EI = 0, /* endpoint-independent */
-  ETHP2P_SIM_NAT_AD,     /* address (host) dependent */
-  ETHP2P_SIM_NAT_APD,    /* address-and-port (port) dependent */
-} ethp2p_sim_nat_dep;
-
-typedef enum ethp2p_sim_nat_alloc {
-  ETHP2P_SIM_NAT_PRESERVE = 0, /* external port = internal port if free, else the next free */
-  ETHP2P_SIM_NAT_CONTIGUOUS,   /* previous allocation + 1 (skipping ports in use) */
-  ETHP2P_SIM_NAT_RANDOM,       /* uniform in [1024, 65535], not in use */
-} ethp2p_sim_nat_alloc;
-
-/* Static names: "endpoint-independent", "address-dependent",
- * "address-and-port-dependent"; "port-preserving", "port-contiguous", "random"
- * ("unknown" for other values). */
-const char *ethp2p_sim_nat_dep_name(ethp2p_sim_nat_dep dep);
-const char *ethp2p_sim_nat_alloc_name(ethp2p_sim_nat_alloc alloc);
+/* A box's behaviour uses the one NAT vocabulary (ethp2p/natclass.h):
+ *   mapping, filtering  ETHP2P_NAT_POLICY_EI / _AD / _APD
+ *   allocation          ETHP2P_NAT_ALLOC_PRESERVING: external port = internal
+ *                       port if free, else the next free;
+ *                       ETHP2P_NAT_ALLOC_CONTIGUOUS: previous allocation + 1
+ *                       (skipping ports in use);
+ *                       ETHP2P_NAT_ALLOC_RANDOM: uniform in [1024, 65535], not
+ *                       in use.
+ * The _UNKNOWN values are not a behaviour: ethp2p_sim_nat_create refuses them.
+ *
+ * Deprecated spellings of the same values, kept so older callers build; new
+ * code uses the natclass.h names. */
+typedef ethp2p_nat_policy ethp2p_sim_nat_dep;
+typedef ethp2p_nat_alloc ethp2p_sim_nat_alloc;
+#define ETHP2P_SIM_NAT_EI ETHP2P_NAT_POLICY_EI
+#define ETHP2P_SIM_NAT_AD ETHP2P_NAT_POLICY_AD
+#define ETHP2P_SIM_NAT_APD ETHP2P_NAT_POLICY_APD
+#define ETHP2P_SIM_NAT_PRESERVE ETHP2P_NAT_ALLOC_PRESERVING
+#define ETHP2P_SIM_NAT_CONTIGUOUS ETHP2P_NAT_ALLOC_CONTIGUOUS
+#define ETHP2P_SIM_NAT_RANDOM ETHP2P_NAT_ALLOC_RANDOM
+#define ethp2p_sim_nat_dep_name ethp2p_nat_policy_name
+#define ethp2p_sim_nat_alloc_name ethp2p_nat_alloc_name
 
 typedef struct ethp2p_sim_nat_config {
-  ethp2p_sim_nat_dep mapping;
-  ethp2p_sim_nat_dep filtering;
-  ethp2p_sim_nat_alloc allocation;
-  ethp2p_time udp_timeout; /* 0 = 120 s (RFC 4787 REQ-5) */
-  ethp2p_time tcp_timeout; /* 0 = 2 h 4 min (RFC 5382 REQ-5) */
+  ethp2p_nat_policy mapping;   /* not _UNKNOWN */
+  ethp2p_nat_policy filtering; /* not _UNKNOWN */
+  ethp2p_nat_alloc allocation; /* not _UNKNOWN */
+  ethp2p_time udp_timeout;     /* 0 = 120 s (RFC 4787 REQ-5) */
+  ethp2p_time tcp_timeout;     /* 0 = 2 h 4 min (RFC 5382 REQ-5) */
   bool hairpin;
   /* Outside: network (NULL = the internet), address (family 0 = next from
    * the public pool), prefix (outside == internet: ignored, /0), gateway
@@ -255,16 +287,27 @@ typedef struct ethp2p_sim_nat_config {
  * hairpinning on, default timeouts, internet outside, 192.168.1.1/24 inside. */
 ethp2p_sim_nat_config ethp2p_sim_nat_config_default(void);
 
-/* Creates a NAT box: a host named `name` with eth0 = outside, eth1 = inside,
- * and a new LAN network "<name>-lan" behind it.  cfg is copied (NULL =
- * defaults).  Returns 0, ETHP2P_ENOMEM, ETHP2P_EINVAL, ETHP2P_EEXIST. */
-int ethp2p_sim_nat_create(ethp2p_sim *sim, ethp2p_sim_nat **out, const char *name,
-                          const ethp2p_sim_nat_config *cfg);
-/* Adds a host on the box's LAN with the box's inside address as default
- * gateway.  addr NULL picks the next free address after the box's
- * (192.168.1.2, .3, ...). */
-int ethp2p_sim_nat_add_host(ethp2p_sim_nat *nat, ethp2p_sim_host **out, const char *name,
-                            const ethp2p_addr *addr);
+/*
+ * Creates a NAT box: a host named `name` with eth0 = outside, eth1 = inside,
+ * and a new LAN network "<name>-lan" behind it.
+ * Returns: 0; ETHP2P_ENOMEM; ETHP2P_EINVAL (an unknown or out-of-range class,
+ *   a bad address); ETHP2P_EEXIST (an address already taken).
+ * Out: *out the box (owned by the world); NULL on error.
+ * In:  name: copied; cfg: copied, NULL = ethp2p_sim_nat_config_default().
+ */
+ETHP2P_WARN_UNUSED_RESULT int ethp2p_sim_nat_create(ethp2p_sim *sim, ethp2p_sim_nat **out,
+                                                    const char *name,
+                                                    const ethp2p_sim_nat_config *cfg);
+/*
+ * Adds a host on the box's LAN with the box's inside address as default
+ * gateway.
+ * Returns: 0, ETHP2P_ENOMEM, ETHP2P_EINVAL, ETHP2P_EEXIST.
+ * Out: *out the host (owned by the world).
+ * In:  name: copied; addr: NULL picks the next free address after the box's
+ *   (192.168.1.2, .3, ...).
+ */
+ETHP2P_WARN_UNUSED_RESULT int ethp2p_sim_nat_add_host(ethp2p_sim_nat *nat, ethp2p_sim_host **out,
+                                                      const char *name, const ethp2p_addr *addr);
 ethp2p_sim_host *ethp2p_sim_nat_host(ethp2p_sim_nat *nat);
 ethp2p_sim_net *ethp2p_sim_nat_lan(ethp2p_sim_nat *nat);
 ethp2p_addr ethp2p_sim_nat_external_addr(const ethp2p_sim_nat *nat); /* port 0 */
@@ -302,9 +345,17 @@ typedef enum ethp2p_sim_nat_event {
  * services on the box can react: a gateway emulator restarts its epoch and
  * forgets its leases on REBOOTED, announces on EXTADDR_CHANGED. */
 typedef void (*ethp2p_sim_nat_hook)(ethp2p_sim_nat *nat, ethp2p_sim_nat_event ev, void *data);
-/* Registers a hook (hooks run in registration order).  Returns 0, ENOMEM. */
-int ethp2p_sim_nat_hook_add(ethp2p_sim_nat *nat, ethp2p_sim_nat_hook cb, void *data);
-/* Removes the first hook with the same cb and data; ENOTFOUND if none. */
+/*
+ * Registers a hook.  Hooks run in registration order; a hook may add or remove
+ * hooks while it runs (one removed is skipped, one added runs from the next
+ * event on; core/observers.h).  The same (cb, data) twice runs twice.
+ * Returns: 0; ETHP2P_EINVAL (NULL cb); ETHP2P_ENOMEM.
+ * Args: cb, data: kept until removed or the world is destroyed.
+ */
+ETHP2P_WARN_UNUSED_RESULT int ethp2p_sim_nat_hook_add(ethp2p_sim_nat *nat, ethp2p_sim_nat_hook cb,
+                                                      void *data);
+/* Removes the first hook with the same cb and data.
+ * Returns: 0 or ETHP2P_ENOTFOUND. */
 int ethp2p_sim_nat_hook_remove(ethp2p_sim_nat *nat, ethp2p_sim_nat_hook cb, void *data);
 
 /* ---------------------------------------------------------------------------
@@ -325,13 +376,17 @@ typedef struct ethp2p_sim_forward {
   ethp2p_time expires;    /* 0 = never */
 } ethp2p_sim_forward;
 
-/* Adds or replaces the forward for (proto, external_port).  Returns 0,
- * ETHP2P_EINVAL (bad proto, port 0, internal port 0, expiry not in the
- * future), ETHP2P_ENOMEM. */
+/*
+ * Adds or replaces the forward for (proto, external_port).
+ * Returns: 0; ETHP2P_EINVAL (bad proto, port 0, internal port 0, expiry not
+ *   in the future; nothing changes); ETHP2P_ENOMEM.
+ * In: fwd: copied.
+ */
 int ethp2p_sim_nat_forward_add(ethp2p_sim_nat *nat, const ethp2p_sim_forward *fwd);
 /* Removes it.  Returns 0 or ETHP2P_ENOTFOUND. */
 int ethp2p_sim_nat_forward_remove(ethp2p_sim_nat *nat, uint8_t proto, uint16_t external_port);
-/* Copies the live forward into *out.  Returns 0 or ETHP2P_ENOTFOUND. */
+/* Copies the live forward for (proto, external_port).
+ * Returns: 0 or ETHP2P_ENOTFOUND.  Out: *out (zeroed when not found). */
 int ethp2p_sim_nat_forward_lookup(ethp2p_sim_nat *nat, uint8_t proto, uint16_t external_port,
                                   ethp2p_sim_forward *out);
 /* Copies up to cap live forwards (sorted by proto, then port) into out and

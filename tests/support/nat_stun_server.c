@@ -1,6 +1,6 @@
 /*
- * nat/stun_server.c — STUN Binding server with RFC 5780 CHANGE-REQUEST,
- * RESPONSE-ORIGIN and OTHER-ADDRESS (see nat/stun_server.h).
+ * tests/support/nat_stun_server.c — a test STUN Binding server with RFC 5780 CHANGE-REQUEST,
+ * RESPONSE-ORIGIN and OTHER-ADDRESS (see nat_stun_server.h).
  *
  * Socket k = 2*i + j listens on (A_i, P_j), i, j in {0, 1}; without an
  * alternate only socket 0 exists.  The answer to a request received on
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "nat/stun_codec.h"
-#include "nat/stun_server.h"
+#include "support/nat_stun_server.h"
 
 typedef struct srv_sock {
   struct ethp2p_stun_server *srv;

@@ -1,7 +1,9 @@
 /*
- * nat/stun_server.h — a STUN Binding server with RFC 5780 behaviour-discovery
+ * tests/support/nat_stun_server.h — a STUN Binding server with RFC 5780 behaviour-discovery
  * support, on the environment (ethp2p/env.h): it runs on a simulated internet
- * host in tests and on real sockets (libuv) as well.
+ * host in tests and on real sockets (libuv) as well.  Test-only: not part of
+ * the installed library; compiled into the check_nat_* suites (and, through
+ * tests/support/integration_stun_server.c, the check_integration_* ones).
  *
  * With an alternate address it listens on four sockets, the primary and
  * alternate IPs crossed with the primary and alternate ports
@@ -19,8 +21,8 @@
  * (RFC 8489 §6.3.1.1).  A request with FINGERPRINT gets one back.
  * Anything that is not a well-formed Binding request is dropped silently.
  */
-#ifndef ETHP2P_NAT_STUN_SERVER_H
-#define ETHP2P_NAT_STUN_SERVER_H
+#ifndef ETHP2P_TESTS_NAT_STUN_SERVER_H
+#define ETHP2P_TESTS_NAT_STUN_SERVER_H
 
 #include <stdbool.h>
 #include <stddef.h>
