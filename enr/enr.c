@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "enr/ip6text.h"
 #include "ethp2p/encoding.h"
 #include "ethp2p/keccak.h"
 #include "ethp2p/secp.h"
@@ -823,8 +824,8 @@ int ethp2p_enr_value_format(char *out, size_t cap, size_t *out_len, const void *
   } else if (s == SHAPE_FIXED && fixed == 4 &&
              inet_ntop(AF_INET, value->payload, tmp, sizeof tmp)) {
     fmt_str(&o, tmp);
-  } else if (s == SHAPE_FIXED && fixed == 16 &&
-             inet_ntop(AF_INET6, value->payload, tmp, sizeof tmp)) {
+  } else if (s == SHAPE_FIXED && fixed == 16) {
+    ethp2p_ip6text_format(tmp, value->payload);
     fmt_str(&o, tmp);
   } else if (s == SHAPE_PORT) {
     unsigned port = 0;

@@ -190,6 +190,31 @@ START_TEST(deleting_ip6_leaves_the_ipv4_endpoint_alone) {
 }
 END_TEST
 
+START_TEST(ip6_values_are_shown_in_rfc5952_form_in_dumps) {
+  static const struct {
+    const char *in, *want;
+  } v[] = {
+      {"::102:304", "::102:304"}, /* IPv4-compatible: hex, as Go prints it */
+      {"::ffff:192.0.2.1", "::ffff:192.0.2.1"},
+      {"2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},
+      {"2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"},
+      {"2400:8907::f03c:92ff:fe6b:a13", "2400:8907::f03c:92ff:fe6b:a13"},
+  };
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+    uint8_t ip6[16];
+    char out[64];
+    ethp2p_enr r;
+    ethp2p_rlp_item item;
+    ck_assert_int_eq(inet_pton(AF_INET6, v[i].in, ip6), 1);
+    ethp2p_enr_init(&r);
+    ck_assert_int_eq(ethp2p_enr_ip6_set(&r, ip6), 0);
+    ck_assert_int_eq(ethp2p_enr_raw_get(&r, "ip6", 3, &item), 0);
+    ck_assert_int_eq(ethp2p_enr_value_format(out, sizeof out, NULL, "ip6", 3, &item), 0);
+    ck_assert_str_eq(out, v[i].want);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("enr_dualstack");
   TCase *tc = tcase_create("dualstack");
@@ -201,6 +226,7 @@ int main(void) {
   tcase_add_test(tc, ip6_entries_are_encoded_as_a_16_byte_string_and_uint16_ports);
   tcase_add_test(tc, a_short_ip6_or_a_wide_udp6_from_a_peer_is_reported_not_misread);
   tcase_add_test(tc, deleting_ip6_leaves_the_ipv4_endpoint_alone);
+  tcase_add_test(tc, ip6_values_are_shown_in_rfc5952_form_in_dumps);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
