@@ -58,6 +58,23 @@ static const spec_case cases[] = {
     {"stun:host:0", ETHP2P_ESYNTAX, 0, "invalid STUN server address", NULL},
     {"stun:host:99999", ETHP2P_ESYNTAX, 0, "invalid STUN server address", NULL},
     {"stun:a:1,,b:2", ETHP2P_ESYNTAX, 0, "invalid STUN server address", NULL},
+    /* IPv6 (issue 17) */
+    {"extip:2a01:4f8:c17:1f2::1", 0, ETHP2P_NAT_EXTIP, NULL, "extip:2a01:4f8:c17:1f2::1"},
+    {"extip:::ffff:203.0.113.7", 0, ETHP2P_NAT_EXTIP, NULL, "extip:203.0.113.7"},
+    {"extip:[2001:db8::1]", ETHP2P_ESYNTAX, 0, "invalid IP address", NULL},
+    {"extip:fe80::1%eth0", ETHP2P_ESYNTAX, 0, "invalid IP address", NULL},
+    {"pmp:fe80::1", ETHP2P_ESYNTAX, 0,
+     "NAT-PMP is IPv4-only (RFC 6886): give an IPv4 gateway, or \"pmp\" to use the default route",
+     NULL},
+    {"natpmp:2001:db8::1", ETHP2P_ESYNTAX, 0,
+     "NAT-PMP is IPv4-only (RFC 6886): give an IPv4 gateway, or \"pmp\" to use the default route",
+     NULL},
+    {"pmp:::ffff:192.168.0.1", 0, ETHP2P_NAT_PMP, NULL, "pmp:192.168.0.1"},
+    {"pcp:2001:db8::1", ETHP2P_ESYNTAX, 0,
+     "PCP over IPv6 is not supported yet: give an IPv4 gateway, or \"pcp\" to use the default "
+     "route",
+     NULL},
+    {"pcp:::ffff:192.168.1.1", 0, ETHP2P_NAT_PCP, NULL, "pcp:192.168.1.1"},
 };
 
 START_TEST(every_spec_form_parses_as_go_ethereum_does) {
@@ -82,6 +99,31 @@ START_TEST(every_spec_form_parses_as_go_ethereum_does) {
   ck_assert_int_eq(again.has_addr, spec.has_addr);
   ck_assert(ethp2p_addr_equal(&again.addr, &spec.addr, true));
   ck_assert_str_eq(again.stun_servers, spec.stun_servers);
+}
+END_TEST
+
+START_TEST(refused_ipv6_gateways_leave_the_spec_zeroed_and_extip_keeps_the_address) {
+  ethp2p_nat_spec spec;
+  char err[96]; /* the smallest buffer a command uses: the message fits */
+  memset(&spec, 0xab, sizeof spec);
+  ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, "pmp:2001:db8::1", err, sizeof err),
+                   ETHP2P_ESYNTAX);
+  ck_assert_ptr_nonnull(strstr(err, "default route"));
+  ck_assert_int_eq(spec.kind, ETHP2P_NAT_NONE);
+  ck_assert(!spec.has_addr);
+  ck_assert_uint_eq(spec.addr.family, 0);
+  memset(&spec, 0xab, sizeof spec);
+  ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, "PCP:fe80::1", err, sizeof err), ETHP2P_ESYNTAX);
+  ck_assert_ptr_nonnull(strstr(err, "default route"));
+  ck_assert_uint_eq(spec.addr.family, 0);
+  ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, "extip:2a01:4f8::7", err, sizeof err), 0);
+  ck_assert(spec.has_addr);
+  ck_assert_uint_eq(spec.addr.family, 6);
+  ck_assert_uint_eq(spec.addr.ip[0], 0x2a);
+  ck_assert_uint_eq(spec.addr.ip[15], 7);
+  ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, "extip:::ffff:198.51.100.4", err, sizeof err), 0);
+  ck_assert_uint_eq(spec.addr.family, 4);
+  ck_assert_uint_eq(spec.addr.ip[3], 4);
 }
 END_TEST
 
@@ -164,8 +206,11 @@ START_TEST(create_dispatches_on_kind_and_names_the_mechanism) {
     const char *spec;
     const char *name;
     bool can_map;
-  } t[] = {{"pmp", "NAT-PMP", true}, {"pcp", "PCP", true},   {"stun:1.2.3.4:3478", "STUN", false},
-           {"any", "any", true},     {"none", "none", false}};
+  } t[] = {{"pmp", "NAT-PMP", true},
+           {"pcp", "PCP", true},
+           {"stun:1.2.3.4:3478", "STUN", false},
+           {"any", "any", true},
+           {"none", "none", false}};
   for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
     ethp2p_nat_spec spec;
     ethp2p_nat *nat;
@@ -186,6 +231,7 @@ int main(void) {
   tcase_add_loop_test(tc, every_spec_form_parses_as_go_ethereum_does, 0,
                       (int)(sizeof cases / sizeof cases[0]));
   tcase_add_test(tc, format_reports_small_buffers);
+  tcase_add_test(tc, refused_ipv6_gateways_leave_the_spec_zeroed_and_extip_keeps_the_address);
   tcase_add_test(tc, proto_names);
   tcase_add_test(tc, extip_answers_later_and_cannot_map);
   tcase_add_test(tc, none_refuses_everything);

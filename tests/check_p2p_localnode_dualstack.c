@@ -11,6 +11,8 @@
 
 #include "ethp2p/enr.h"
 #include "ethp2p/localnode.h"
+#include "ethp2p/nat.h"
+#include "ethp2p/portmap.h"
 #include "ethp2p/sim.h"
 
 static const char *const KEY_HEX =
@@ -381,6 +383,35 @@ START_TEST(a_dual_stack_record_round_trips_and_fits) {
 }
 END_TEST
 
+/* Issue 17: "--nat extip:<IPv6>" parsed, and the record silently kept 127.0.0.1.
+ * Through the real spec parser, the extip NAT and the port-mapping loop. */
+START_TEST(extip_ipv6_spec_through_the_port_mapping_loop_publishes_ip6) {
+  world w;
+  char b4[ETHP2P_ADDRSTRLEN], b6[ETHP2P_ADDRSTRLEN], err[128];
+  ethp2p_nat_spec spec;
+  ethp2p_nat *nat;
+  ethp2p_portmap *pm;
+  ethp2p_portmap_sink sink;
+  ethp2p_addr fb = A("127.0.0.1", 0);
+  world_init(&w);
+  ck_assert_int_eq(ethp2p_localnode_set_fallback_ip(w.ln, &fb), 0);
+  ethp2p_localnode_set_fallback_udp(w.ln, 30303);
+  ck_assert_int_eq(ethp2p_localnode_set_port(w.ln, ETHP2P_ENR_TCP, 30303), 0);
+  ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, "extip:2a01:4f8:c17:1f2::1", err, sizeof err), 0);
+  ck_assert_int_eq(ethp2p_nat_create(&w.env, &spec, &nat), 0);
+  ethp2p_localnode_portmap_sink(w.ln, &sink);
+  ck_assert_int_eq(ethp2p_portmap_create(&w.env, nat, NULL, &sink, &pm), 0);
+  ck_assert_int_eq(ethp2p_portmap_start(pm), 0);
+  ethp2p_sim_run(w.sim, ETHP2P_SEC);
+  ck_assert_str_eq(rec_ip(&w.last, 6, b6), "2a01:4f8:c17:1f2::1");
+  ck_assert_str_eq(rec_ip(&w.last, 4, b4), "127.0.0.1");
+  ck_assert_uint_eq(port_of(&w.last, ETHP2P_ENR_TCP6), 0); /* same ports: no 6-entries */
+  ck_assert_uint_eq(port_of(&w.last, ETHP2P_ENR_UDP6), 0);
+  ethp2p_portmap_destroy(pm);
+  world_free(&w);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("p2p_localnode_dualstack");
   TCase *tc = tcase_create("dualstack");
@@ -394,6 +425,7 @@ int main(void) {
   tcase_add_test(tc, extip_ipv6_through_the_ipv4_sink_sets_ip6_and_withdraws_only_it);
   tcase_add_test(tc, the_ipv6_sink_drives_ip6_tcp6_and_udp6_only);
   tcase_add_test(tc, a_dual_stack_record_round_trips_and_fits);
+  tcase_add_test(tc, extip_ipv6_spec_through_the_port_mapping_loop_publishes_ip6);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
