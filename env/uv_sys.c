@@ -310,6 +310,48 @@ int uvenv_default_gateway6(ethp2p_env *env, ethp2p_addr *gw) {
 }
 
 /* ---------------------------------------------------------------------------
+ * /proc/net/if_inet6
+ *
+ * Written by the kernel's if6_seq_show() (net/ipv6/addrconf.c), no header line:
+ *   "%pi6 %02x %02x %02x %02x %8s\n"
+ *   Address Ifindex PrefixLen Scope Flags Device
+ * %02x is a minimum width: an index above 255 has more digits.  Flags are the
+ * low 8 bits of the address's IFA_F_* flags.
+ * ------------------------------------------------------------------------- */
+#define IFINET6_FIELDS 6
+
+int ethp2p_uvenv_if_inet6_flags(const char *text, size_t len, const uint8_t ip[16],
+                                const char *ifname, uint32_t *flags) {
+  size_t pos = 0, nlen;
+  if (flags == NULL)
+    return ETHP2P_EINVAL;
+  *flags = 0;
+  if (ip == NULL || ifname == NULL)
+    return ETHP2P_EINVAL;
+  if (text == NULL)
+    return ETHP2P_ENOTFOUND;
+  if (len > ROUTE_TEXT_MAX)
+    len = ROUTE_TEXT_MAX;
+  nlen = strlen(ifname);
+  while (pos < len) {
+    const char *nl = memchr(text + pos, '\n', len - pos);
+    size_t end = nl != NULL ? (size_t)(nl - text) : len;
+    route_field f[IFINET6_FIELDS + 1];
+    uint8_t addr[16];
+    uint32_t v, fl;
+    if (split_fields(text + pos, end - pos, f, IFINET6_FIELDS + 1) == IFINET6_FIELDS &&
+        parse_hex128(f[0], addr) && parse_hex32(f[1], &v) && parse_hex32(f[2], &v) && v <= 128 &&
+        parse_hex32(f[3], &v) && parse_hex32(f[4], &fl) && memcmp(addr, ip, 16) == 0 &&
+        f[5].len == nlen && memcmp(f[5].p, ifname, nlen) == 0) {
+      *flags = fl;
+      return 0;
+    }
+    pos = end + 1;
+  }
+  return ETHP2P_ENOTFOUND;
+}
+
+/* ---------------------------------------------------------------------------
  * Interfaces
  * ------------------------------------------------------------------------- */
 
@@ -332,15 +374,29 @@ static uint8_t prefix_len_of(const ethp2p_addr *mask) {
   return bits;
 }
 
+/* IPv6 address state from the kernel's table (text may be NULL: unknown). */
+static void iface_v6_state(ethp2p_iface *it, const char *text, size_t len) {
+  uint32_t fl;
+  if (it->addr.family != 6 || text == NULL ||
+      ethp2p_uvenv_if_inet6_flags(text, len, it->addr.ip, it->name, &fl) != 0)
+    return;
+  it->temporary = (fl & ETHP2P_IFA_F_TEMPORARY) != 0;
+  it->deprecated = (fl & ETHP2P_IFA_F_DEPRECATED) != 0;
+  it->tentative = (fl & (ETHP2P_IFA_F_TENTATIVE | ETHP2P_IFA_F_DADFAILED)) != 0;
+}
+
 int uvenv_interfaces(ethp2p_env *env, ethp2p_iface *out, size_t cap, size_t *n) {
   struct ifaddrs *list, *ifa;
-  size_t count = 0;
+  size_t count = 0, v6len = 0;
+  char *v6text = NULL;
   (void)env;
   if (n == NULL || (out == NULL && cap > 0))
     return ETHP2P_EINVAL;
   *n = 0;
   if (getifaddrs(&list) != 0)
     return ETHP2P_EIO;
+  if (cap > 0 && read_proc("/proc/net/if_inet6", &v6text, &v6len) != 0)
+    v6text = NULL; /* no IPv6, or no /proc: the state stays "unknown" */
   for (ifa = list; ifa != NULL && count < cap; ifa = ifa->ifa_next) {
     ethp2p_iface *it = &out[count];
     ethp2p_addr mask;
@@ -362,8 +418,10 @@ int uvenv_interfaces(ethp2p_env *env, ethp2p_iface *out, size_t cap, size_t *n) 
     it->up = (ifa->ifa_flags & IFF_UP) != 0;
     it->loopback = (ifa->ifa_flags & IFF_LOOPBACK) != 0;
     it->multicast = (ifa->ifa_flags & IFF_MULTICAST) != 0;
+    iface_v6_state(it, v6text, v6len);
     count++;
   }
+  free(v6text);
   freeifaddrs(list);
   *n = count;
   return 0;

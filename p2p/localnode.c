@@ -436,17 +436,21 @@ int ethp2p_localnode_set_fallback_ip6_from_host(ethp2p_localnode *ln, ethp2p_add
   rc = ethp2p_env_interfaces(ln->env, ifs, LN_MAX_IFACES, &n);
   if (rc != 0)
     return rc;
-  for (size_t i = 0; i < n; i++) {
-    if (!ifs[i].up || ifs[i].loopback || ifs[i].addr.family != 6 ||
-        !ethp2p_addr_is_public(&ifs[i].addr))
-      continue;
-    (void)ethp2p_localnode_set_fallback_ip6(ln, &ifs[i].addr);
-    if (chosen != NULL) {
-      *chosen = ifs[i].addr;
-      chosen->port = 0;
-      chosen->scope = 0;
+  /* Pass 0: stable addresses; pass 1: privacy (temporary) ones, which change daily. */
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t i = 0; i < n; i++) {
+      const ethp2p_iface *it = &ifs[i];
+      if (!it->up || it->loopback || it->addr.family != 6 || !ethp2p_addr_is_public(&it->addr) ||
+          it->deprecated || it->tentative || it->temporary != (pass == 1))
+        continue;
+      (void)ethp2p_localnode_set_fallback_ip6(ln, &it->addr);
+      if (chosen != NULL) {
+        *chosen = it->addr;
+        chosen->port = 0;
+        chosen->scope = 0;
+      }
+      return 0;
     }
-    return 0;
   }
   (void)ethp2p_localnode_set_fallback_ip6(ln, NULL);
   return ETHP2P_ENOTFOUND;

@@ -142,7 +142,8 @@ START_TEST(ipv6_multicast_membership_checks_group_and_interface_family) {
   /* These are refused before any socket option (so before any MLD report). */
   ck_assert_int_eq(ethp2p_udp_join(rx.u, &unicast, NULL), ETHP2P_EINVAL);
   ck_assert_int_eq(ethp2p_udp_join(rx.u, &all_nodes, &v4if), ETHP2P_EINVAL);
-  ck_assert_int_eq(ethp2p_udp_join(rx.u, &v4group, NULL), ETHP2P_EINVAL); /* IPv4 group, v6 socket */
+  ck_assert_int_eq(ethp2p_udp_join(rx.u, &v4group, NULL),
+                   ETHP2P_EINVAL); /* IPv4 group, v6 socket */
   ethp2p_udp_close(rx.u);
 }
 END_TEST
@@ -410,6 +411,96 @@ START_TEST(default_gateway6_is_what_the_parser_reads_in_the_live_table) {
 }
 END_TEST
 
+/* ==== IPv6 address state (/proc/net/if_inet6) =============================== */
+
+#define IFINET6_TABLE                                                                              \
+  "00000000000000000000000000000001 01 80 10 80       lo\n"                                        \
+  "2a0104f80c1701f20000000000000020 02 40 00 80     eth0\n"                                        \
+  "2a0104f80c1701f2a1b2c3d4e5f60718 02 40 00 01     eth0\n"                                        \
+  "2a0104f80c1701f2000000000000dead 02 40 00 21     eth0\n"                                        \
+  "2a0104f80c1701f20000000000000b0b 02 40 00 c8     eth0\n"                                        \
+  "2a0104f80c1701f20000000000000020 13f 40 00 00   veth-a\n"                                       \
+  "fe80000000000000020000fffe000001 02 40 20 80     eth0\n"
+
+typedef struct flags_case {
+  const char *ip, *dev;
+  int rc;
+  uint32_t flags;
+} flags_case;
+
+static const flags_case flags_cases[] = {
+    {"::1", "lo", 0, ETHP2P_IFA_F_PERMANENT},
+    {"2a01:4f8:c17:1f2::20", "eth0", 0, ETHP2P_IFA_F_PERMANENT},
+    {"2a01:4f8:c17:1f2:a1b2:c3d4:e5f6:718", "eth0", 0, ETHP2P_IFA_F_TEMPORARY},
+    {"2a01:4f8:c17:1f2::dead", "eth0", 0, ETHP2P_IFA_F_TEMPORARY | ETHP2P_IFA_F_DEPRECATED},
+    {"2a01:4f8:c17:1f2::b0b", "eth0", 0,
+     ETHP2P_IFA_F_PERMANENT | ETHP2P_IFA_F_TENTATIVE | ETHP2P_IFA_F_DADFAILED},
+    {"2a01:4f8:c17:1f2::20", "veth-a", 0, 0}, /* same address, other device; index 0x13f */
+    {"fe80::200:ff:fe00:1", "eth0", 0, ETHP2P_IFA_F_PERMANENT},
+    {"2a01:4f8:c17:1f2::20", "eth1", ETHP2P_ENOTFOUND, 0},
+    {"2a01:4f8:c17:1f2::21", "eth0", ETHP2P_ENOTFOUND, 0},
+    {"::1", "l", ETHP2P_ENOTFOUND, 0}, /* the device name is compared whole */
+};
+
+START_TEST(if_inet6_parser_reads_the_flags_of_the_right_address_and_device) {
+  const flags_case *c = &flags_cases[_i];
+  const char *text = IFINET6_TABLE;
+  ethp2p_addr a = ip(c->ip, 0);
+  uint32_t fl = 0xdeadbeef;
+  int rc = ethp2p_uvenv_if_inet6_flags(text, strlen(text), a.ip, c->dev, &fl);
+  ck_assert_msg(rc == c->rc, "%s %s: rc %d want %d", c->ip, c->dev, rc, c->rc);
+  ck_assert_uint_eq(fl, c->flags);
+}
+END_TEST
+
+START_TEST(if_inet6_parser_skips_junk_and_checks_arguments) {
+  static const char junk[] = "garbage\n\n"
+                             "0000000000000000000000000000001 01 80 10 80 lo\n"    /* 31 digits */
+                             "00000000000000000000000000000001 01 81 10 80 lo\n"   /* plen 129 */
+                             "00000000000000000000000000000001 01 80 10 80 lo x\n" /* 7 fields */
+                             "00000000000000000000000000000001 01 80 10 8g lo\n"   /* not hex */
+                             "00000000000000000000000000000001 01 80 10 40 lo";    /* no newline */
+  ethp2p_addr one = ip("::1", 0);
+  uint32_t fl = 7;
+  ck_assert_int_eq(ethp2p_uvenv_if_inet6_flags(junk, strlen(junk), one.ip, "lo", &fl), 0);
+  ck_assert_uint_eq(fl, ETHP2P_IFA_F_TENTATIVE);
+  ck_assert_int_eq(ethp2p_uvenv_if_inet6_flags(junk, strlen(junk) - 3, one.ip, "lo", &fl),
+                   ETHP2P_ENOTFOUND);
+  ck_assert_uint_eq(fl, 0);
+  ck_assert_int_eq(ethp2p_uvenv_if_inet6_flags(NULL, 0, one.ip, "lo", &fl), ETHP2P_ENOTFOUND);
+  ck_assert_int_eq(ethp2p_uvenv_if_inet6_flags(junk, 4, NULL, "lo", &fl), ETHP2P_EINVAL);
+  ck_assert_int_eq(ethp2p_uvenv_if_inet6_flags(junk, 4, one.ip, NULL, &fl), ETHP2P_EINVAL);
+  ck_assert_int_eq(ethp2p_uvenv_if_inet6_flags(junk, 4, one.ip, "lo", NULL), ETHP2P_EINVAL);
+}
+END_TEST
+
+START_TEST(interfaces_report_the_kernels_ipv6_address_state) {
+  ethp2p_iface ifs[128];
+  size_t n = 0;
+  char *text = malloc(1 << 20);
+  size_t len;
+  FILE *f = fopen("/proc/net/if_inet6", "r");
+  ck_assert_ptr_nonnull(text);
+  ck_assert_ptr_nonnull(f);
+  len = fread(text, 1, 1 << 20, f);
+  fclose(f);
+  ck_assert_int_eq(ethp2p_env_interfaces(env, ifs, 128, &n), 0);
+  for (size_t i = 0; i < n; i++) {
+    uint32_t fl = 0;
+    if (ifs[i].addr.family != 6) {
+      ck_assert(!ifs[i].temporary && !ifs[i].deprecated && !ifs[i].tentative);
+      continue;
+    }
+    ck_assert_int_eq(ethp2p_uvenv_if_inet6_flags(text, len, ifs[i].addr.ip, ifs[i].name, &fl), 0);
+    ck_assert(ifs[i].temporary == ((fl & ETHP2P_IFA_F_TEMPORARY) != 0));
+    ck_assert(ifs[i].deprecated == ((fl & ETHP2P_IFA_F_DEPRECATED) != 0));
+    if (ethp2p_addr_is_loopback(&ifs[i].addr))
+      ck_assert(!ifs[i].temporary && !ifs[i].deprecated && !ifs[i].tentative);
+  }
+  free(text);
+}
+END_TEST
+
 /* An environment without the IPv6 op (like one written before it existed). */
 static int no_gw(ethp2p_env *e, ethp2p_addr *gw) {
   (void)e;
@@ -455,6 +546,10 @@ int main(void) {
   tcase_add_test(sys, route6_parser_respects_len_cuts_the_name_and_checks_arguments);
   tcase_add_test(sys, default_gateway6_is_what_the_parser_reads_in_the_live_table);
   tcase_add_test(sys, an_environment_without_ipv6_routes_says_unsupported);
+  tcase_add_loop_test(sys, if_inet6_parser_reads_the_flags_of_the_right_address_and_device, 0,
+                      N(flags_cases));
+  tcase_add_test(sys, if_inet6_parser_skips_junk_and_checks_arguments);
+  tcase_add_test(sys, interfaces_report_the_kernels_ipv6_address_state);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
   failed = srunner_ntests_failed(sr);

@@ -309,6 +309,38 @@ START_TEST(the_hosts_own_global_ipv6_address_is_the_fallback) {
 }
 END_TEST
 
+START_TEST(a_stable_ipv6_address_is_preferred_to_privacy_and_dying_ones) {
+  world w;
+  char b6[ETHP2P_ADDRSTRLEN];
+  ethp2p_addr chosen;
+  world_init(&w);
+  add_iface(&w, "eth0", "2a01:4f8::aaaa", true, false);
+  w.ifs[0].temporary = true;
+  add_iface(&w, "eth0", "2a01:4f8::bbbb", true, false);
+  w.ifs[1].deprecated = true;
+  add_iface(&w, "eth0", "2a01:4f8::cccc", true, false);
+  w.ifs[2].tentative = true;
+  add_iface(&w, "eth0", "2a01:4f8::dddd", true, false); /* stable */
+  ethp2p_localnode_set_fallback_udp(w.ln, 30303);
+  ck_assert_int_eq(ethp2p_localnode_set_fallback_ip6_from_host(w.ln, &chosen), 0);
+  turn(&w);
+  ck_assert_str_eq(rec_ip(&w.last, 6, b6), "2a01:4f8::dddd");
+  /* Only a privacy address left: better than none. */
+  w.nifs = 3;
+  ck_assert_int_eq(ethp2p_localnode_set_fallback_ip6_from_host(w.ln, &chosen), 0);
+  turn(&w);
+  ck_assert_str_eq(rec_ip(&w.last, 6, b6), "2a01:4f8::aaaa");
+  /* Deprecated and tentative addresses are never published. */
+  w.ifs[0] = w.ifs[1];
+  w.ifs[1] = w.ifs[2];
+  w.nifs = 2;
+  ck_assert_int_eq(ethp2p_localnode_set_fallback_ip6_from_host(w.ln, &chosen), ETHP2P_ENOTFOUND);
+  turn(&w);
+  ck_assert_str_eq(rec_ip(&w.last, 6, b6), "");
+  world_free(&w);
+}
+END_TEST
+
 START_TEST(extip_ipv6_through_the_ipv4_sink_sets_ip6_and_withdraws_only_it) {
   world w;
   char b4[ETHP2P_ADDRSTRLEN], b6[ETHP2P_ADDRSTRLEN];
@@ -422,6 +454,7 @@ int main(void) {
   tcase_add_test(tc, udp6_and_tcp6_are_written_only_when_they_differ);
   tcase_add_test(tc, static_ips_are_per_family_and_clear_per_family);
   tcase_add_test(tc, the_hosts_own_global_ipv6_address_is_the_fallback);
+  tcase_add_test(tc, a_stable_ipv6_address_is_preferred_to_privacy_and_dying_ones);
   tcase_add_test(tc, extip_ipv6_through_the_ipv4_sink_sets_ip6_and_withdraws_only_it);
   tcase_add_test(tc, the_ipv6_sink_drives_ip6_tcp6_and_udp6_only);
   tcase_add_test(tc, a_dual_stack_record_round_trips_and_fits);

@@ -163,6 +163,13 @@ typedef struct ethp2p_iface {
   bool loopback;
   bool multicast;
   uint32_t index; /* the interface index (if_nametoindex); 0 if unknown */
+  /* IPv6 address state from the kernel (all false for IPv4, or when unknown):
+   * temporary  a privacy address (RFC 8981) that is replaced every day or so;
+   * deprecated its preferred lifetime ended (RFC 4862 5.5.4): valid, not for new use;
+   * tentative  duplicate address detection is running or failed: not usable. */
+  bool temporary;
+  bool deprecated;
+  bool tentative;
 } ethp2p_iface;
 
 #define ETHP2P_UDP_REUSEADDR 0x1 /* SO_REUSEADDR/SO_REUSEPORT, to share a multicast port */

@@ -102,6 +102,25 @@ int ethp2p_uvenv_route_parse(const char *text, size_t len, ethp2p_addr *gw);
 int ethp2p_uvenv_route6_parse(const char *text, size_t len, ethp2p_addr *gw, char *ifname,
                               size_t ifname_size);
 
+/* IFA_F_* bits of an IPv6 address (<linux/if_addr.h>), as /proc/net/if_inet6 shows them. */
+#define ETHP2P_IFA_F_TEMPORARY 0x01
+#define ETHP2P_IFA_F_DADFAILED 0x08
+#define ETHP2P_IFA_F_DEPRECATED 0x20
+#define ETHP2P_IFA_F_TENTATIVE 0x40
+#define ETHP2P_IFA_F_PERMANENT 0x80
+
+/* Finds the flags of one IPv6 address in the text of /proc/net/if_inet6 (a pure
+ * function, no I/O).  Each line is six whitespace-separated fields: the address
+ * (32 hex digits, network order), the interface index, the prefix length, the
+ * scope and the flags (hex, 1..8 digits each) and the device name.  The first
+ * line whose address equals ip and whose device equals ifname wins; other lines
+ * and lines that do not parse are skipped.
+ * In: text[0..len) need not be NUL-terminated; at most 1 MiB is looked at.
+ * Returns: 0 with *flags = the IFA_F_* bits (the kernel prints the low 8), ETHP2P_ENOTFOUND
+ *          (*flags = 0), ETHP2P_EINVAL on a NULL ip, ifname or flags. */
+int ethp2p_uvenv_if_inet6_flags(const char *text, size_t len, const uint8_t ip[16],
+                                const char *ifname, uint32_t *flags);
+
 #ifdef __cplusplus
 }
 #endif

@@ -207,8 +207,10 @@ void ethp2p_localnode_set_fallback_udp6(ethp2p_localnode *ln, uint16_t port);
  * Sets the IPv6 fallback IP to the host's own global address: the first
  * address, in the environment's interface order, of an interface that is up
  * and not loopback, for which ethp2p_addr_is_public holds (so no ULA, link-local,
- * documentation, NAT64 or mapped address).  If there is none, the IPv6 fallback
- * is cleared.
+ * documentation, NAT64 or mapped address) and that is neither deprecated nor
+ * tentative; a stable address is preferred to a temporary (privacy, RFC 8981)
+ * one, which would change the record every day.  If there is none, the IPv6
+ * fallback is cleared.  Call it again when the interfaces change.
  * Returns 0 (Out: *chosen, may be NULL, = the address, port 0), ETHP2P_ENOTFOUND
  * (no such address; *chosen zeroed) or the environment's interface error.
  */
