@@ -336,12 +336,63 @@ int ethp2p_nat_find_gateway(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p
   return ETHP2P_ENOGATEWAY;
 }
 
+/* How good a's address is as our IPv6 address toward a router (higher is better):
+ * a stable global address, then a temporary one, then ULA, then link-local. */
+static int v6_rank(const ethp2p_iface *a) {
+  if (ethp2p_addr_is_public(&a->addr))
+    return a->temporary ? 3 : 4;
+  if ((a->addr.ip[0] & 0xfe) == 0xfc)
+    return 2;
+  return 1;
+}
+
+/* IPv6: the PCP client address (RFC 6887 section 8.1: the address the MAP is for)
+ * must be one of ours on the link toward the router.  A link-local router with a
+ * zone names that link; otherwise the interface whose prefix holds the router
+ * wins (longest prefix), else any interface.  On that link the best-ranked usable
+ * address (up, not loopback, not deprecated or tentative) is chosen. */
+static int local_addr_toward6(const ethp2p_iface *ifs, size_t n, const ethp2p_addr *gw,
+                              ethp2p_addr *out) {
+  bool link_local = gw->ip[0] == 0xfe && (gw->ip[1] & 0xc0) == 0x80;
+  uint32_t link = 0;
+  int best = -1;
+  if (link_local && gw->scope != 0) {
+    link = gw->scope;
+  } else if (!link_local) {
+    int on = -1;
+    for (size_t i = 0; i < n; i++)
+      if (ifs[i].up && ifs[i].addr.family == 6 &&
+          ethp2p_addr_same_subnet(&ifs[i].addr, gw, ifs[i].prefix_len) &&
+          (on < 0 || ifs[i].prefix_len > ifs[on].prefix_len))
+        on = (int)i;
+    if (on >= 0)
+      link = ifs[on].index;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const ethp2p_iface *it = &ifs[i];
+    if (!it->up || it->loopback || it->addr.family != 6 || it->deprecated || it->tentative ||
+        ethp2p_addr_is_multicast(&it->addr) || ethp2p_addr_is_unspecified(&it->addr))
+      continue;
+    if (link != 0 && it->index != link)
+      continue;
+    if (best < 0 || v6_rank(it) > v6_rank(&ifs[best]))
+      best = (int)i;
+  }
+  if (best < 0)
+    return ETHP2P_ENOTFOUND;
+  *out = ifs[best].addr;
+  out->port = 0;
+  return 0;
+}
+
 int ethp2p_nat_local_addr_toward(ethp2p_env *env, const ethp2p_addr *gw, ethp2p_addr *out) {
   ethp2p_iface ifs[MAX_IFACES];
   size_t n = 0;
   memset(out, 0, sizeof *out);
   if (ethp2p_env_interfaces(env, ifs, MAX_IFACES, &n) != 0)
     return ETHP2P_ENOTFOUND;
+  if (gw != NULL && gw->family == 6)
+    return local_addr_toward6(ifs, n, gw, out);
   int best = -1;
   for (size_t i = 0; i < n; i++) {
     if (!ifs[i].up || ifs[i].addr.family != 4)

@@ -6,6 +6,7 @@
 
 #include "ethp2p/nat.h"
 #include "ethp2p/sim.h"
+#include "nat/impl.h"
 
 typedef struct spec_case {
   const char *text;
@@ -127,6 +128,84 @@ START_TEST(refused_ipv6_gateways_leave_the_spec_zeroed_and_extip_keeps_the_addre
 }
 END_TEST
 
+/* ---- our address toward an IPv6 router (nat/spec.c) ---- */
+
+static ethp2p_iface fake_ifs[8];
+static size_t fake_n;
+
+static int fake_interfaces(ethp2p_env *env, ethp2p_iface *out, size_t cap, size_t *n) {
+  (void)env;
+  *n = 0;
+  for (size_t i = 0; i < fake_n && i < cap; i++)
+    out[(*n)++] = fake_ifs[i];
+  return 0;
+}
+
+static void fake_if(const char *name, uint32_t index, const char *ip, uint8_t plen) {
+  ethp2p_iface *it = &fake_ifs[fake_n++];
+  memset(it, 0, sizeof *it);
+  strncpy(it->name, name, sizeof it->name - 1);
+  ck_assert_int_eq(ethp2p_addr_parse_ip(&it->addr, ip), 0);
+  it->prefix_len = plen;
+  it->up = true;
+  it->loopback = strcmp(name, "lo") == 0;
+  it->index = index;
+  if (it->addr.family == 6 && it->addr.ip[0] == 0xfe)
+    it->addr.scope = index;
+}
+
+static void toward(ethp2p_env *env, const char *gw_text, uint32_t gw_scope, int rc_want,
+                   const char *want) {
+  ethp2p_addr gw, out;
+  char buf[ETHP2P_ADDRSTRLEN];
+  ck_assert_int_eq(ethp2p_addr_parse_ip(&gw, gw_text), 0);
+  gw.scope = gw_scope;
+  int rc = ethp2p_nat_local_addr_toward(env, &gw, &out);
+  ck_assert_msg(rc == rc_want, "toward %s: rc %d", gw_text, rc);
+  if (rc == 0)
+    ck_assert_str_eq(ethp2p_addr_format(&out, false, buf, sizeof buf), want);
+  else
+    ck_assert_uint_eq(out.family, 0);
+}
+
+START_TEST(our_address_toward_an_ipv6_router_is_a_global_one_on_its_link) {
+  ethp2p_sim *sim;
+  ethp2p_sim_host *h;
+  ethp2p_env env;
+  ethp2p_env_ops ops;
+  ck_assert_int_eq(ethp2p_sim_create(&sim, 3), 0);
+  ck_assert_int_eq(ethp2p_sim_host_create_public(sim, &h, "h", NULL), 0);
+  env = *ethp2p_sim_host_env(h);
+  ops = *env.ops;
+  ops.interfaces = fake_interfaces;
+  env.ops = &ops;
+  fake_n = 0;
+  fake_if("lo", 1, "::1", 128);
+  fake_if("eth0", 2, "192.168.1.20", 24);
+  fake_if("eth0", 2, "fe80::20", 64);
+  fake_if("eth0", 2, "fd00::20", 64);
+  fake_if("eth0", 2, "2a01:4f8:1::a", 64);
+  fake_ifs[fake_n - 1].temporary = true;
+  fake_if("eth0", 2, "2a01:4f8:1::20", 64);
+  fake_if("wlan0", 3, "fe80::30", 64);
+  fake_if("wlan0", 3, "2a01:4f8:2::30", 64);
+  /* The router advertises itself link-locally: its zone names the link. */
+  toward(&env, "fe80::1", 2, 0, "2a01:4f8:1::20"); /* stable before temporary */
+  toward(&env, "fe80::1", 3, 0, "2a01:4f8:2::30");
+  /* A global router: the interface whose prefix holds it. */
+  toward(&env, "2a01:4f8:2::1", 0, 0, "2a01:4f8:2::30");
+  toward(&env, "fd00::1", 0, 0, "2a01:4f8:1::20");
+  /* IPv4 is unchanged. */
+  toward(&env, "192.168.1.1", 0, 0, "192.168.1.20");
+  /* Only link-local left on the router's link: that one, with its zone. */
+  fake_n = 3;
+  toward(&env, "fe80::1", 2, 0, "fe80::20");
+  fake_ifs[2].deprecated = true;
+  toward(&env, "fe80::1", 2, ETHP2P_ENOTFOUND, NULL);
+  ethp2p_sim_destroy(sim);
+}
+END_TEST
+
 START_TEST(format_reports_small_buffers) {
   ethp2p_nat_spec spec;
   ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, "extip:1.2.3.4", NULL, 0), 0);
@@ -231,6 +310,7 @@ int main(void) {
   tcase_add_loop_test(tc, every_spec_form_parses_as_go_ethereum_does, 0,
                       (int)(sizeof cases / sizeof cases[0]));
   tcase_add_test(tc, format_reports_small_buffers);
+  tcase_add_test(tc, our_address_toward_an_ipv6_router_is_a_global_one_on_its_link);
   tcase_add_test(tc, refused_ipv6_gateways_leave_the_spec_zeroed_and_extip_keeps_the_address);
   tcase_add_test(tc, proto_names);
   tcase_add_test(tc, extip_answers_later_and_cannot_map);
