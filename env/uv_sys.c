@@ -246,6 +246,9 @@ static bool route6_line_default(const char *line, size_t len, uint8_t gw[16], ui
     return false;
   if (f[9].len == 0 || f[9].len > ROUTE6_IFNAME_MAX)
     return false;
+  for (size_t i = 0; i < f[9].len; i++)
+    if (f[9].p[i] < 0x21 || f[9].p[i] > 0x7e) /* a name is printable (no NUL, no control) */
+      return false;
   *dev = f[9];
   return true;
 }

@@ -385,6 +385,22 @@ START_TEST(route6_parser_respects_len_cuts_the_name_and_checks_arguments) {
 }
 END_TEST
 
+/* Found by fuzz_env_route6: a NUL inside the device field made an empty name. */
+START_TEST(route6_parser_refuses_device_names_with_nul_or_control_bytes) {
+  static const char nul[] = Z32 " 00 " Z32 " 00 " FE80_1 " 00000400 00000001 00000000 00000003 "
+                                "\0\0eth0\n";
+  static const char ctl[] = Z32 " 00 " Z32 " 00 " FE80_1 " 00000400 00000001 00000000 00000003 "
+                                "et\x01h0\n";
+  ethp2p_addr gw;
+  char dev[16];
+  ck_assert_int_eq(ethp2p_uvenv_route6_parse(nul, sizeof(nul) - 1, &gw, dev, sizeof(dev)),
+                   ETHP2P_ENOTFOUND);
+  ck_assert_str_eq(dev, "");
+  ck_assert_int_eq(ethp2p_uvenv_route6_parse(ctl, sizeof(ctl) - 1, &gw, dev, sizeof(dev)),
+                   ETHP2P_ENOTFOUND);
+}
+END_TEST
+
 START_TEST(default_gateway6_is_what_the_parser_reads_in_the_live_table) {
   char *text = malloc(1 << 20), dev[16];
   size_t len;
@@ -544,6 +560,7 @@ int main(void) {
   tcase_add_loop_test(sys, route6_parser_picks_the_best_default_router_and_skips_junk, 0,
                       N(route6_cases));
   tcase_add_test(sys, route6_parser_respects_len_cuts_the_name_and_checks_arguments);
+  tcase_add_test(sys, route6_parser_refuses_device_names_with_nul_or_control_bytes);
   tcase_add_test(sys, default_gateway6_is_what_the_parser_reads_in_the_live_table);
   tcase_add_test(sys, an_environment_without_ipv6_routes_says_unsupported);
   tcase_add_loop_test(sys, if_inet6_parser_reads_the_flags_of_the_right_address_and_device, 0,

@@ -91,7 +91,8 @@ int ethp2p_uvenv_route_parse(const char *text, size_t len, ethp2p_addr *gw);
  * device name.  A default route is ::/0 with a non-zero next hop, RTF_UP (0x1)
  * and RTF_GATEWAY (0x2) and without RTF_REJECT (0x200); among several the lowest
  * metric wins, ties going to the first line.  Other lines — fewer or more
- * fields, wrong widths, non-hex digits, a device name over 15 characters — are
+ * fields, wrong widths, non-hex digits, a device name over 15 characters or with
+ * a byte outside printable ASCII — are
  * skipped.
  * In: text[0..len) need not be NUL-terminated; at most 1 MiB is looked at.
  * Returns: 0 with *gw = the next hop (family 6, port 0, scope 0: the caller maps
