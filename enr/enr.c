@@ -372,6 +372,9 @@ uint64_t ethp2p_enr_seq(const ethp2p_enr *rec) {
 }
 
 int ethp2p_enr_seq_set(ethp2p_enr *rec, uint64_t seq) {
+  /* A longer seq makes the whole record longer: keep the 300-byte promise. */
+  if (record_len(V4_SIG_ITEM_LEN, seq, rec->content_len) > ETHP2P_ENR_MAX_SIZE)
+    return ETHP2P_ETOOBIG;
   rec->seq = seq;
   rec->has_sig = false;
   rec->sig_len = 0;

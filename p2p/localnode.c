@@ -107,8 +107,9 @@ static int sign_now(ethp2p_localnode *ln) {
     return ETHP2P_ERANGE;
   seq = ln->seq + 1;
   next = ln->work;
-  ethp2p_enr_seq_set(&next, seq);
-  rc = ethp2p_enr_sign(&next, ln->key.secret);
+  rc = ethp2p_enr_seq_set(&next, seq);
+  if (rc == 0)
+    rc = ethp2p_enr_sign(&next, ln->key.secret);
   if (rc != 0) {
     ethp2p_log(ETHP2P_LOG_ERROR, LN_MODULE, "Couldn't sign local record", "err=\"%s\"",
                ethp2p_strerror(rc));
@@ -269,6 +270,9 @@ int ethp2p_localnode_create(ethp2p_env *env, const ethp2p_nodekey *key, const ch
   if (rc != 0)
     goto out_free;
   ethp2p_enr_init(&ln->work);
+  /* The first version is signed with seq + 1: size checks must count that seq's
+   * bytes from the start (with seq 0 a full record would pass them, then fail to sign). */
+  ethp2p_enr_seq_set(&ln->work, ln->seq < UINT64_MAX ? ln->seq + 1 : ln->seq);
   if ((rc = ethp2p_enr_id_set(&ln->work, "v4")) != 0 ||
       (rc = ethp2p_enr_secp256k1_set(&ln->work, pub33)) != 0)
     goto out_timer;
@@ -334,11 +338,16 @@ int ethp2p_localnode_set_port(ethp2p_localnode *ln, ethp2p_enr_port which, uint1
     ethp2p_localnode_set_fallback_udp6(ln, port);
     return 0;
   case ETHP2P_ENR_TCP:
-    ln->tcp4 = port;
-    return update_tcp(ln);
-  case ETHP2P_ENR_TCP6:
-    ln->tcp6 = port;
-    return update_tcp(ln);
+  case ETHP2P_ENR_TCP6: {
+    uint16_t *slot = which == ETHP2P_ENR_TCP ? &ln->tcp4 : &ln->tcp6, old = *slot;
+    *slot = port;
+    rc = update_tcp(ln);
+    if (rc != 0) { /* refused (the record is full): keep the old port and record */
+      *slot = old;
+      (void)update_tcp(ln);
+    }
+    return rc;
+  }
   default:
     break;
   }

@@ -444,6 +444,62 @@ START_TEST(extip_ipv6_spec_through_the_port_mapping_loop_publishes_ip6) {
 }
 END_TEST
 
+/* Fills the record with a "zz" entry as large as still fits; returns its payload size. */
+static size_t fill_record(world *w) {
+  uint8_t big[255];
+  big[0] = 0xb8;
+  for (size_t fill = 200; fill > 0; fill--) {
+    big[1] = (uint8_t)fill;
+    memset(big + 2, 0x42, fill);
+    if (ethp2p_localnode_set_raw(w->ln, "zz", big, 2 + fill) == 0)
+      return fill;
+  }
+  ck_abort_msg("nothing fits");
+  return 0;
+}
+
+/* The first version is signed with a 6-byte seq (the wall clock in ms): a record
+ * filled before it must be sized for that seq, not for the 0 of a new record. */
+START_TEST(a_record_filled_before_its_first_version_still_signs) {
+  world w;
+  uint8_t bin[ETHP2P_ENR_MAX_SIZE];
+  size_t len;
+  world_init(&w);
+  ck_assert_int_eq(ethp2p_localnode_set_port(w.ln, ETHP2P_ENR_TCP, 30303), 0);
+  (void)fill_record(&w);
+  turn(&w);
+  ck_assert_uint_eq(w.versions, 1);
+  ck_assert_int_eq(ethp2p_enr_encode(bin, sizeof bin, &len, &w.last), 0);
+  ck_assert_uint_le(len, ETHP2P_ENR_MAX_SIZE);
+  ck_assert_uint_ge(len, ETHP2P_ENR_MAX_SIZE - 2);
+  world_free(&w);
+}
+END_TEST
+
+START_TEST(a_port_refused_for_a_full_record_leaves_the_record_and_the_port_alone) {
+  world w;
+  ethp2p_addr st6 = A("2a01:4f8::1", 0);
+  uint64_t seq;
+  world_init(&w);
+  ck_assert_int_eq(ethp2p_localnode_set_static_ip6(w.ln, &st6), 0);
+  ck_assert_int_eq(ethp2p_localnode_set_port(w.ln, ETHP2P_ENR_TCP, 30303), 0);
+  turn(&w);
+  (void)fill_record(&w); /* now one more port entry (6+ bytes) cannot fit */
+  turn(&w);
+  seq = ethp2p_localnode_seq(w.ln);
+  ck_assert_int_eq(ethp2p_localnode_set_port(w.ln, ETHP2P_ENR_TCP6, 30313), ETHP2P_ETOOBIG);
+  turn(&w);
+  ck_assert_uint_eq(ethp2p_localnode_seq(w.ln), seq);
+  ck_assert_uint_eq(port_of(&w.last, ETHP2P_ENR_TCP6), 0);
+  /* The refused port was not kept: moving tcp (same size) works and brings no tcp6. */
+  ck_assert_int_eq(ethp2p_localnode_set_port(w.ln, ETHP2P_ENR_TCP, 30304), 0);
+  turn(&w);
+  ck_assert_uint_eq(port_of(&w.last, ETHP2P_ENR_TCP), 30304);
+  ck_assert_uint_eq(port_of(&w.last, ETHP2P_ENR_TCP6), 0);
+  world_free(&w);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("p2p_localnode_dualstack");
   TCase *tc = tcase_create("dualstack");
@@ -458,6 +514,8 @@ int main(void) {
   tcase_add_test(tc, extip_ipv6_through_the_ipv4_sink_sets_ip6_and_withdraws_only_it);
   tcase_add_test(tc, the_ipv6_sink_drives_ip6_tcp6_and_udp6_only);
   tcase_add_test(tc, a_dual_stack_record_round_trips_and_fits);
+  tcase_add_test(tc, a_record_filled_before_its_first_version_still_signs);
+  tcase_add_test(tc, a_port_refused_for_a_full_record_leaves_the_record_and_the_port_alone);
   tcase_add_test(tc, extip_ipv6_spec_through_the_port_mapping_loop_publishes_ip6);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
