@@ -62,8 +62,8 @@ static void fill_info(const ethp2p_pinhole *p, ethp2p_pinhole_info *info, ethp2p
 
 static void on_http(ethp2p_http_client *c, int status, const ethp2p_http_msg *resp, void *data);
 
-/* Sends `action`.  For AddPinhole the InternalClient is read now; the other actions
- * name the open pinhole and are sent from its address. */
+/* Sends `action`.  For AddPinhole (and the two queries that name no pinhole) our address
+ * is read now; the other actions name the open pinhole and are sent from its address. */
 static int send_action(ethp2p_pinhole *p, ethp2p_pinhole_action action) {
   if (p->http != NULL)
     return ETHP2P_EBUSY;
@@ -74,7 +74,8 @@ static int send_action(ethp2p_pinhole *p, ethp2p_pinhole_action action) {
                             .lease_s = p->lease_s,
                             .unique_id = p->unique_id};
   ethp2p_addr from;
-  if (action == ETHP2P_PINHOLE_ADD || action == ETHP2P_PINHOLE_GET_OUTBOUND_TIMEOUT) {
+  if (action == ETHP2P_PINHOLE_ADD || action == ETHP2P_PINHOLE_GET_OUTBOUND_TIMEOUT ||
+      action == ETHP2P_PINHOLE_GET_FIREWALL_STATUS) {
     int rc = p->local_addr(p->env, &p->ctrl.addr, &from, p->local_addr_data);
     if (rc != 0)
       return rc;
@@ -263,6 +264,12 @@ static void on_http(ethp2p_http_client *c, int status, const ethp2p_http_msg *re
     fill_info(p, &info, ETHP2P_PINHOLE_EV_DELETED, action, rc, r.upnp_code);
     p->cb(p, &info, p->data);
     return;
+  case ETHP2P_PINHOLE_GET_FIREWALL_STATUS:
+    fill_info(p, &info, ETHP2P_PINHOLE_EV_STATUS, action, rc, r.upnp_code);
+    info.firewall_enabled = rc == 0 && r.firewall_enabled;
+    info.inbound_pinhole_allowed = rc == 0 && r.inbound_pinhole_allowed;
+    p->cb(p, &info, p->data);
+    return;
   case ETHP2P_PINHOLE_CHECK_WORKING:
     fill_info(p, &info, ETHP2P_PINHOLE_EV_CHECKED, action, rc, r.upnp_code);
     info.is_working = rc == 0 && r.is_working;
@@ -351,6 +358,12 @@ int ethp2p_pinhole_check(ethp2p_pinhole *p) {
   if (!p->open)
     return ETHP2P_ESTATE;
   return send_action(p, ETHP2P_PINHOLE_CHECK_WORKING);
+}
+
+int ethp2p_pinhole_firewall_status(ethp2p_pinhole *p) {
+  if (p == NULL)
+    return ETHP2P_EINVAL;
+  return send_action(p, ETHP2P_PINHOLE_GET_FIREWALL_STATUS);
 }
 
 void ethp2p_pinhole_stop(ethp2p_pinhole *p) {

@@ -46,6 +46,8 @@ typedef enum ethp2p_pinhole_event {
   ETHP2P_PINHOLE_EV_FAILED,     /* a request failed (info.status, info.upnp_code, info.action) */
   ETHP2P_PINHOLE_EV_DELETED,    /* DeletePinhole answered (info.status 0, or its failure) */
   ETHP2P_PINHOLE_EV_CHECKED,    /* CheckPinholeWorking answered (info.is_working or failure) */
+  ETHP2P_PINHOLE_EV_STATUS,     /* GetFirewallStatus answered (info.firewall_enabled,
+                                   info.inbound_pinhole_allowed, or failure) */
 } ethp2p_pinhole_event;
 
 typedef struct ethp2p_pinhole_info {
@@ -57,6 +59,8 @@ typedef struct ethp2p_pinhole_info {
   ethp2p_addr internal;         /* InternalClient and InternalPort of the pinhole */
   ethp2p_time expires;          /* env time the lease ends (0 when none) */
   bool is_working;              /* EV_CHECKED */
+  bool firewall_enabled;        /* EV_STATUS */
+  bool inbound_pinhole_allowed; /* EV_STATUS */
   bool retrying;                /* EV_FAILED: a retry is scheduled */
 } ethp2p_pinhole_info;
 
@@ -100,6 +104,11 @@ int ethp2p_pinhole_delete(ethp2p_pinhole *p);
 /* Sends CheckPinholeWorking (EV_CHECKED follows).  Returns 0, ETHP2P_ESTATE (no pinhole
  * open), ETHP2P_EBUSY (a request in flight), or the immediate send error. */
 int ethp2p_pinhole_check(ethp2p_pinhole *p);
+
+/* Sends GetFirewallStatus (EV_STATUS follows): whether the router filters at all and
+ * whether it lets control points open inbound pinholes.  Needs no open pinhole.
+ * Returns 0, ETHP2P_EBUSY (a request in flight), or the immediate send error. */
+int ethp2p_pinhole_firewall_status(ethp2p_pinhole *p);
 
 /* Stops renewing and retrying without telling the router (the lease runs out). */
 void ethp2p_pinhole_stop(ethp2p_pinhole *p);

@@ -110,6 +110,13 @@ static int handle(const ethp2p_soap_msg *m, const ethp2p_addr *peer, char *body,
     R.holes[i] = (hole){true, ++R.next_id, client, (unsigned)atoi(ip), (unsigned)lease};
     snprintf(idtxt, sizeof idtxt, "%u", R.holes[i].id);
     out[nout++] = (ethp2p_soap_field){"UniqueID", idtxt};
+  } else if (a == ETHP2P_PINHOLE_GET_FIREWALL_STATUS) {
+    /* This router filters but does not let control points in: InboundPinholeAllowed 0. */
+    static ethp2p_soap_field st[2] = {{"FirewallEnabled", "1"}, {"InboundPinholeAllowed", "0"}};
+    ck_assert_int_eq(ethp2p_soap_response_build(body, size, len, ETHP2P_PINHOLE_SERVICE,
+                                                "GetFirewallStatus", st, 2),
+                     0);
+    return 200;
   } else if (a == ETHP2P_PINHOLE_UPDATE || a == ETHP2P_PINHOLE_DELETE ||
              a == ETHP2P_PINHOLE_CHECK_WORKING) {
     hole *h = find(ethp2p_soap_msg_arg(m, "UniqueID"));
@@ -297,6 +304,24 @@ START_TEST(bad_configurations_are_refused) {
 }
 END_TEST
 
+START_TEST(firewall_status_is_read_without_a_pinhole) {
+  ev_log L = {0};
+  ethp2p_pinhole *p = NULL;
+  ethp2p_pinhole_config cfg = config(60);
+  ck_assert_int_eq(ethp2p_pinhole_new(env, &p, &cfg, on_event, &L), 0);
+  ck_assert_int_eq(ethp2p_pinhole_firewall_status(p), 0);
+  ck_assert_int_eq(ethp2p_pinhole_firewall_status(p), ETHP2P_EBUSY);
+  ck_assert(wait_event(&L, ETHP2P_PINHOLE_EV_STATUS, 1, 3000));
+  ck_assert_int_eq(L.last.status, 0);
+  ck_assert(L.last.firewall_enabled);
+  ck_assert(!L.last.inbound_pinhole_allowed);
+  ck_assert(ethp2p_addr_equal(&R.last_from, &ours, false));
+  ck_assert(!ethp2p_pinhole_is_open(p, NULL));
+  ck_assert_int_eq(ethp2p_pinhole_check(p), ETHP2P_ESTATE);
+  ethp2p_pinhole_free(p);
+}
+END_TEST
+
 START_TEST(a_changed_address_moves_the_pinhole_at_renewal) {
   ev_log L = {0};
   ethp2p_pinhole *p = NULL;
@@ -420,6 +445,7 @@ int main(void) {
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, bad_configurations_are_refused);
+  tcase_add_test(tc, firewall_status_is_read_without_a_pinhole);
   tcase_add_test(tc, a_changed_address_moves_the_pinhole_at_renewal);
   tcase_add_test(tc, a_router_that_forgot_the_pinhole_gets_a_new_add);
   tcase_add_test(tc, a_router_that_is_gone_is_retried_and_a_refusal_is_not);

@@ -113,9 +113,16 @@ START_TEST(pinholes_open_renew_and_close_on_the_real_router) {
   /* Before: the router's firewall drops the WAN host's SYN. */
   ck_assert_msg(!reachable(PORT_A), "the WAN host reached the LAN host without a pinhole");
 
-  /* AddPinhole for our global address: the WAN host gets in. */
+  /* GetFirewallStatus: miniupnpd filters and lets control points open pinholes. */
   ev_log A = {0};
   ethp2p_pinhole *a = client(PORT_A, 3600, &A);
+  ck_assert_int_eq(ethp2p_pinhole_firewall_status(a), 0);
+  ck_assert(wait_event(&A, ETHP2P_PINHOLE_EV_STATUS, 1, 5000));
+  ck_assert_int_eq(A.last.status, 0);
+  ck_assert(A.last.firewall_enabled);
+  ck_assert(A.last.inbound_pinhole_allowed);
+
+  /* AddPinhole for our global address: the WAN host gets in. */
   ck_assert_int_eq(ethp2p_pinhole_start(a), 0);
   ck_assert_msg(wait_event(&A, ETHP2P_PINHOLE_EV_OPENED, 1, 5000),
                 "no pinhole (last status %s code %d)", ethp2p_err_name(A.last.status),
