@@ -166,8 +166,13 @@ static void keep(ethp2p_pinhole *p, ethp2p_pinhole_action action) {
 static void on_timer(ethp2p_timer *t, void *data) {
   (void)t;
   ethp2p_pinhole *p = data;
-  if (!p->running || p->http != NULL)
+  if (!p->running)
     return;
+  if (p->http != NULL) {
+    /* A check or status query is in flight: renew right after it. */
+    schedule(p, ethp2p_env_now(p->env) + ETHP2P_SEC);
+    return;
+  }
   if (!p->open) {
     keep(p, ETHP2P_PINHOLE_ADD);
     return;

@@ -45,6 +45,8 @@ static struct router {
   uint16_t next_id;
   int requests[8]; /* per action */
   ethp2p_addr last_from;
+  bool hold; /* keep the next request unanswered until router_release */
+  struct conn *held;
 } R;
 
 typedef struct conn {
@@ -151,9 +153,13 @@ fault:
   return 500;
 }
 
+static void answer(conn *c);
+
 static void conn_read(ethp2p_tcp *t, int status, const uint8_t *buf, size_t len, void *data) {
   conn *c = data;
   if (status != 0) {
+    if (R.held == c)
+      R.held = NULL;
     ethp2p_http_parser_close(&c->parser);
     ethp2p_tcp_close(t);
     free(c);
@@ -162,6 +168,23 @@ static void conn_read(ethp2p_tcp *t, int status, const uint8_t *buf, size_t len,
   size_t used = 0;
   if (ethp2p_http_parser_feed(&c->parser, buf, len, &used, NULL) != 1)
     return;
+  if (R.hold) {
+    R.hold = false;
+    R.held = c;
+    return;
+  }
+  answer(c);
+}
+
+static void router_release(void) {
+  ck_assert_ptr_nonnull(R.held);
+  conn *c = R.held;
+  R.held = NULL;
+  answer(c);
+}
+
+static void answer(conn *c) {
+  ethp2p_tcp *t = c->tcp;
   const ethp2p_http_msg *req = &c->parser.msg;
   ethp2p_soap_msg *m = calloc(1, sizeof *m);
   char body[2048];
@@ -359,6 +382,28 @@ START_TEST(a_changed_address_moves_the_pinhole_at_renewal) {
 }
 END_TEST
 
+START_TEST(a_renewal_due_while_a_query_is_in_flight_still_happens) {
+  ev_log L = {0};
+  ethp2p_pinhole *p = NULL;
+  ethp2p_pinhole_config cfg = config(3); /* renewal after 2 s */
+  cfg.timeout = 5 * ETHP2P_SEC;
+  ck_assert_int_eq(ethp2p_pinhole_new(env, &p, &cfg, on_event, &L), 0);
+  ck_assert_int_eq(ethp2p_pinhole_start(p), 0);
+  ck_assert(wait_event(&L, ETHP2P_PINHOLE_EV_OPENED, 1, 3000));
+  R.hold = true;
+  ck_assert_int_eq(ethp2p_pinhole_firewall_status(p), 0);
+  /* The renewal comes due while the router sits on the query... */
+  ck_assert(!wait_event(&L, ETHP2P_PINHOLE_EV_STATUS, 1, 2500));
+  ck_assert_int_eq(R.requests[ETHP2P_PINHOLE_UPDATE], 0);
+  router_release();
+  ck_assert(wait_event(&L, ETHP2P_PINHOLE_EV_STATUS, 1, 2000));
+  /* ...and is sent once the query is answered, not dropped. */
+  ck_assert(wait_event(&L, ETHP2P_PINHOLE_EV_RENEWED, 1, 2500));
+  ck_assert_int_eq(R.requests[ETHP2P_PINHOLE_UPDATE], 1);
+  ethp2p_pinhole_free(p);
+}
+END_TEST
+
 START_TEST(a_router_that_forgot_the_pinhole_gets_a_new_add) {
   ev_log L = {0};
   ethp2p_pinhole *p = NULL;
@@ -447,6 +492,7 @@ int main(void) {
   tcase_add_test(tc, bad_configurations_are_refused);
   tcase_add_test(tc, firewall_status_is_read_without_a_pinhole);
   tcase_add_test(tc, a_changed_address_moves_the_pinhole_at_renewal);
+  tcase_add_test(tc, a_renewal_due_while_a_query_is_in_flight_still_happens);
   tcase_add_test(tc, a_router_that_forgot_the_pinhole_gets_a_new_add);
   tcase_add_test(tc, a_router_that_is_gone_is_retried_and_a_refusal_is_not);
   suite_add_tcase(s, tc);
