@@ -35,6 +35,7 @@ cleanup() {
   rm -rf "$DIR"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
 ip netns add "$R" || { echo "skipped: cannot create network namespaces"; exit 77; }
 ip netns add "$L"; ip netns add "$W"
 ip link add "e6l$ID" type veth peer name lan0 netns "$R"
