@@ -49,17 +49,7 @@ int ethp2p_nat_pmp_create_opts(ethp2p_env *env, const ethp2p_nat_spec *spec,
                                bool listen_announcements, ethp2p_nat_epoch *shared_epoch,
                                ethp2p_nat **out);
 
-/*
- * PCP nonces are random per mapping and live as long as the NAT.  A caller
- * that must renew or delete a mapping from another process (the command:
- * `nat map`, then `nat unmap` in a new run) can give a 32-byte secret key;
- * each nonce is then HMAC-SHA256(key, protocol ‖ internal port ‖ client IP)
- * truncated to 96 bits: stable across runs, unguessable without the key.
- * Works on pcp and any (passed on to its PCP candidate).  Call before the
- * first operation.  Returns 0, or ETHP2P_EUNSUPP for other kinds.
- */
-int ethp2p_nat_set_pcp_nonce_key(ethp2p_nat *nat, const uint8_t key[32]);
-/* The PCP-specific and any-specific halves of the above. */
+/* ethp2p_nat_set_pcp_nonce_key (ethp2p/nat.h) dispatches to these. */
 int ethp2p_nat_pcp_set_nonce_key(ethp2p_nat *nat, const uint8_t key[32]);
 int ethp2p_nat_any_set_nonce_key(ethp2p_nat *nat, const uint8_t key[32]);
 

@@ -440,7 +440,7 @@ static ethp2p_nat *fake_nat_new(ethp2p_env *env) {
   f->base.ops = &fake_ops;
   f->base.env = env;
   f->base.name = "NAT-PMP";
-  f->base.can_map = true;
+  f->base.caps = ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP | ETHP2P_NAT_CAP_DETECTS_RESTART;
   f->base.spec.kind = ETHP2P_NAT_PMP;
   f->base.spec.has_addr = true;
   f->base.spec.addr = ethp2p_addr_v4(192, 168, 0, 1, 0);
