@@ -7,11 +7,15 @@
  *   it runs wait in a queue and are replayed on the winner.
  * - UPnP comes through ethp2p_nat_upnp_create (nat/upnp.c);
  *   races PCP alone.
- * - nat->name is "any" until a winner is known, then the winner's name.
+ * - nat->name is "any" until a winner is known, then the winner's name;
+ *   nat->caps likewise become the winner's (until then: map and poll).
+ * - A PCP-only gateway wins through the PCP candidate: its address probe is
+ *   answered with a PCP ANNOUNCE (nat/pcp.c), possibly with 0.0.0.0 before
+ *   the first MAP.
  * - rediscover() forgets the winner (once its pending operations finished);
  *   the next operation races again.
  * - If every candidate fails, queued operations fail with the last error
- *   (ETHP2P_ETIMEDOUT counts one connection failure) and the next operation
+ *   (the caller counts connection failures from it) and the next operation
  *   starts a new race.
  */
 #include <stdlib.h>
@@ -83,17 +87,21 @@ static bool leave(any_nat *a) {
   return a->destroyed;
 }
 
-static void on_winner_notify(ethp2p_nat *w, ethp2p_nat_event ev, const ethp2p_addr *ip, void *data) {
+static void on_winner_notify(ethp2p_nat *w, ethp2p_nat_event ev, const ethp2p_addr *ip,
+                             void *data) {
   any_nat *a = data;
   a->busy++;
   ethp2p_nat_notify(&a->base, ev, ip);
   leave(a);
 }
 
+#define ANY_CAPS (ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP)
+
 static void drop_winner(any_nat *a) {
   ethp2p_nat_destroy(a->winner);
   a->winner = NULL;
   a->base.name = "any";
+  a->base.caps = ANY_CAPS;
   a->rediscover_pending = false;
 }
 
@@ -107,11 +115,11 @@ static void fwd_unlink(any_nat *a, any_fwd *f) {
     }
 }
 
-/* After a forwarded operation ends: mirror the failure count, and apply a
- * deferred rediscover once nothing is pending. */
+/* After a forwarded operation ends: mirror the winner's capabilities (they
+ * may change), and apply a deferred rediscover once nothing is pending. */
 static void fwd_done(any_nat *a) {
   if (a->winner != NULL)
-    a->base.conn_failures = a->winner->conn_failures;
+    a->base.caps = a->winner->caps;
   if (a->rediscover_pending && a->fwds == NULL)
     drop_winner(a);
 }
@@ -204,8 +212,6 @@ static void end_discovery(any_nat *a, const ethp2p_addr *ip) {
     a->cand[i] = NULL;
     a->probing[i] = false;
   }
-  if (a->winner == NULL && a->last_err == ETHP2P_ETIMEDOUT)
-    a->base.conn_failures++;
   /* Replay or fail the queue. */
   a->busy++;
   while (a->head != NULL && !a->destroyed) {
@@ -236,7 +242,7 @@ static void on_probe(ethp2p_nat *cand, int status, const ethp2p_addr *ip, void *
   if (status == 0) {
     a->winner = cand;
     a->base.name = cand->name;
-    a->base.conn_failures = 0;
+    a->base.caps = cand->caps;
     ethp2p_nat_set_notify(cand, on_winner_notify, a);
     char ib[ETHP2P_ADDRSTRLEN];
     ethp2p_log(ETHP2P_LOG_INFO, "nat", "NAT mechanism found", "mechanism=%s extip=%s", cand->name,
@@ -425,8 +431,8 @@ int ethp2p_nat_any_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_n
   a->base.env = env;
   a->base.spec = *spec;
   a->base.name = "any";
-  a->base.can_map = true;
-  a->base.caps = ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP;
+  a->base.can_map = true; /* deprecated mirror of caps, still read outside nat/ */
+  a->base.caps = ANY_CAPS;
   *out = &a->base;
   return 0;
 }

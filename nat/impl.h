@@ -96,12 +96,14 @@ bool ethp2p_nat_epoch_update(ethp2p_nat_epoch *e, bool pcp, uint32_t epoch_s, et
  *
  * It raises through cb: ETHP2P_NAT_EV_STATE_LOST when the announced epoch
  * shows a restart (checked against `epoch`, which the owner shares with its
- * own replies, or a private record when NULL), then
+ * own replies, or a private record when NULL; for a PCP ANNOUNCE after a
+ * random delay of at most ETHP2P_NAT_ANNOUNCE_MAX_DELAY, RFC 6887 §14.1.3), then
  * ETHP2P_NAT_EV_EXTIP_ANNOUNCED when a NAT-PMP announcement carries an
  * address different from the last one known (repeats of the same series
  * are folded).
  */
 typedef struct ethp2p_nat_announce ethp2p_nat_announce;
+#define ETHP2P_NAT_ANNOUNCE_MAX_DELAY (5 * ETHP2P_SEC)
 typedef void (*ethp2p_nat_announce_cb)(void *data, ethp2p_nat_event ev, const ethp2p_addr *ip);
 
 /* Starts listening.  gateway: the only accepted source.  epoch may be NULL;

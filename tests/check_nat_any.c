@@ -48,9 +48,11 @@ START_TEST(operations_made_during_discovery_run_on_the_winner) {
   fake_gw_rec r;
   fake_gw_init(&g, 52);
   ethp2p_nat *nat = fake_gw_make_nat(&g, "any", &r);
-  ck_assert_int_eq(ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
   ck_assert_int_eq(ethp2p_nat_external_ip(nat, fake_gw_on_extip, &r), 0);
-  ck_assert_int_eq(ethp2p_nat_delete_mapping(nat, ETHP2P_PROTO_TCP, 30303, 30303, fake_gw_on_done, &r), 0);
+  ck_assert_int_eq(
+      ethp2p_nat_delete_mapping(nat, ETHP2P_PROTO_TCP, 30303, 30303, fake_gw_on_done, &r), 0);
   ethp2p_sim_run(g.sim, 2 * ETHP2P_SEC);
   ck_assert_int_eq(r.map_calls, 1);
   ck_assert_int_eq(r.map.status, 0);
@@ -76,7 +78,8 @@ START_TEST(rediscover_races_again_on_the_next_operation) {
   unsigned probes = g.n_pmp;
   ethp2p_nat_rediscover(nat);
   ck_assert_str_eq(nat->name, "any");
-  ck_assert_int_eq(ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_UDP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_UDP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
   ethp2p_sim_run(g.sim, 2 * ETHP2P_SEC);
   ck_assert_int_eq(r.map.status, 0);
   ck_assert_uint_eq(g.n_pmp, probes + 1); /* a new probe */
@@ -92,11 +95,12 @@ START_TEST(no_working_mechanism_fails_queued_operations_and_counts_a_failure) {
   fake_gw_init(&g, 54);
   g.silent = true;
   ethp2p_nat *nat = fake_gw_make_nat(&g, "any", &r);
-  ck_assert_int_eq(ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
   ethp2p_sim_run(g.sim, 200 * ETHP2P_SEC);
   ck_assert_int_eq(r.map_calls, 1);
   ck_assert_int_eq(r.map.status, ETHP2P_ETIMEDOUT);
-  ck_assert_uint_ge(nat->conn_failures, 1);
+  ck_assert(ethp2p_nat_is_conn_failure(r.map.status)); /* the caller counts it */
   ck_assert_str_eq(nat->name, "any");
   /* The gateway comes back: the next operation races again and works. */
   g.silent = false;
@@ -131,7 +135,8 @@ START_TEST(destroy_during_discovery_drops_callbacks) {
   fake_gw_rec r;
   fake_gw_init(&g, 56);
   ethp2p_nat *nat = fake_gw_make_nat(&g, "any", &r);
-  ck_assert_int_eq(ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
   ethp2p_sim_run(g.sim, 1 * ETHP2P_MSEC);
   ethp2p_nat_destroy(nat);
   ethp2p_sim_run(g.sim, 5 * ETHP2P_SEC);
