@@ -145,6 +145,32 @@ START_TEST(destroy_during_discovery_drops_callbacks) {
 }
 END_TEST
 
+/* Issue 12 defect 5: a gateway that speaks PCP only (NAT-PMP answered with
+ * UNSUPP_VERSION) wins the race through the PCP candidate, at once. */
+START_TEST(pcp_only_gateway_wins) {
+  fake_gw g;
+  fake_gw_rec r;
+  fake_gw_init(&g, 57);
+  g.pcp_only = true;
+  ethp2p_nat *nat = fake_gw_make_nat(&g, "any", &r);
+  ck_assert_int_eq(ethp2p_nat_external_ip(nat, fake_gw_on_extip, &r), 0);
+  ethp2p_sim_run(g.sim, 5 * ETHP2P_SEC);
+  ck_assert_int_eq(r.extip_calls, 1);
+  ck_assert_int_eq(r.extip_status, 0);
+  ck_assert_str_eq(nat->name, "PCP");
+  ck_assert(nat->caps & ETHP2P_NAT_CAP_DETECTS_RESTART); /* the winner's capabilities */
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_UDP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ethp2p_sim_run(g.sim, ETHP2P_SEC);
+  ck_assert_int_eq(r.map.status, 0);
+  ethp2p_addr want = fake_gw_ext_ip(&g);
+  ck_assert(ethp2p_addr_equal(&r.map.external_ip, &want, false));
+  ck_assert_uint_eq(g.n_pmp_extaddr, 1);
+  ethp2p_nat_destroy(nat);
+  fake_gw_free(&g);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("nat_any");
   TCase *tc = tcase_create("any");
@@ -154,6 +180,7 @@ int main(void) {
   tcase_add_test(tc, no_working_mechanism_fails_queued_operations_and_counts_a_failure);
   tcase_add_test(tc, winner_notifications_reach_the_any_nat);
   tcase_add_test(tc, destroy_during_discovery_drops_callbacks);
+  tcase_add_test(tc, pcp_only_gateway_wins);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -340,6 +340,139 @@ START_TEST(nonce_key_makes_nonces_stable_across_instances) {
 }
 END_TEST
 
+/* RFC 6887 §11.2.1: the result says when to renew, inside [1/2, 5/8] of the
+ * granted lifetime, drawn anew for each grant. */
+START_TEST(grant_says_to_renew_inside_the_rfc_window) {
+  fake_gw g;
+  fake_gw_rec r;
+  fake_gw_init(&g, 40);
+  ethp2p_nat *nat = fake_gw_make_nat(&g, "pcp", &r);
+  uint32_t seen[6];
+  for (int i = 0; i < 6; i++) {
+    ck_assert_int_eq(
+        ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+    ethp2p_sim_run(g.sim, ETHP2P_SEC);
+    ck_assert_int_eq(r.map.status, 0);
+    ck_assert_uint_ge(r.map.renew_after_ms, 300000);
+    ck_assert_uint_le(r.map.renew_after_ms, 375000);
+    seen[i] = r.map.renew_after_ms;
+  }
+  bool differ = false;
+  for (int i = 1; i < 6; i++)
+    differ |= seen[i] != seen[0];
+  ck_assert(differ); /* random, not a constant */
+  ethp2p_nat_destroy(nat);
+  fake_gw_free(&g);
+}
+END_TEST
+
+/* Issue 12 defect 5: a PCP-only server answers NAT-PMP with UNSUPP_VERSION.
+ * external_ip must not wait out NAT-PMP's 128 s nor keep polling opcode 0: it
+ * asks with PCP ANNOUNCE and reports the address the latest MAP assigned
+ * (0.0.0.0 before any). */
+START_TEST(pcp_only_server_gets_no_nat_pmp_polls_and_reports_the_map_address) {
+  fake_gw g;
+  fake_gw_rec r;
+  fake_gw_init(&g, 41);
+  g.pcp_only = true;
+  ethp2p_nat *nat = fake_gw_make_nat(&g, "pcp", &r);
+  ck_assert_int_eq(ethp2p_nat_external_ip(nat, fake_gw_on_extip, &r), 0);
+  ethp2p_sim_run(g.sim, ETHP2P_SEC);
+  ck_assert_int_eq(r.extip_calls, 1);
+  ck_assert_int_eq(r.extip_status, 0);
+  ck_assert(ethp2p_addr_is_unspecified(&r.extip)); /* no MAP yet */
+  ck_assert_uint_eq(g.n_pmp_extaddr, 1);
+  ck_assert_uint_eq(g.n_announce_req, 1);
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ethp2p_sim_run(g.sim, ETHP2P_SEC);
+  ck_assert_int_eq(r.map.status, 0);
+  ethp2p_addr want = fake_gw_ext_ip(&g);
+  ck_assert(ethp2p_addr_equal(&r.map.external_ip, &want, false));
+  for (int i = 0; i < 3; i++) {
+    ck_assert_int_eq(ethp2p_nat_external_ip(nat, fake_gw_on_extip, &r), 0);
+    ethp2p_sim_run(g.sim, ETHP2P_SEC);
+    ck_assert_int_eq(r.extip_status, 0);
+    ck_assert(ethp2p_addr_equal(&r.extip, &want, false));
+  }
+  ck_assert_uint_eq(g.n_pmp_extaddr, 1); /* never asked with NAT-PMP again */
+  ck_assert_uint_eq(g.n_announce_req, 4);
+  ck_assert_uint_eq(fake_gw_count(&g), 1);
+  ethp2p_nat_destroy(nat);
+  fake_gw_free(&g);
+}
+END_TEST
+
+/* Issue 12 defect 3: the client address is read at every request (a DHCP
+ * renumbering); a server that sees another source answers ADDRESS_MISMATCH,
+ * which is ETHP2P_EADDRCHANGED for the caller. */
+START_TEST(client_address_read_at_every_request_and_mismatch_reported) {
+  fake_gw g;
+  fake_gw_rec r;
+  fake_gw_env w;
+  fake_gw_init(&g, 42);
+  ethp2p_addr me = ethp2p_sim_host_addr(g.host);
+  fake_gw_env_wrap(&w, ethp2p_sim_host_env(g.host), &me, 24);
+  ethp2p_nat *nat = fake_gw_make_nat_on(&g, &w.env, "pcp", &r);
+  uint8_t key[32];
+  memset(key, 9, sizeof key);
+  ck_assert_int_eq(ethp2p_nat_set_pcp_nonce_key(nat, key), 0); /* nonces follow the address */
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ethp2p_sim_run(g.sim, ETHP2P_SEC);
+  ck_assert_int_eq(r.map.status, 0);
+  ck_assert(ethp2p_addr_equal(&g.last_pcp.client_ip, &me, false));
+  /* "DHCP" gives the interface another address */
+  ethp2p_addr moved = me;
+  moved.ip[3] = (uint8_t)(me.ip[3] + 50);
+  w.iface.addr = moved;
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ethp2p_sim_run(g.sim, ETHP2P_SEC);
+  ck_assert(ethp2p_addr_equal(&g.last_pcp.client_ip, &moved, false));
+  ck_assert_int_eq(r.map.status, ETHP2P_EADDRCHANGED);
+  ck_assert_int_eq(r.map.router_code, ETHP2P_PCP_RESULT_ADDRESS_MISMATCH);
+  /* a new mapping (new client address): a new nonce */
+  ck_assert_uint_eq(g.n_nonces, 2);
+  ck_assert(memcmp(g.nonces[0], g.nonces[1], 12) != 0);
+  /* back to the real address: the same (derived) nonce, so the mapping is ours again */
+  w.iface.addr = me;
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ethp2p_sim_run(g.sim, ETHP2P_SEC);
+  ck_assert_int_eq(r.map.status, 0);
+  ethp2p_nat_destroy(nat);
+  fake_gw_free(&g);
+}
+END_TEST
+
+/* RFC 6887 §14.1.3: after an ANNOUNCE that shows a restart the client waits a
+ * random 0-5 s before renewing; recovery stays within those 5 s. */
+START_TEST(announce_restart_reported_after_a_random_delay_of_at_most_5s) {
+  unsigned delayed = 0;
+  for (uint64_t seed = 60; seed < 68; seed++) {
+    fake_gw g;
+    fake_gw_rec r;
+    fake_gw_init(&g, seed);
+    ethp2p_nat *nat = fake_gw_make_nat(&g, "pcp", &r);
+    ck_assert_int_eq(
+        ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+    ethp2p_sim_run(g.sim, 20 * ETHP2P_SEC);
+    g.epoch_base = (uint32_t)0 - 20; /* rebooted: epoch ~1 s */
+    fake_gw_announce(&g, g.sock, true, NULL);
+    fake_gw_announce(&g, g.sock, true, NULL); /* repeats fold */
+    ethp2p_sim_run(g.sim, 100 * ETHP2P_MSEC);
+    if (r.lost == 0)
+      delayed++;
+    ethp2p_sim_run(g.sim, ETHP2P_NAT_ANNOUNCE_MAX_DELAY);
+    ck_assert_int_eq(r.lost, 1);
+    ethp2p_nat_destroy(nat);
+    fake_gw_free(&g);
+  }
+  ck_assert_uint_ge(delayed, 4); /* most draws wait (P(<100 ms) = 2 %) */
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("nat_pcp");
   TCase *tc = tcase_create("pcp");
@@ -355,6 +488,10 @@ int main(void) {
   tcase_add_test(tc, forged_pcp_announce_is_ignored);
   tcase_add_test(tc, delete_of_a_mapping_made_elsewhere_falls_back_to_nat_pmp);
   tcase_add_test(tc, nonce_key_makes_nonces_stable_across_instances);
+  tcase_add_test(tc, grant_says_to_renew_inside_the_rfc_window);
+  tcase_add_test(tc, pcp_only_server_gets_no_nat_pmp_polls_and_reports_the_map_address);
+  tcase_add_test(tc, client_address_read_at_every_request_and_mismatch_reported);
+  tcase_add_test(tc, announce_restart_reported_after_a_random_delay_of_at_most_5s);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

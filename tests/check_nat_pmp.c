@@ -359,6 +359,60 @@ START_TEST(map_survives_a_lossy_lan_deterministically) {
 }
 END_TEST
 
+/* RFC 6886 §3.3: renew halfway; a PCP-only server's answer to NAT-PMP (a PCP
+ * UNSUPP_VERSION, RFC 6887 §9) fails the request at once, not after 128 s. */
+START_TEST(grant_says_renew_at_half_and_pcp_only_answer_fails_fast) {
+  fake_gw g;
+  fake_gw_rec r;
+  fake_gw_init(&g, 70);
+  ethp2p_nat *nat = fake_gw_make_nat(&g, "pmp", &r);
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ethp2p_sim_run(g.sim, ETHP2P_SEC);
+  ck_assert_int_eq(r.map.status, 0);
+  ck_assert_uint_eq(r.map.renew_after_ms, 300000);
+  g.pcp_only = true;
+  ethp2p_time t0 = ethp2p_sim_now(g.sim);
+  ck_assert_int_eq(ethp2p_nat_external_ip(nat, fake_gw_on_extip, &r), 0);
+  ethp2p_sim_run(g.sim, 2 * ETHP2P_SEC);
+  ck_assert_int_eq(r.extip_calls, 1);
+  ck_assert_int_eq(r.extip_status, ETHP2P_EUNSUPP);
+  ck_assert_uint_lt(r.at - t0, ETHP2P_SEC);
+  ck_assert(!ethp2p_nat_is_conn_failure(r.extip_status));
+  ethp2p_nat_destroy(nat);
+  fake_gw_free(&g);
+}
+END_TEST
+
+/* The fake is keyed like a real NAT-PMP router (RFC 6886 §3.4): a delete names
+ * the internal port, and removes the client's mapping whatever external port
+ * it names. */
+START_TEST(delete_goes_by_internal_port) {
+  fake_gw g;
+  fake_gw_rec r;
+  fake_gw_init(&g, 71);
+  ethp2p_nat *nat = fake_gw_make_nat(&g, "pmp", &r);
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ethp2p_sim_run(g.sim, ETHP2P_SEC);
+  g.grant_port = 40000; /* the renewal moves the mapping */
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 30303, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ethp2p_sim_run(g.sim, ETHP2P_SEC);
+  ck_assert_uint_eq(r.map.external_port, 40000);
+  ck_assert_uint_eq(fake_gw_count(&g), 1);
+  ck_assert_ptr_nonnull(fake_gw_find(&g, 6, 40000));
+  /* deleting "the old port" deletes the new mapping: why the loop must not */
+  ck_assert_int_eq(
+      ethp2p_nat_delete_mapping(nat, ETHP2P_PROTO_TCP, 30303, 30303, fake_gw_on_done, &r), 0);
+  ethp2p_sim_run(g.sim, ETHP2P_SEC);
+  ck_assert_int_eq(r.done_status, 0);
+  ck_assert_uint_eq(fake_gw_count(&g), 0);
+  ethp2p_nat_destroy(nat);
+  fake_gw_free(&g);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("nat_pmp");
   TCase *tc = tcase_create("pmp");
@@ -377,6 +431,8 @@ int main(void) {
   tcase_add_test(tc, reply_for_another_opcode_is_ignored);
   tcase_add_test(tc, rediscover_reads_the_routing_table_again);
   tcase_add_test(tc, map_survives_a_lossy_lan_deterministically);
+  tcase_add_test(tc, grant_says_renew_at_half_and_pcp_only_answer_fails_fast);
+  tcase_add_test(tc, delete_goes_by_internal_port);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
