@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "enr/crypto.h"
 #include "ethp2p/log.h"
 
 #define PM_NEVER UINT64_MAX
@@ -164,6 +165,21 @@ void ethp2p_portmap_config_default(ethp2p_portmap_config *c) {
   c->max_failures = 5;
   c->rediscover_after = 3;
   c->allow_private_extip = false;
+}
+
+int ethp2p_portmap_config_set_node_key(ethp2p_portmap_config *c, const uint8_t secret[32]) {
+  static const char label[] = "ethp2p pcp nonce key";
+  uint8_t key[ETHP2P_SHA256_LEN];
+  int rc;
+  if (c == NULL || secret == NULL)
+    return ETHP2P_EINVAL;
+  rc = ethp2p_hmac_sha256(key, secret, 32, label, sizeof label - 1);
+  if (rc != 0)
+    return rc;
+  memcpy(c->nonce_key, key, sizeof c->nonce_key);
+  c->has_nonce_key = true;
+  memset(key, 0, sizeof key);
+  return 0;
 }
 
 static bool can_map(const ethp2p_portmap *pm) {

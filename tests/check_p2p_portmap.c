@@ -14,6 +14,8 @@
 
 #include "ethp2p/nat.h"
 #include "ethp2p/portmap.h"
+#include "ethp2p/sim.h"
+#include "nat/pcp_codec.h"
 
 /* ===== fake environment: a clock and timers ================================= */
 
@@ -1518,6 +1520,95 @@ START_TEST(days_of_router_trouble_keep_invariants) {
 }
 END_TEST
 
+/* ===== the node key reaches the PCP nonces (issue 12 defect 7) ============== */
+
+typedef struct nonce_catch {
+  unsigned n;
+  uint8_t first[12];
+} nonce_catch;
+
+static void on_pcp_request(ethp2p_udp *u, const ethp2p_addr *from, const uint8_t *buf, size_t len,
+                           void *data) {
+  nonce_catch *c = data;
+  ethp2p_pcp_request rq;
+  (void)u;
+  (void)from;
+  if (len < 1 || buf[0] != 2 || ethp2p_pcp_request_decode(&rq, buf, len, NULL) != 0 ||
+      rq.opcode != ETHP2P_PCP_OP_MAP)
+    return;
+  if (c->n++ == 0)
+    memcpy(c->first, rq.map.nonce, 12);
+}
+
+/* One "run" of a node: a loop on a real PCP client, the TCP port registered;
+ * returns the nonce of its first MAP request. */
+static void pcp_run(ethp2p_sim *sim, ethp2p_sim_host *h, const uint8_t *secret, nonce_catch *c) {
+  ethp2p_nat_spec spec;
+  ethp2p_nat *nat;
+  ethp2p_portmap *pm;
+  ethp2p_portmap_config cfg;
+  ethp2p_portmap_config_default(&cfg);
+  if (secret != NULL)
+    ck_assert_int_eq(ethp2p_portmap_config_set_node_key(&cfg, secret), 0);
+  ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, "pcp", NULL, 0), 0);
+  ck_assert_int_eq(ethp2p_nat_create(ethp2p_sim_host_env(h), &spec, &nat), 0);
+  ck_assert_int_eq(ethp2p_portmap_create(ethp2p_sim_host_env(h), nat, &cfg, NULL, &pm), 0);
+  ck_assert_int_eq(ethp2p_portmap_add(pm, ETHP2P_PROTO_TCP, 30303, 0, "t"), 0);
+  ck_assert_int_eq(ethp2p_portmap_start(pm), 0);
+  memset(c, 0, sizeof *c);
+  ethp2p_sim_run(sim, ETHP2P_SEC);
+  ck_assert_uint_ge(c->n, 1);
+  ethp2p_portmap_destroy(pm);
+}
+
+START_TEST(restarted_node_reuses_its_pcp_nonces) {
+  ethp2p_sim *sim;
+  ethp2p_sim_nat *box;
+  ethp2p_sim_host *h;
+  ethp2p_udp *srv;
+  nonce_catch a, b, c, d, e;
+  uint8_t secret[32], other[32];
+  memset(secret, 0x11, sizeof secret);
+  memset(other, 0x22, sizeof other);
+  ck_assert_int_eq(ethp2p_sim_create(&sim, 5), 0);
+  ck_assert_int_eq(ethp2p_sim_nat_create(sim, &box, "gw", NULL), 0);
+  ck_assert_int_eq(ethp2p_sim_nat_add_host(box, &h, "node", NULL), 0);
+  ethp2p_addr in = ethp2p_sim_nat_inside_addr(box);
+  in.port = 5351;
+  ck_assert_int_eq(ethp2p_udp_open(ethp2p_sim_host_env(ethp2p_sim_nat_host(box)), &srv, &in, 0,
+                                   on_pcp_request, &a),
+                   0);
+  pcp_run(sim, h, secret, &a);
+  nonce_catch first = a;
+  ethp2p_udp_close(srv);
+  ck_assert_int_eq(ethp2p_udp_open(ethp2p_sim_host_env(ethp2p_sim_nat_host(box)), &srv, &in, 0,
+                                   on_pcp_request, &b),
+                   0);
+  pcp_run(sim, h, secret, &b); /* the node restarted with the same key */
+  ck_assert_mem_eq(first.first, b.first, 12);
+  ethp2p_udp_close(srv);
+  ck_assert_int_eq(ethp2p_udp_open(ethp2p_sim_host_env(ethp2p_sim_nat_host(box)), &srv, &in, 0,
+                                   on_pcp_request, &c),
+                   0);
+  pcp_run(sim, h, other, &c); /* another node key */
+  ck_assert(memcmp(first.first, c.first, 12) != 0);
+  ethp2p_udp_close(srv);
+  ck_assert_int_eq(ethp2p_udp_open(ethp2p_sim_host_env(ethp2p_sim_nat_host(box)), &srv, &in, 0,
+                                   on_pcp_request, &d),
+                   0);
+  pcp_run(sim, h, NULL, &d); /* no key: random nonces, new every run */
+  ethp2p_udp_close(srv);
+  ck_assert_int_eq(ethp2p_udp_open(ethp2p_sim_host_env(ethp2p_sim_nat_host(box)), &srv, &in, 0,
+                                   on_pcp_request, &e),
+                   0);
+  pcp_run(sim, h, NULL, &e);
+  ck_assert(memcmp(d.first, e.first, 12) != 0);
+  ck_assert(memcmp(first.first, d.first, 12) != 0);
+  ethp2p_udp_close(srv);
+  ethp2p_sim_destroy(sim);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("p2p_portmap");
   TCase *tc = tcase_create("portmap");
@@ -1547,6 +1638,7 @@ int main(void) {
   tcase_add_test(tc, address_changed_status_rediscovers_at_once);
   tcase_add_test(tc, external_address_taken_from_map_results);
   tcase_add_test(tc, refused_address_polls_are_not_connection_failures);
+  tcase_add_test(tc, restarted_node_reuses_its_pcp_nonces);
   tcase_add_test(tc, shutdown_deletes_every_mapping);
   tcase_add_test(tc, shutdown_wait_is_bounded);
   tcase_add_test(tc, shutdown_deletes_port_granted_while_stopping);

@@ -115,6 +115,15 @@ typedef struct ethp2p_portmap_config {
 /* Fills c with go-ethereum's values (above). */
 void ethp2p_portmap_config_default(ethp2p_portmap_config *c);
 
+/*
+ * Derives c->nonce_key from the node's secret key and sets c->has_nonce_key,
+ * so a restarted node derives the same PCP nonces for the same mappings
+ * (RFC 6887 §11.3) while nobody without the node key can: key =
+ * HMAC-SHA256(secret, "ethp2p pcp nonce key").  The secret is only read.
+ * Returns 0, ETHP2P_EINVAL (NULL argument) or the HMAC's error (c unchanged).
+ */
+int ethp2p_portmap_config_set_node_key(ethp2p_portmap_config *c, const uint8_t secret[32]);
+
 /* Where the loop writes the endpoint.  Each function is called only when the
  * value changes.  set_ip: ip == NULL withdraws the address. set_tcp/set_udp
  * never receive 0.  Any member may be NULL (ignored). */
