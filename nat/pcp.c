@@ -32,13 +32,16 @@
  *   request, that request is re-sent with NAT-PMP (an inner NAT-PMP client);
  *   the next request tries PCP again.  A mapping made over NAT-PMP is deleted
  *   over NAT-PMP.
- * - external_ip: PCP has no external-address opcode, so it asks NAT-PMP's
- *   opcode 0 (most PCP servers also speak NAT-PMP, RFC 6887 Appendix A).  A
- *   server that answers it with UNSUPP_VERSION (or never answers it while it
- *   answers PCP) speaks PCP only: from then on (until rediscover) the
- *   address is never asked with NAT-PMP; external_ip sends a PCP ANNOUNCE
- *   request instead (§14.1: liveness and epoch) and answers with the address
- *   the latest MAP assigned, or 0.0.0.0 before any MAP (nat.h).
+ * - external_ip: PCP has no external-address opcode.  Until the server is
+ *   known, it asks NAT-PMP's opcode 0 (most PCP servers also speak NAT-PMP,
+ *   RFC 6887 Appendix A) and sends a PCP ANNOUNCE request (§14.1) at the same
+ *   time.  A NAT-PMP answer gives the address (and NAT-PMP is used for it from
+ *   then on).  A server that refuses NAT-PMP (UNSUPP_VERSION), or that
+ *   answers the ANNOUNCE while NAT-PMP stays silent for PCP_PMP_GRACE (a
+ *   PCP-only server silently drops the 2-byte request, §8.3), speaks PCP
+ *   only: from then on (until rediscover) external_ip sends only ANNOUNCE
+ *   (liveness and epoch) and answers with the address the latest MAP
+ *   assigned, or 0.0.0.0 before any MAP (nat.h).
  * - Lifetime 0 ("permanent" in nat.h) means delete in PCP, so it is sent as
  *   7200 s.
  */
@@ -54,6 +57,9 @@
 
 #define ETHP2P_NAT_PCP_MAX_WAIT (30 * ETHP2P_SEC)
 #define PCP_DEFAULT_LIFETIME 7200u
+/* How long NAT-PMP may stay silent after PCP answered before the server is
+ * taken to speak PCP only. */
+#define PCP_PMP_GRACE (2 * ETHP2P_SEC)
 
 typedef enum { REQ_MAP, REQ_UNMAP, REQ_ANNOUNCE } req_kind;
 
@@ -83,13 +89,25 @@ typedef struct pcp_req {
   void *data;
 } pcp_req;
 
+/* An external_ip asked both ways while the server is not known yet. */
+typedef struct pcp_probe {
+  struct pcp_probe *next;
+  struct pcp_nat *owner;
+  ethp2p_nat_extip_cb cb;
+  void *data;
+  ethp2p_timer *grace;
+  bool pmp_done, ann_done, delivered;
+  int pmp_status, ann_status;
+} pcp_probe;
+
 /* A callback forwarded from the inner NAT-PMP client. */
 typedef struct pcp_fwd {
   struct pcp_fwd *next;
   struct pcp_nat *owner;
   ethp2p_nat_extip_cb extip_cb;
   void *data;
-  bool for_head; /* a downgraded head request */
+  pcp_probe *probe; /* an address probe's NAT-PMP half */
+  bool for_head;    /* a downgraded head request */
 } pcp_fwd;
 
 typedef struct pcp_nat {
@@ -109,7 +127,9 @@ typedef struct pcp_nat {
   ethp2p_time rt;      /* current retransmission interval */
   bool downgraded;     /* head is being served by NAT-PMP */
   pcp_fwd *fwds;
-  bool pcp_only;     /* the server refused NAT-PMP: no opcode-0 polls (until rediscover) */
+  bool pcp_only;  /* the server refused NAT-PMP: no opcode-0 polls (until rediscover) */
+  bool pmp_works; /* the server answered NAT-PMP opcode 0: the address comes from it */
+  pcp_probe *probes;
   bool pcp_answered; /* a PCP response came from this gateway */
   bool have_last_ext;
   ethp2p_addr last_ext; /* the external address the latest MAP assigned */
@@ -143,6 +163,12 @@ static void free_all(pcp_nat *c) {
     free(m);
   }
   c->mappings = NULL;
+  for (pcp_probe *p = c->probes, *n; p != NULL; p = n) {
+    n = p->next;
+    ethp2p_timer_destroy(p->grace);
+    free(p);
+  }
+  c->probes = NULL;
   for (pcp_fwd *f = c->fwds, *n; f != NULL; f = n) {
     n = f->next;
     free(f);
@@ -189,6 +215,7 @@ static void drop_gateway(pcp_nat *c) {
   memset(&c->epoch, 0, sizeof c->epoch);
   c->rediscover_pending = false;
   c->pcp_only = false;
+  c->pmp_works = false;
   c->pcp_answered = false;
   if (c->pmp != NULL)
     ethp2p_nat_rediscover(c->pmp);
@@ -446,6 +473,12 @@ static void on_timer(ethp2p_timer *t, void *data) {
   ethp2p_nat_map_result res;
   memset(&res, 0, sizeof res);
   res.status = ETHP2P_ETIMEDOUT;
+  if (c->head->kind == REQ_ANNOUNCE) {
+    /* An unanswered address probe says nothing about the MAP requests behind
+     * it (a server may ignore ANNOUNCE): only it fails, the queue goes on. */
+    deliver(c, pop_head(c), &res);
+    return;
+  }
   while (c->head != NULL)
     if (deliver(c, pop_head(c), &res))
       return;
@@ -548,6 +581,17 @@ static void on_datagram(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t 
       resp.result == ETHP2P_PMP_RESULT_UNSUPP_VERSION && resp.opcode == ETHP2P_PCP_OP_MAP &&
       len >= 4 && buf[2] == 0 && r->kind != REQ_ANNOUNCE) {
     downgrade_head(c, "server speaks only NAT-PMP");
+    return;
+  }
+  if (rc == ETHP2P_EUNSUPP && resp.version == 0 &&
+      resp.result == ETHP2P_PMP_RESULT_UNSUPP_VERSION && resp.opcode == ETHP2P_PCP_OP_ANNOUNCE &&
+      len >= 4 && buf[2] == 0 && r->kind == REQ_ANNOUNCE) {
+    /* a NAT-PMP-only server: the ANNOUNCE fails, NAT-PMP gives the address */
+    ethp2p_nat_map_result res;
+    memset(&res, 0, sizeof res);
+    res.status = ETHP2P_EUNSUPP;
+    res.router_code = ETHP2P_PMP_RESULT_UNSUPP_VERSION;
+    deliver(c, pop_head(c), &res);
     return;
   }
   if (rc < 0) {
@@ -709,28 +753,104 @@ static int enqueue_announce(pcp_nat *c, ethp2p_nat_extip_cb cb, void *data) {
   return enqueue(c, r);
 }
 
+static void probe_free(pcp_nat *c, pcp_probe *p) {
+  for (pcp_probe **pp = &c->probes; *pp != NULL; pp = &(*pp)->next)
+    if (*pp == p) {
+      *pp = p->next;
+      break;
+    }
+  ethp2p_timer_destroy(p->grace);
+  free(p);
+}
+
+/* Answers a probe's caller once; frees the probe when both halves are done.
+ * Returns true if the NAT died in the callback. */
+static bool probe_deliver(pcp_nat *c, pcp_probe *p, int status, const ethp2p_addr *ip) {
+  ethp2p_nat_extip_cb cb = p->cb;
+  void *data = p->data;
+  ethp2p_addr copy;
+  memset(&copy, 0, sizeof copy);
+  if (ip != NULL)
+    copy = *ip;
+  p->delivered = true;
+  if (p->pmp_done && p->ann_done)
+    probe_free(c, p);
+  else if (p->grace != NULL)
+    ethp2p_timer_stop(p->grace);
+  c->busy++;
+  cb(&c->base, status, ip != NULL ? &copy : NULL, data);
+  return leave(c);
+}
+
+static bool probe_pcp_only(pcp_nat *c, pcp_probe *p, const char *why) {
+  ethp2p_addr ip = c->have_last_ext ? c->last_ext : ethp2p_addr_v4(0, 0, 0, 0, 0);
+  if (!c->pcp_only)
+    ethp2p_log(ETHP2P_LOG_INFO, "nat", "PCP server does not speak NAT-PMP; address from MAP",
+               "why=\"%s\"", why);
+  c->pcp_only = true;
+  return probe_deliver(c, p, 0, &ip);
+}
+
+/* Decides what a probe can tell now. */
+static void probe_step(pcp_nat *c, pcp_probe *p) {
+  if (p->delivered) {
+    if (p->pmp_done && p->ann_done)
+      probe_free(c, p);
+    return;
+  }
+  if (p->pmp_done) {
+    /* NAT-PMP refused (UNSUPP_VERSION) or timed out: PCP's answer decides */
+    if (!p->ann_done)
+      return;
+    if (p->ann_status == 0)
+      (void)probe_pcp_only(
+          c, p, p->pmp_status == ETHP2P_EUNSUPP ? "NAT-PMP refused" : "NAT-PMP does not answer");
+    else
+      (void)probe_deliver(c, p, p->pmp_status, NULL);
+    return;
+  }
+  if (p->ann_done && p->ann_status == 0 && p->grace != NULL)
+    ethp2p_timer_start(p->grace, ethp2p_env_now(c->base.env) + PCP_PMP_GRACE);
+}
+
+static void probe_grace(ethp2p_timer *t, void *data) {
+  pcp_probe *p = data;
+  (void)t;
+  if (!p->delivered)
+    (void)probe_pcp_only(p->owner, p, "NAT-PMP silent while PCP answers");
+}
+
+static void probe_on_announce(ethp2p_nat *nat, int status, const ethp2p_addr *ip, void *data) {
+  pcp_probe *p = data;
+  (void)nat;
+  (void)ip;
+  p->ann_done = true;
+  p->ann_status = status;
+  probe_step(p->owner, p);
+}
+
 static void on_pmp_extip(ethp2p_nat *inner, int status, const ethp2p_addr *ip, void *data) {
   pcp_fwd *f = data;
   pcp_nat *c = f->owner;
+  pcp_probe *p = f->probe;
   ethp2p_nat_extip_cb cb = f->extip_cb;
   void *cbdata = f->data;
   (void)inner;
   unlink_fwd(c, f);
   free(f);
-  if (status == ETHP2P_EUNSUPP || (status == ETHP2P_ETIMEDOUT && c->pcp_answered)) {
-    /* The server refused NAT-PMP (or ignores it while answering PCP): it
-     * speaks PCP only.  Ask it with PCP from now on. */
-    ethp2p_log(ETHP2P_LOG_INFO, "nat",
-               "PCP server does not speak NAT-PMP; external address from MAP", "why=%s",
-               ethp2p_strerror(status));
-    c->pcp_only = true;
-    int rc = enqueue_announce(c, cb, cbdata);
-    if (rc == 0)
-      return;
-    status = rc;
-  }
-  if (status == 0 && ip != NULL)
+  if (status == 0 && ip != NULL) {
+    c->pmp_works = true;
     ethp2p_nat_announce_note_extip(c->ann, ip);
+  }
+  if (p != NULL) {
+    p->pmp_done = true;
+    p->pmp_status = status;
+    if (status == 0 && !p->delivered)
+      (void)probe_deliver(c, p, 0, ip);
+    else
+      probe_step(c, p);
+    return;
+  }
   c->busy++;
   cb(&c->base, status, ip, cbdata);
   leave(c);
@@ -745,17 +865,47 @@ static int pcp_extip(ethp2p_nat *nat, ethp2p_nat_extip_cb cb, void *data) {
     return rc;
   if (c->pcp_only)
     return enqueue_announce(c, cb, data);
-  pcp_fwd *f = new_fwd(c);
-  if (f == NULL)
-    return ETHP2P_ENOMEM;
-  f->extip_cb = cb;
-  f->data = data;
-  rc = ethp2p_nat_external_ip(c->pmp, on_pmp_extip, f);
-  if (rc < 0) {
-    unlink_fwd(c, f);
-    free(f);
+  pcp_probe *p = NULL;
+  if (!c->pmp_works) {
+    /* the server is not known yet: ask both ways */
+    p = calloc(1, sizeof *p);
+    if (p == NULL)
+      return ETHP2P_ENOMEM;
+    p->owner = c;
+    p->cb = cb;
+    p->data = data;
+    if (ethp2p_timer_create(c->base.env, &p->grace, probe_grace, p) < 0)
+      p->grace = NULL;
   }
-  return rc;
+  pcp_fwd *f = new_fwd(c);
+  if (f != NULL) {
+    f->extip_cb = cb;
+    f->data = data;
+    f->probe = p;
+    rc = ethp2p_nat_external_ip(c->pmp, on_pmp_extip, f);
+    if (rc < 0) {
+      unlink_fwd(c, f);
+      free(f);
+    }
+  } else {
+    rc = ETHP2P_ENOMEM;
+  }
+  if (rc < 0) {
+    if (p != NULL) {
+      ethp2p_timer_destroy(p->grace);
+      free(p);
+    }
+    return rc;
+  }
+  if (p != NULL) {
+    p->next = c->probes;
+    c->probes = p;
+    if (enqueue_announce(c, probe_on_announce, p) < 0) {
+      p->ann_done = true;
+      p->ann_status = ETHP2P_ENOMEM;
+    }
+  }
+  return 0;
 }
 
 static void pcp_rediscover(ethp2p_nat *nat) {

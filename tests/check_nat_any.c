@@ -60,8 +60,9 @@ START_TEST(operations_made_during_discovery_run_on_the_winner) {
   ck_assert_int_eq(r.extip_calls, 1);
   ck_assert_int_eq(r.done_calls, 1);
   ck_assert_int_eq(r.done_status, 0);
-  ck_assert_uint_eq(g.n_pcp, 2); /* map and delete over PCP */
-  ck_assert_uint_eq(g.n_pmp, 1); /* the external-address probe */
+  ck_assert_uint_eq(g.n_pcp, 3);          /* the probe's ANNOUNCE, map and delete over PCP */
+  ck_assert_uint_eq(g.n_announce_req, 1); /* the probe asks PCP too ... */
+  ck_assert_uint_eq(g.n_pmp, 1);          /* ... and NAT-PMP, which gives the address */
   ethp2p_nat_destroy(nat);
   fake_gw_free(&g);
 }
