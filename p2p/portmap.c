@@ -882,7 +882,7 @@ static void extip_cb(ethp2p_nat *nat, int status, const ethp2p_addr *ip, void *d
      * go-ethereum, try the mappings now, so that the connection failures
      * that lead to rediscovery pile up within this poll, not over several.
      * Only on the first failed poll, so a long outage is not hammered. */
-    if (pm->poll != POLL_FAILED && ethp2p_nat_is_conn_failure(st) && can_map(pm))
+    if (pm->poll == POLL_OK && ethp2p_nat_is_conn_failure(st) && can_map(pm))
       refresh_all_now(pm, now);
     pm->poll = POLL_FAILED;
     note_status(pm, op, st, now);
