@@ -21,8 +21,11 @@
  *                                 real clients against the gateway emulator);
  *                                 against the RFC bound, the 5 s PCP ANNOUNCE
  *                                 delay of RFC 6887 §14.1.3 (ratio printed).
- *                                 The lab script measures the same against a
- *                                 real miniupnpd.
+ *                                 The emulator announces a restart over NAT-PMP
+ *                                 as well, which is taken without that delay;
+ *                                 a router that sends only the PCP ANNOUNCE
+ *                                 (miniupnpd at start) costs a PCP client a
+ *                                 random 0-5 s more.
  *
  * This file links only the p2p layer and the simulator (its name says so), so
  * the full stack is measured through the binary.

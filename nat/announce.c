@@ -10,10 +10,12 @@
  *
  * §14.1.3 asks a client that learns of a restart from an ANNOUNCE to wait a
  * random 0 to 5 s before renewing, so that every client on the LAN does not
- * hit the restarted server at once: the STATE_LOST of a PCP ANNOUNCE is
+ * hit the restarted server at once: for a PCP client
+ * (ethp2p_nat_announce_set_pcp_delay) the STATE_LOST of a PCP ANNOUNCE is
  * raised after such a delay (from env random), one per restart (announcements
- * that arrive meanwhile are folded).  A NAT-PMP announcement (RFC 6886 §3.2.1
- * asks for no delay) raises it at once.
+ * that arrive meanwhile are folded).  A NAT-PMP announcement, and any
+ * announcement for a NAT-PMP client (RFC 6886 §3.2.1 asks for no delay),
+ * raises it at once.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,7 @@ struct ethp2p_nat_announce {
   unsigned ignored;
   ethp2p_timer *delay; /* a PCP restart's STATE_LOST, after the §14.1.3 delay */
   bool delay_armed;
+  bool pcp_delay;   /* the owner is a PCP client: apply the §14.1.3 delay */
   bool dispatching; /* inside a callback: stop() defers the free */
   bool dead;        /* stopped while dispatching */
   ethp2p_nat_announce_cb cb;
@@ -77,8 +80,8 @@ static void on_pcp(ethp2p_nat_announce *a, const uint8_t *buf, size_t len, ethp2
              lost);
   if (!lost)
     return;
-  if (a->delay == NULL) {
-    a->cb(a->data, ETHP2P_NAT_EV_STATE_LOST, NULL); /* no timer: at once rather than never */
+  if (a->delay == NULL || !a->pcp_delay) {
+    a->cb(a->data, ETHP2P_NAT_EV_STATE_LOST, NULL); /* NAT-PMP owner, or no timer: at once */
     return;
   }
   if (a->delay_armed)
@@ -183,6 +186,11 @@ void ethp2p_nat_announce_note_extip(ethp2p_nat_announce *a, const ethp2p_addr *i
   a->have_ip = true;
   a->last_ip = *ip;
   a->last_ip.port = 0;
+}
+
+void ethp2p_nat_announce_set_pcp_delay(ethp2p_nat_announce *a, bool on) {
+  if (a != NULL)
+    a->pcp_delay = on;
 }
 
 unsigned ethp2p_nat_announce_ignored(const ethp2p_nat_announce *a) {

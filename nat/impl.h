@@ -96,8 +96,9 @@ bool ethp2p_nat_epoch_update(ethp2p_nat_epoch *e, bool pcp, uint32_t epoch_s, et
  *
  * It raises through cb: ETHP2P_NAT_EV_STATE_LOST when the announced epoch
  * shows a restart (checked against `epoch`, which the owner shares with its
- * own replies, or a private record when NULL; for a PCP ANNOUNCE after a
- * random delay of at most ETHP2P_NAT_ANNOUNCE_MAX_DELAY, RFC 6887 §14.1.3), then
+ * own replies, or a private record when NULL; for a PCP ANNOUNCE to a PCP
+ * client, after a random delay of at most ETHP2P_NAT_ANNOUNCE_MAX_DELAY,
+ * RFC 6887 §14.1.3), then
  * ETHP2P_NAT_EV_EXTIP_ANNOUNCED when a NAT-PMP announcement carries an
  * address different from the last one known (repeats of the same series
  * are folded).
@@ -114,6 +115,9 @@ int ethp2p_nat_announce_start(ethp2p_env *env, const ethp2p_addr *gateway, ethp2
 /* Tells the listener the external address the owner learned another way, so
  * an announcement of the same address is not reported as news. */
 void ethp2p_nat_announce_note_extip(ethp2p_nat_announce *a, const ethp2p_addr *ip);
+/* Applies the RFC 6887 §14.1.3 random delay to restarts seen in PCP
+ * ANNOUNCEs (for PCP clients; off by default). */
+void ethp2p_nat_announce_set_pcp_delay(ethp2p_nat_announce *a, bool on);
 /* Number of datagrams ignored (wrong source, not an announcement). */
 unsigned ethp2p_nat_announce_ignored(const ethp2p_nat_announce *a);
 /* Stops and frees (NULL is fine).  No callback runs afterwards. */

@@ -252,6 +252,7 @@ static int ensure_ready(pcp_nat *c) {
   }
   if (c->ann == NULL) {
     int rc = ethp2p_nat_announce_start(c->base.env, &c->gw, &c->epoch, on_announce, c, &c->ann);
+    ethp2p_nat_announce_set_pcp_delay(c->ann, true); /* RFC 6887 §14.1.3 */
     if (rc < 0)
       ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "Cannot listen for PCP announcements", "err=%s",
                  ethp2p_strerror(rc));
