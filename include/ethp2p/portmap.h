@@ -19,7 +19,7 @@
  *     (or a timed lease where a permanent one was asked); never later than
  *     the lease end;
  *   - a failed renewal is retried before the lease ends (at half the time
- *     left, at least PM_MIN_RETRY apart, at most `retry`); a mapping without a
+ *     left, at least 2 s apart, at most `retry`); a mapping without a
  *     running lease is retried every `retry` (5 min);
  *   - the external address is polled every 2 min (ETHP2P_NAT_CAP_POLL_EXTIP),
  *     set once for ETHP2P_NAT_CAP_STATIC_IP, and taken from map results that
