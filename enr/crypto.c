@@ -58,22 +58,32 @@ int ethp2p_sha256(uint8_t out[ETHP2P_SHA256_LEN], const void *data, size_t len) 
   return ethp2p_sha256_parts(out, 1, parts, lens);
 }
 
-int ethp2p_hmac_sha256(uint8_t out[ETHP2P_SHA256_LEN], const void *key, size_t keylen,
-                       const void *data, size_t len) {
+static int hmac(const EVP_MD *md, uint8_t *out, unsigned int outlen, const void *key, size_t keylen,
+                const void *data, size_t len) {
   unsigned int n = 0;
   static const uint8_t empty;
 
-  memset(out, 0, ETHP2P_SHA256_LEN);
+  memset(out, 0, outlen);
   if (!ready() || keylen > 0x7fffffff)
     return ETHP2P_EINVAL;
   /* HMAC() refuses a NULL key even when its length is zero. */
-  if (HMAC(EVP_sha256(), key != NULL ? key : &empty, (int)keylen, data != NULL ? data : &empty, len,
-           out, &n) == NULL ||
-      n != ETHP2P_SHA256_LEN) {
-    memset(out, 0, ETHP2P_SHA256_LEN);
+  if (HMAC(md, key != NULL ? key : &empty, (int)keylen, data != NULL ? data : &empty, len, out,
+           &n) == NULL ||
+      n != outlen) {
+    memset(out, 0, outlen);
     return ETHP2P_EIO;
   }
   return 0;
+}
+
+int ethp2p_hmac_sha256(uint8_t out[ETHP2P_SHA256_LEN], const void *key, size_t keylen,
+                       const void *data, size_t len) {
+  return hmac(EVP_sha256(), out, ETHP2P_SHA256_LEN, key, keylen, data, len);
+}
+
+int ethp2p_hmac_sha1(uint8_t out[ETHP2P_SHA1_LEN], const void *key, size_t keylen, const void *data,
+                     size_t len) {
+  return hmac(EVP_sha1(), out, ETHP2P_SHA1_LEN, key, keylen, data, len);
 }
 
 int ethp2p_hkdf_sha256(uint8_t *out, size_t outlen, const void *salt, size_t saltlen,
