@@ -45,10 +45,10 @@
  * - Lifetime 0 ("permanent" in nat.h) means delete in PCP, so it is sent as
  *   7200 s.
  */
-#include <nettle/hmac.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "enr/crypto.h"
 #include "ethp2p/log.h"
 #include "ethp2p/nat.h"
 #include "nat/impl.h"
@@ -287,22 +287,20 @@ static void remove_mapping(pcp_nat *c, pcp_mapping *m) {
     }
 }
 
-/* nonce = HMAC-SHA256(key, protocol ‖ internal port ‖ client IP)[0..12).
- * (Still nettle: the project's ethp2p_hmac_sha256 lives in the enr library,
- * which the nat library does not link yet.) */
+/* nonce = HMAC-SHA256(key, protocol ‖ internal port ‖ client IP)[0..12);
+ * 0 or a negative ETHP2P_E* code (the caller then draws a random nonce). */
 static int derive_nonce(pcp_nat *c, pcp_mapping *m) {
-  uint8_t msg[3 + 16], mac[SHA256_DIGEST_SIZE];
-  struct hmac_sha256_ctx ctx;
+  uint8_t msg[3 + 16], mac[ETHP2P_SHA256_LEN];
+  int rc;
   msg[0] = m->protocol;
   msg[1] = (uint8_t)(m->internal_port >> 8);
   msg[2] = (uint8_t)m->internal_port;
   ethp2p_pcp_addr_to_wire(msg + 3, &m->client_ip);
-  hmac_sha256_set_key(&ctx, sizeof c->key, c->key);
-  hmac_sha256_update(&ctx, sizeof msg, msg);
-  hmac_sha256_digest(&ctx, sizeof mac, mac);
-  memcpy(m->nonce, mac, sizeof m->nonce);
-  memset(&ctx, 0, sizeof ctx);
-  return 0;
+  rc = ethp2p_hmac_sha256(mac, c->key, sizeof c->key, msg, sizeof msg);
+  if (rc == 0)
+    memcpy(m->nonce, mac, sizeof m->nonce);
+  memset(mac, 0, sizeof mac);
+  return rc;
 }
 
 static void new_nonce(pcp_nat *c, pcp_mapping *m) {

@@ -290,6 +290,39 @@ START_TEST(delete_of_a_mapping_made_elsewhere_falls_back_to_nat_pmp) {
 }
 END_TEST
 
+/* The derivation nat.h documents, pinned to a vector computed outside ethp2p
+ * (openssl dgst -sha256 -mac HMAC over the same bytes): a node upgraded to
+ * another HMAC implementation still derives the nonces its mappings were made
+ * with, so it can renew and delete them (RFC 6887 §11.3). */
+START_TEST(nonce_key_derivation_matches_pinned_vector) {
+  fake_gw g;
+  fake_gw_rec r;
+  fake_gw_init(&g, 33);
+  uint8_t key[32];
+  for (size_t i = 0; i < sizeof key; i++)
+    key[i] = (uint8_t)i;
+  /* HMAC input: protocol 6, internal port 30303, client IP as 16 wire bytes. */
+  ethp2p_addr me = ethp2p_sim_host_addr(g.host);
+  uint8_t ipw[16];
+  ethp2p_pcp_addr_to_wire(ipw, &me);
+  static const uint8_t want_ip[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 168, 1, 2};
+  ck_assert_mem_eq(ipw, want_ip, 16); /* the vector below is for this address */
+  ethp2p_nat *nat = fake_gw_make_nat(&g, "pcp", &r);
+  ck_assert_int_eq(ethp2p_nat_set_pcp_nonce_key(nat, key), 0);
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ethp2p_sim_run(g.sim, ETHP2P_SEC);
+  ck_assert_uint_eq(g.n_nonces, 1);
+  /* printf 06765f00000000000000000000ffffc0a80102 | xxd -r -p |
+   *   openssl dgst -sha256 -mac HMAC -macopt hexkey:000102...1f  -> first 12 bytes */
+  static const uint8_t want[12] = {0x8e, 0xb9, 0xee, 0x6d, 0x64, 0xdd,
+                                   0x9b, 0x8a, 0xed, 0xfd, 0xdb, 0x8c};
+  ck_assert_mem_eq(g.nonces[0], want, 12);
+  ethp2p_nat_destroy(nat);
+  fake_gw_free(&g);
+}
+END_TEST
+
 START_TEST(nonce_key_makes_nonces_stable_across_instances) {
   fake_gw g;
   fake_gw_rec r;
@@ -488,6 +521,7 @@ int main(void) {
   tcase_add_test(tc, forged_pcp_announce_is_ignored);
   tcase_add_test(tc, delete_of_a_mapping_made_elsewhere_falls_back_to_nat_pmp);
   tcase_add_test(tc, nonce_key_makes_nonces_stable_across_instances);
+  tcase_add_test(tc, nonce_key_derivation_matches_pinned_vector);
   tcase_add_test(tc, grant_says_to_renew_inside_the_rfc_window);
   tcase_add_test(tc, pcp_only_server_gets_no_nat_pmp_polls_and_reports_the_map_address);
   tcase_add_test(tc, client_address_read_at_every_request_and_mismatch_reported);
