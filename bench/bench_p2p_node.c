@@ -26,6 +26,17 @@
  *                                 a router that sends only the PCP ANNOUNCE
  *                                 (miniupnpd at start) costs a PCP client a
  *                                 random 0-5 s more.
+ *   BENCH pmp_requests_per_node_day, pcp_requests_per_node_day
+ *                                 datagrams the node sends its router per
+ *                                 simulated day in a quiet world (`ethp2p sim
+ *                                 --nat pmp|pcp`, 30 days, no restarts), read
+ *                                 from the clients' debug log (one line per
+ *                                 transmission, retransmissions included);
+ *                                 split into mapping requests (MAP) and
+ *                                 address/liveness requests (NAT-PMP opcode 0,
+ *                                 PCP ANNOUNCE); the mapping figure against
+ *                                 what a 10 min lease renewed at half its
+ *                                 lifetime costs (2 mappings x 288 a day).
  *
  * This file links only the p2p layer and the simulator (its name says so), so
  * the full stack is measured through the binary.
@@ -277,6 +288,31 @@ static int restart_to_mapped(const char *bin, const char *nat, unsigned days, do
   return n;
 }
 
+/* Runs `ethp2p sim --nat <nat>` for `days` quiet days with the clients' debug
+ * log on and counts the requests sent to the router.  Returns 0 on success. */
+static int router_requests(const char *bin, const char *nat, unsigned days, unsigned long *maps,
+                           unsigned long *others) {
+  char cmd[1400], line[1024];
+  FILE *f;
+  *maps = *others = 0;
+  snprintf(cmd, sizeof cmd,
+           "'%s' sim --nat %s --days %u --seed 7 --probe-every 0 --summary-only --verbosity 4 "
+           "2>&1 >/dev/null",
+           bin, nat, days);
+  f = popen(cmd, "r");
+  if (f == NULL)
+    return -1;
+  while (fgets(line, sizeof line, f) != NULL) {
+    if (strstr(line, "NAT-PMP request") != NULL)
+      ++*(strstr(line, "op=extaddr") != NULL ? others : maps);
+    else if (strstr(line, "PCP MAP request") != NULL)
+      ++*maps;
+    else if (strstr(line, "PCP ANNOUNCE request") != NULL)
+      ++*others;
+  }
+  return pclose(f) == 0 && *maps > 0 ? 0 : -1;
+}
+
 static long node_rss_kb(const char *bin) {
   char dir[] = "/tmp/ethp2p-bench-node-XXXXXX", out[64], line[256];
   long rss = -1;
@@ -347,6 +383,25 @@ int main(void) {
                  max / 5000.0);
         } else {
           printf("# sim_%s_restart_to_mapped_ms not measured\n", nats[i]);
+        }
+      }
+    }
+    {
+      static const char *const nats[] = {"pmp", "pcp"};
+      const unsigned days = 30;
+      for (size_t i = 0; i < 2; i++) {
+        unsigned long maps, others;
+        if (router_requests(bin, nats[i], days, &maps, &others) == 0) {
+          printf("BENCH %s_requests_per_node_day %.1f requests/day (%s, %u quiet days)\n", nats[i],
+                 (double)(maps + others) / days, nats[i], days);
+          printf("BENCH %s_map_requests_per_node_day %.1f requests/day\n", nats[i],
+                 (double)maps / days);
+          printf("BENCH %s_address_requests_per_node_day %.1f requests/day\n", nats[i],
+                 (double)others / days);
+          printf("BENCH %s_map_requests_vs_10min_lease %.4f (of 576/day)\n", nats[i],
+                 (double)maps / days / 576.0);
+        } else {
+          printf("# %s_requests_per_node_day not measured\n", nats[i]);
         }
       }
     }

@@ -42,6 +42,7 @@ typedef struct pm_op {
   unsigned gen;      /* registration generation the op belongs to */
   unsigned disc_gen; /* rediscovery generation when the op started */
   uint32_t lifetime_s;
+  bool long_lease; /* an add asking for the automatic long lease */
   ethp2p_proto proto;
   uint16_t internal_port;
   bool for_stop; /* a shutdown delete: counts toward the bound */
@@ -69,6 +70,7 @@ typedef struct pm_slot {
   uint16_t wanted_port;
   uint16_t ext_port;         /* current external port (hint of every refresh), 0 = none */
   bool permanent;            /* ask for permanent leases (the router grants nothing else) */
+  bool long_lease;           /* the running grant answered a request for the long lease */
   unsigned failures;         /* consecutive failures, any kind */
   unsigned refresh_failures; /* consecutive failed refreshes of ext_port */
   ethp2p_time expires;       /* lease end while mapped, 0 = permanent */
@@ -114,6 +116,8 @@ struct ethp2p_portmap {
   bool extip_in_flight;
   poll_state poll;
   bool renews_move;          /* the router does not renew in place: no per-poll re-adds */
+  bool poll_blind;           /* the poll answers without an address (0.0.0.0): map results are
+                                the only source, so leases stay short */
   ethp2p_addr reported_ip;   /* last address the NAT reported (any kind) */
   ethp2p_addr advertised_ip; /* what the sink was last told (family 0 = none) */
   uint16_t rec_tcp, rec_udp; /* what the sink was last told */
@@ -158,7 +162,8 @@ const char *ethp2p_portmap_state_name(ethp2p_portmap_state state) {
 
 void ethp2p_portmap_config_default(ethp2p_portmap_config *c) {
   memset(c, 0, sizeof *c);
-  c->lease = 10 * ETHP2P_MIN;
+  c->lease = 0; /* automatic: ETHP2P_PORTMAP_LEASE, or long_lease where restarts are noticed */
+  c->long_lease = ETHP2P_PORTMAP_LONG_LEASE;
   c->refresh = 8 * ETHP2P_MIN;
   c->retry = 5 * ETHP2P_MIN;
   c->extip_interval = 2 * ETHP2P_MIN;
@@ -185,6 +190,22 @@ int ethp2p_portmap_config_set_node_key(ethp2p_portmap_config *c, const uint8_t s
 static bool can_map(const ethp2p_portmap *pm) {
   return (pm->nat->caps & ETHP2P_NAT_CAP_MAP) != 0;
 }
+/* The lease to ask for now.  Automatic (lease 0): the long one from a NAT
+ * that reports router restarts itself (nothing is lost waiting for the lease
+ * to run out), go-ethereum's 10 min from the others, and from one whose poll
+ * cannot tell the address (a PCP-only server): its map results are the only
+ * news of an address change, so they must come often.  The caps are read at
+ * every request: `any` takes its winner's once it has one. */
+static ethp2p_time lease_now(const ethp2p_portmap *pm, bool *is_long) {
+  bool lng = pm->cfg.lease == 0 && (pm->nat->caps & ETHP2P_NAT_CAP_DETECTS_RESTART) != 0 &&
+             !pm->poll_blind;
+  if (is_long != NULL)
+    *is_long = lng;
+  if (pm->cfg.lease != 0)
+    return pm->cfg.lease;
+  return lng ? pm->cfg.long_lease : ETHP2P_PORTMAP_LEASE;
+}
+
 static bool polls_extip(const ethp2p_portmap *pm) {
   return (pm->nat->caps & ETHP2P_NAT_CAP_POLL_EXTIP) != 0;
 }
@@ -545,9 +566,11 @@ static bool delete_start(ethp2p_portmap *pm, ethp2p_proto proto, uint16_t ext_po
 /* How long after a grant to renew it.  The protocol's own rule when it has one
  * (RFC 6886 §3.3, RFC 6887 §11.2.1); else the configured cadence, or half the
  * grant when the router granted less than asked (or a timed lease where a
- * permanent one was asked).  Always before the lease ends. */
+ * permanent one was asked), or half the grant (not sooner than the cadence)
+ * of the automatic long lease.  Always before the lease ends. */
 static ethp2p_time renew_in(const ethp2p_portmap *pm, const ethp2p_nat_map_result *res,
-                            uint32_t asked_s) {
+                            const pm_op *op) {
+  uint32_t asked_s = op->lifetime_s;
   ethp2p_time life, next;
   if (res->lifetime_s == 0)
     return pm->cfg.refresh; /* permanent: the cadence only checks it is still there */
@@ -557,6 +580,8 @@ static ethp2p_time renew_in(const ethp2p_portmap *pm, const ethp2p_nat_map_resul
   } else {
     next = pm->cfg.refresh;
     if ((asked_s == 0 || res->lifetime_s < asked_s) && life / 2 < next)
+      next = life / 2;
+    else if (op->long_lease && life / 2 > next)
       next = life / 2;
   }
   if (next < PM_MIN_REFRESH)
@@ -662,7 +687,10 @@ static void map_succeeded(ethp2p_portmap *pm, pm_slot *m, const ethp2p_nat_map_r
   } else {
     m->expires = now + (ethp2p_time)res->lifetime_s * ETHP2P_SEC;
   }
-  m->next = now + renew_in(pm, res, op->lifetime_s);
+  m->next = now + renew_in(pm, res, op);
+  m->long_lease = op->long_lease && res->lifetime_s != 0;
+  if (m->long_lease && pm->poll_blind && m->next > now + ETHP2P_PORTMAP_LEASE / 2)
+    m->next = now + ETHP2P_PORTMAP_LEASE / 2; /* asked before the poll said it is blind */
   slot_to(pm, m, SLOT_MAPPED, old, NULL);
 
   if (was_mapped && old != 0 && moved) {
@@ -713,7 +741,9 @@ static void map_succeeded(ethp2p_portmap *pm, pm_slot *m, const ethp2p_nat_map_r
 static void map_start(ethp2p_portmap *pm, int slot, ethp2p_time now) {
   pm_slot *m = &pm->slots[slot];
   uint16_t hint = m->ext_port != 0 ? m->ext_port : m->wanted_port;
-  uint32_t lifetime = m->permanent ? 0 : (uint32_t)(pm->cfg.lease / ETHP2P_SEC);
+  bool long_lease = false;
+  ethp2p_time lease = lease_now(pm, &long_lease);
+  uint32_t lifetime = m->permanent ? 0 : (uint32_t)(lease / ETHP2P_SEC);
   pm_op *op;
   int rc;
 
@@ -725,6 +755,7 @@ static void map_start(ethp2p_portmap *pm, int slot, ethp2p_time now) {
     return;
   }
   op->lifetime_s = lifetime;
+  op->long_lease = long_lease && !m->permanent;
   op->proto = m->proto;
   op->internal_port = m->internal_port;
   ethp2p_log(ETHP2P_LOG_TRACE, PM_MODULE, "Attempting port mapping",
@@ -858,6 +889,25 @@ static void poll_answered(ethp2p_portmap *pm, const pm_op *op, ethp2p_time now) 
   }
 }
 
+/* Whether the poll tells the address.  When it stops telling, a grant of the
+ * long lease is renewed within the short lease's half, so the address is
+ * read from map results about as often as before. */
+static void poll_blind(ethp2p_portmap *pm, bool blind, ethp2p_time now) {
+  if (blind == pm->poll_blind)
+    return;
+  pm->poll_blind = blind;
+  if (!blind || pm->cfg.lease != 0)
+    return;
+  ethp2p_log(ETHP2P_LOG_DEBUG, PM_MODULE, "Gateway does not tell its address; short leases",
+             "interface=%s", pm->nat->name);
+  for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++) {
+    pm_slot *m = &pm->slots[i];
+    if (m->state == SLOT_MAPPED && m->long_lease && m->req == REQ_IDLE &&
+        m->next > now + ETHP2P_PORTMAP_LEASE / 2)
+      m->next = now + ETHP2P_PORTMAP_LEASE / 2;
+  }
+}
+
 static void extip_cb(ethp2p_nat *nat, int status, const ethp2p_addr *ip, void *data) {
   pm_op *op = data;
   ethp2p_portmap *pm = op->pm;
@@ -892,6 +942,7 @@ static void extip_cb(ethp2p_nat *nat, int status, const ethp2p_addr *ip, void *d
      * mapping exists (PCP only); the map results will carry it. */
     if (!ethp2p_addr_is_unspecified(ip))
       extip_result(pm, ip, "poll", now);
+    poll_blind(pm, ethp2p_addr_is_unspecified(ip), now);
   }
   op_free(op);
   reschedule(pm);
@@ -982,18 +1033,26 @@ int ethp2p_portmap_create(ethp2p_env *env, ethp2p_nat *nat, const ethp2p_portmap
     pm->cfg = *cfg;
   else
     ethp2p_portmap_config_default(&pm->cfg);
-  if (pm->cfg.refresh == 0 || pm->cfg.retry == 0 || pm->cfg.extip_interval == 0 ||
-      pm->cfg.lease < ETHP2P_SEC || pm->cfg.lease <= pm->cfg.refresh) {
-    ethp2p_log(ETHP2P_LOG_ERROR, PM_MODULE,
-               pm->cfg.lease > pm->cfg.refresh || pm->cfg.lease < ETHP2P_SEC
-                   ? "Invalid port-mapping intervals"
-                   : "Port-mapping lease must be longer than the refresh interval",
-               "lease_ms=%" PRIu64 " refresh_ms=%" PRIu64 " retry_ms=%" PRIu64
-               " extip_interval_ms=%" PRIu64,
-               pm->cfg.lease / ETHP2P_MSEC, pm->cfg.refresh / ETHP2P_MSEC,
-               pm->cfg.retry / ETHP2P_MSEC, pm->cfg.extip_interval / ETHP2P_MSEC);
-    free(pm);
-    return ETHP2P_EINVAL;
+  if (pm->cfg.long_lease == 0)
+    pm->cfg.long_lease = ETHP2P_PORTMAP_LONG_LEASE;
+  {
+    /* Every lease the loop may ask for must outlast its refresh. */
+    ethp2p_time shortest = pm->cfg.lease != 0 ? pm->cfg.lease : ETHP2P_PORTMAP_LEASE;
+    if (pm->cfg.lease == 0 && pm->cfg.long_lease < shortest)
+      shortest = pm->cfg.long_lease;
+    if (pm->cfg.refresh == 0 || pm->cfg.retry == 0 || pm->cfg.extip_interval == 0 ||
+        shortest < ETHP2P_SEC || shortest <= pm->cfg.refresh) {
+      ethp2p_log(ETHP2P_LOG_ERROR, PM_MODULE,
+                 shortest > pm->cfg.refresh || shortest < ETHP2P_SEC
+                     ? "Invalid port-mapping intervals"
+                     : "Port-mapping lease must be longer than the refresh interval",
+                 "lease_ms=%" PRIu64 " refresh_ms=%" PRIu64 " retry_ms=%" PRIu64
+                 " extip_interval_ms=%" PRIu64,
+                 shortest / ETHP2P_MSEC, pm->cfg.refresh / ETHP2P_MSEC, pm->cfg.retry / ETHP2P_MSEC,
+                 pm->cfg.extip_interval / ETHP2P_MSEC);
+      free(pm);
+      return ETHP2P_EINVAL;
+    }
   }
   if (sink != NULL)
     pm->sink = *sink;

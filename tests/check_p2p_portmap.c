@@ -471,6 +471,14 @@ static const mock_call *mock_first(const mock_nat *mn, char kind) {
   return NULL;
 }
 
+static const mock_call *mock_last(const mock_nat *mn, char kind) {
+  for (unsigned i = mn->nlog; i-- > 0;)
+    if (mn->log[i].kind == kind)
+      return &mn->log[i];
+  ck_abort_msg("no call of kind %c", kind);
+  return NULL;
+}
+
 static void mock_dump(const mock_nat *mn) {
   for (unsigned i = 0; i < mn->nlog; i++)
     fprintf(stderr, "%c proto=%d hint=%u int=%u life=%u at=%.3f\n", mn->log[i].kind,
@@ -581,6 +589,15 @@ static void fx_setup_kind(ethp2p_nat_kind kind, const ethp2p_portmap_config *cfg
   ck_assert_int_gt(ethp2p_portmap_subscribe(F->pm, on_event, &F->ev), 0);
 }
 
+/* With go-ethereum's 10 min lease asked explicitly (--nat.lease 10m), as a
+ * test of timing within a lease wants from a NAT that detects restarts. */
+static void fx_setup_lease10(ethp2p_nat_kind kind) {
+  ethp2p_portmap_config c;
+  ethp2p_portmap_config_default(&c);
+  c.lease = ETHP2P_PORTMAP_LEASE;
+  fx_setup_kind(kind, &c);
+}
+
 static void fx_start(uint16_t tcp, uint16_t udp) {
   if (tcp != 0)
     ck_assert_int_eq(ethp2p_portmap_add(F->pm, ETHP2P_PROTO_TCP, tcp, 0, "ethp2p tcp"), 0);
@@ -673,7 +690,7 @@ END_TEST
  * and a NAT that detects restarts itself is not re-added at each poll. */
 START_TEST(pmp_renews_at_half_the_granted_lifetime) {
   ethp2p_time t0;
-  fx_setup_kind(ETHP2P_NAT_PMP, NULL);
+  fx_setup_lease10(ETHP2P_NAT_PMP);
   t0 = F->fe.now;
   fx_start(30303, 30303);
   fe_run(&F->fe, 60 * ETHP2P_MIN - ETHP2P_SEC);
@@ -685,6 +702,100 @@ START_TEST(pmp_renews_at_half_the_granted_lifetime) {
   }
   ck_assert_uint_eq(F->r.changes, 3);
   ck_assert_uint_eq(F->mn.extips, 30);
+  fx_teardown();
+}
+END_TEST
+
+/* "Ask the router less": a NAT that notices router restarts itself (epoch,
+ * announcements) is asked for RFC 6886 §3.3's 7200 s lease by default, so
+ * NAT-PMP renews every hour instead of every 5 min; a router that grants less
+ * is renewed at its own grant's renewal point. */
+START_TEST(restart_detecting_nat_asks_for_the_rfc_lease_by_default) {
+  ethp2p_time t0;
+  fx_setup_kind(ETHP2P_NAT_PMP, NULL);
+  t0 = F->fe.now;
+  fx_start(30303, 30303);
+  fe_run(&F->fe, ETHP2P_DAY - ETHP2P_SEC);
+  ck_assert_uint_eq(mock_first(&F->mn, 'a')->lifetime, 7200);
+  /* one add at 0 and a renewal every hour: 24 per protocol and day */
+  ck_assert_uint_eq(mock_calls(&F->mn, 'a', ETHP2P_PROTO_TCP, 0, UINT64_MAX), 24);
+  ck_assert_uint_eq(mock_calls(&F->mn, 'a', ETHP2P_PROTO_UDP, 0, UINT64_MAX), 24);
+  for (unsigned k = 1; k < 24; k++) {
+    ethp2p_time at = t0 + k * ETHP2P_HOUR;
+    ck_assert_uint_eq(mock_calls(&F->mn, 'a', ETHP2P_PROTO_TCP, at, at + ETHP2P_SEC), 1);
+  }
+  for (unsigned i = 0; i < F->mn.nlog; i++)
+    if (F->mn.log[i].kind == 'a')
+      ck_assert_uint_eq(F->mn.log[i].lifetime, 7200);
+  ck_assert_uint_eq(F->ev.count[ETHP2P_PORTMAP_EV_MAPPING_LOST], 0);
+  ck_assert_uint_eq(F->r.changes, 3);
+  /* a restart is still repaired at once: the NAT says so */
+  mock_restart(&F->mn, true);
+  fe_run(&F->fe, ETHP2P_SEC);
+  ck_assert_uint_eq(mock_count(&F->mn), 2);
+  fx_teardown();
+  /* A PCP-like grant capped by the server (miniupnpd clamps to its own
+   * maximum): renewed at the protocol's point of the grant, before it ends. */
+  fx_setup_kind(ETHP2P_NAT_PCP, NULL);
+  F->mn.grant_lifetime = 3600;
+  t0 = F->fe.now;
+  fx_start(30303, 0);
+  fe_run(&F->fe, 3 * ETHP2P_HOUR);
+  ck_assert_uint_eq(mock_first(&F->mn, 'a')->lifetime, 7200);
+  ck_assert(fx_mapping(ETHP2P_PROTO_TCP).mapped);
+  /* 9/16 of 3600 s = 2025 s: adds at 0, 2025, 4050, 6075, 8100, 10125 s */
+  ck_assert_uint_eq(mock_calls(&F->mn, 'a', ETHP2P_PROTO_TCP, 0, UINT64_MAX), 6);
+  ck_assert_uint_eq(
+      mock_calls(&F->mn, 'a', ETHP2P_PROTO_TCP, t0 + 2025 * ETHP2P_SEC, t0 + 2026 * ETHP2P_SEC), 1);
+  ck_assert_uint_eq(F->ev.count[ETHP2P_PORTMAP_EV_MAPPING_LOST], 0);
+  fx_teardown();
+}
+END_TEST
+
+/* An explicit lease (--nat.lease) is what is asked, whatever the NAT; and a
+ * NAT that cannot tell when the router restarted keeps go-ethereum's 10 min. */
+START_TEST(explicit_lease_and_nats_without_restart_detection_keep_10_minutes) {
+  ethp2p_portmap_config c;
+  ethp2p_portmap_config_default(&c);
+  c.lease = 10 * ETHP2P_MIN;
+  fx_setup_kind(ETHP2P_NAT_PMP, &c);
+  fx_start(30303, 0);
+  fe_run(&F->fe, ETHP2P_HOUR - ETHP2P_SEC);
+  ck_assert_uint_eq(mock_first(&F->mn, 'a')->lifetime, 600);
+  ck_assert_uint_eq(mock_calls(&F->mn, 'a', ETHP2P_PROTO_TCP, 0, UINT64_MAX), 12);
+  fx_teardown();
+  fx_setup_kind(ETHP2P_NAT_UPNP, NULL);
+  fx_start(30303, 0);
+  fe_run(&F->fe, ETHP2P_HOUR);
+  ck_assert_uint_eq(mock_first(&F->mn, 'a')->lifetime, 600);
+  for (unsigned i = 0; i < F->mn.nlog; i++)
+    if (F->mn.log[i].kind == 'a')
+      ck_assert_uint_eq(F->mn.log[i].lifetime, 600);
+  fx_teardown();
+}
+END_TEST
+
+/* The lease follows the NAT's capabilities at each request: `any` reports
+ * its winner's only once it has one, and a NAT that detects restarts but
+ * gives no renewal point is renewed at half the long lease. */
+START_TEST(lease_follows_capabilities_at_each_request) {
+  ethp2p_time t0;
+  fx_setup_kind(ETHP2P_NAT_UPNP, NULL);
+  F->mn.base.caps = ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP; /* any before a winner */
+  t0 = F->fe.now;
+  fx_start(30303, 0);
+  fe_run(&F->fe, ETHP2P_SEC);
+  ck_assert_uint_eq(mock_first(&F->mn, 'a')->lifetime, 600);
+  F->mn.base.caps |= ETHP2P_NAT_CAP_DETECTS_RESTART; /* the winner detects restarts */
+  fe_run_until(&F->fe, t0 + 8 * ETHP2P_MIN + ETHP2P_SEC);
+  ck_assert_uint_eq(mock_calls(&F->mn, 'a', ETHP2P_PROTO_TCP, 0, UINT64_MAX), 2);
+  ck_assert_uint_eq(mock_last(&F->mn, 'a')->lifetime, 7200);
+  /* no protocol rule (renew_after_ms 0): at half the 2 h lease, not every 8 min */
+  fe_run_until(&F->fe, t0 + 8 * ETHP2P_MIN + ETHP2P_HOUR - 2 * ETHP2P_SEC);
+  ck_assert_uint_eq(mock_calls(&F->mn, 'a', ETHP2P_PROTO_TCP, 0, UINT64_MAX), 2);
+  fe_run(&F->fe, 4 * ETHP2P_SEC);
+  ck_assert_uint_eq(mock_calls(&F->mn, 'a', ETHP2P_PROTO_TCP, 0, UINT64_MAX), 3);
+  ck_assert(fx_mapping(ETHP2P_PROTO_TCP).mapped);
   fx_teardown();
 }
 END_TEST
@@ -818,7 +929,7 @@ END_TEST
 START_TEST(state_lost_remaps_within_one_second) {
   ethp2p_time at;
   unsigned adds_before;
-  fx_setup_kind(ETHP2P_NAT_PMP, NULL);
+  fx_setup_lease10(ETHP2P_NAT_PMP);
   fx_start(30303, 30303);
   fe_run(&F->fe, 3 * ETHP2P_MIN);
   ck_assert_uint_eq(mock_count(&F->mn), 2);
@@ -1072,7 +1183,7 @@ END_TEST
  * renewal granted on another external port replaced the old mapping; deleting
  * the old port would delete the new one while the record advertises it. */
 START_TEST(renewal_granted_new_port_leaves_router_forwarding_the_advertised_port) {
-  fx_setup_kind(ETHP2P_NAT_PMP, NULL);
+  fx_setup_lease10(ETHP2P_NAT_PMP);
   fx_start(30303, 0);
   fe_run(&F->fe, ETHP2P_MIN);
   ck_assert_uint_eq(F->r.tcp, 30303);
@@ -1154,7 +1265,9 @@ START_TEST(address_changed_status_rediscovers_at_once) {
 END_TEST
 
 /* Issue 12 defect 5: a PCP-only gateway cannot be polled for its address
- * (external_ip answers 0.0.0.0); the MAP responses carry it. */
+ * (external_ip answers 0.0.0.0); the MAP responses carry it.  So such a NAT
+ * keeps the 10 min lease although it detects restarts: a 2 h lease would
+ * show an address change only about an hour later. */
 START_TEST(external_address_taken_from_map_results) {
   fx_setup_kind(ETHP2P_NAT_PCP, NULL);
   F->mn.extip_unknown = true;
@@ -1167,6 +1280,7 @@ START_TEST(external_address_taken_from_map_results) {
   F->mn.extip = ethp2p_addr_v4(5, 6, 7, 8, 0);
   fe_run(&F->fe, 6 * ETHP2P_MIN);
   ck_assert_uint_eq(ethp2p_addr_v4_u32(&F->r.ip), 0x05060708u);
+  ck_assert_uint_eq(mock_last(&F->mn, 'a')->lifetime, 600); /* the poll is blind: short leases */
   ck_assert_uint_eq(F->r.ip_sets, 2);
   ck_assert_uint_eq(F->ev.count[ETHP2P_PORTMAP_EV_MAPPING_FAILED], 0);
   fx_teardown();
@@ -1368,7 +1482,8 @@ END_TEST
 START_TEST(intervals_are_settable) {
   ethp2p_portmap_config c;
   ethp2p_portmap_config_default(&c);
-  ck_assert_uint_eq(c.lease, 10 * ETHP2P_MIN);
+  ck_assert_uint_eq(c.lease, 0); /* automatic: 10 min, or 2 h where restarts are noticed */
+  ck_assert_uint_eq(c.long_lease, 2 * ETHP2P_HOUR);
   ck_assert_uint_eq(c.refresh, 8 * ETHP2P_MIN);
   ck_assert_uint_eq(c.retry, 5 * ETHP2P_MIN);
   ck_assert_uint_eq(c.extip_interval, 2 * ETHP2P_MIN);
@@ -1408,6 +1523,18 @@ START_TEST(intervals_are_settable) {
     ck_assert_int_eq(ethp2p_portmap_create(&fe.env, &mn.base, &c, NULL, &pm), ETHP2P_EINVAL);
     ck_assert_ptr_null(pm);
     c.refresh = 59 * ETHP2P_SEC;
+    ck_assert_int_eq(ethp2p_portmap_create(&fe.env, &mn.base, &c, NULL, &pm), 0);
+    ethp2p_portmap_destroy(pm);
+    mock_init(&mn, &fe, ETHP2P_NAT_PMP);
+    /* automatic lease: both leases it may ask for must outlast the refresh */
+    c.lease = 0;
+    c.refresh = 10 * ETHP2P_MIN; /* = the 10 min lease */
+    ck_assert_int_eq(ethp2p_portmap_create(&fe.env, &mn.base, &c, NULL, &pm), ETHP2P_EINVAL);
+    c.refresh = 8 * ETHP2P_MIN;
+    c.long_lease = 5 * ETHP2P_MIN;
+    ck_assert_int_eq(ethp2p_portmap_create(&fe.env, &mn.base, &c, NULL, &pm), ETHP2P_EINVAL);
+    ck_assert_ptr_null(pm);
+    c.long_lease = 0; /* = ETHP2P_PORTMAP_LONG_LEASE */
     ck_assert_int_eq(ethp2p_portmap_create(&fe.env, &mn.base, &c, NULL, &pm), 0);
     ethp2p_portmap_destroy(pm);
     fe_free(&fe);
@@ -1618,6 +1745,9 @@ int main(void) {
   tcase_add_test(tc, geth_server_port_mapping_scenario);
   tcase_add_test(tc, refresh_every_8_minutes_without_a_protocol_rule);
   tcase_add_test(tc, pmp_renews_at_half_the_granted_lifetime);
+  tcase_add_test(tc, restart_detecting_nat_asks_for_the_rfc_lease_by_default);
+  tcase_add_test(tc, explicit_lease_and_nats_without_restart_detection_keep_10_minutes);
+  tcase_add_test(tc, lease_follows_capabilities_at_each_request);
   tcase_add_test(tc, failed_refreshes_retried_before_expiry_then_given_up_after_5);
   tcase_add_test(tc, router_alternative_port_kept_without_record_churn);
   tcase_add_test(tc, external_address_change_followed_within_one_poll);

@@ -12,12 +12,16 @@
  * statuses of its answers alone (ethp2p/nat.h); it never asks which protocol
  * it drives.  Rules (go-ethereum's p2p/server_nat.go, RFC 6886 and RFC 6887),
  * defaults in ethp2p_portmap_config_default():
- *   - ask for a 10 min lease; renew when the protocol says
+ *   - ask for go-ethereum's 10 min lease, except that by default (lease 0)
+ *     a NAT with ETHP2P_NAT_CAP_DETECTS_RESTART is asked for 2 h (RFC 6886
+ *     §3.3 recommends 7200 s; such a NAT reports a router restart itself, so
+ *     a long lease loses nothing and the router is asked 12 times less);
+ *     renew when the protocol says
  *     (ethp2p_nat_map_result.renew_after_ms: NAT-PMP at 1/2 of the granted
  *     lifetime, PCP at a random point in [1/2, 5/8]), else 8 min after a
- *     success, or at half the grant when the router granted less than asked
- *     (or a timed lease where a permanent one was asked); never later than
- *     the lease end;
+ *     success (at half the grant for the automatic long lease), or at half
+ *     the grant when the router granted less than asked (or a timed lease
+ *     where a permanent one was asked); never later than the lease end;
  *   - a failed renewal is retried before the lease ends (at half the time
  *     left, at least 2 s apart, at most `retry`); a mapping without a
  *     running lease is retried every `retry` (5 min);
@@ -92,8 +96,18 @@ extern "C" {
 typedef struct ethp2p_portmap ethp2p_portmap;
 
 /* Intervals and thresholds; every field may be changed before create. */
+/* go-ethereum's lease, asked from NATs that cannot tell when the router restarted. */
+#define ETHP2P_PORTMAP_LEASE (10 * ETHP2P_MIN)
+/* RFC 6886 §3.3's recommended lease, asked from NATs that can (routers may grant less). */
+#define ETHP2P_PORTMAP_LONG_LEASE (2 * ETHP2P_HOUR)
+
 typedef struct ethp2p_portmap_config {
-  ethp2p_time lease;          /* lifetime asked for (10 min); whole seconds are sent */
+  /* Lifetime asked for; whole seconds are sent.  0 (the default) = automatic:
+   * long_lease from a NAT whose caps include ETHP2P_NAT_CAP_DETECTS_RESTART
+   * (read at every request: `any` reports its winner's), ETHP2P_PORTMAP_LEASE
+   * from the others.  Any other value is asked from every NAT. */
+  ethp2p_time lease;
+  ethp2p_time long_lease;     /* automatic lease of restart-detecting NATs (2 h; 0 = that) */
   ethp2p_time refresh;        /* refresh after a success (8 min) */
   ethp2p_time retry;          /* retry after a failure (5 min) */
   ethp2p_time extip_interval; /* external-address poll (2 min) */
@@ -112,7 +126,8 @@ typedef struct ethp2p_portmap_config {
   uint8_t nonce_key[32];
 } ethp2p_portmap_config;
 
-/* Fills c with go-ethereum's values (above). */
+/* Fills c with the defaults: go-ethereum's values (above), lease 0 (automatic)
+ * and long_lease ETHP2P_PORTMAP_LONG_LEASE. */
 void ethp2p_portmap_config_default(ethp2p_portmap_config *c);
 
 /*
@@ -209,7 +224,8 @@ typedef struct ethp2p_portmap_mapping {
  * defaults.  Nothing happens until ethp2p_portmap_start.  On failure nat is
  * still the caller's.  Returns 0, ETHP2P_EINVAL (a zero interval, a lease
  * under 1 s, or lease <= refresh: the mapping would expire before its
- * refresh; logged with the values) or ETHP2P_ENOMEM. */
+ * refresh; with lease 0 both ETHP2P_PORTMAP_LEASE and long_lease are checked;
+ * logged with the values) or ETHP2P_ENOMEM. */
 int ethp2p_portmap_create(ethp2p_env *env, ethp2p_nat *nat, const ethp2p_portmap_config *cfg,
                           const ethp2p_portmap_sink *sink, ethp2p_portmap **out);
 
