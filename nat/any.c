@@ -14,6 +14,12 @@
  *   the first MAP.
  * - rediscover() forgets the winner (once its pending operations finished);
  *   the next operation races again.
+ * - A winner that answers but refuses every mapping (ANY_MAX_REFUSALS
+ *   refusals in a row and not one grant since it won: say a router whose
+ *   NAT-PMP/PCP is switched off for us but whose UPnP works) is replaced: it
+ *   is forgotten like rediscover() does, and the next race runs without it.
+ *   The exclusion holds for that one race: if no other candidate answers,
+ *   the race after it tries every candidate again.
  * - If every candidate fails, queued operations fail with the last error
  *   (the caller counts connection failures from it) and the next operation
  *   starts a new race.
@@ -26,6 +32,8 @@
 #include "nat/impl.h"
 
 #define N_CAND 2
+/* Refusals in a row, with no grant since winning, after which a winner is replaced. */
+#define ANY_MAX_REFUSALS 2
 
 typedef enum { OP_MAP, OP_UNMAP, OP_EXTIP } op_kind;
 
@@ -68,6 +76,10 @@ struct any_nat {
   bool probing[N_CAND];
   any_probe probes[N_CAND];
   ethp2p_nat *winner;
+  int winner_idx;      /* the winner's candidate slot */
+  bool winner_granted; /* the winner granted a mapping since it won */
+  unsigned refusals;   /* map refusals by the winner in a row */
+  int excluded;        /* candidate slot left out of the next race, -1 = none */
   bool discovering;
   int last_err;
   any_op *head, *tail;
@@ -100,6 +112,8 @@ static void on_winner_notify(ethp2p_nat *w, ethp2p_nat_event ev, const ethp2p_ad
 static void drop_winner(any_nat *a) {
   ethp2p_nat_destroy(a->winner);
   a->winner = NULL;
+  a->winner_granted = false;
+  a->refusals = 0;
   a->base.name = "any";
   a->base.caps = ANY_CAPS;
   a->rediscover_pending = false;
@@ -124,10 +138,38 @@ static void fwd_done(any_nat *a) {
     drop_winner(a);
 }
 
+/* A refusal: the gateway answered and said no (not a timeout, not "ask for
+ * a permanent lease", not "your address changed", which lead elsewhere). */
+static bool is_refusal(int status) {
+  return status != 0 && !ethp2p_nat_is_conn_failure(status) && status != ETHP2P_EPERMANENT &&
+         status != ETHP2P_EADDRCHANGED;
+}
+
+/* Counts the winner's answers to mappings; one that refuses every mapping
+ * is replaced once its pending operations finished (fwd_done). */
+static void note_map_result(any_nat *a, ethp2p_nat *w, int status) {
+  if (w != a->winner || a->rediscover_pending)
+    return;
+  if (status == 0) {
+    a->winner_granted = true;
+    a->refusals = 0;
+  } else if (is_refusal(status)) {
+    if (!a->winner_granted && ++a->refusals >= ANY_MAX_REFUSALS) {
+      ethp2p_log(ETHP2P_LOG_INFO, "nat", "NAT mechanism refuses every mapping; racing the others",
+                 "mechanism=%s refusals=%u err=%s", w->name, a->refusals, ethp2p_strerror(status));
+      a->excluded = a->winner_idx;
+      a->rediscover_pending = true;
+    }
+  } else {
+    a->refusals = 0;
+  }
+}
+
 static void fwd_map_cb(ethp2p_nat *w, const ethp2p_nat_map_result *res, void *data) {
   any_fwd *f = data;
   any_nat *a = f->owner;
   fwd_unlink(a, f);
+  note_map_result(a, w, res->status);
   a->busy++;
   f->map_cb(&a->base, res, f->data);
   free(f);
@@ -206,6 +248,7 @@ static void fail_op(any_nat *a, const any_op *op, int status) {
 
 static void end_discovery(any_nat *a, const ethp2p_addr *ip) {
   a->discovering = false;
+  a->excluded = -1; /* for one race only */
   for (int i = 0; i < N_CAND; i++) {
     if (a->cand[i] != NULL && a->cand[i] != a->winner)
       ethp2p_nat_destroy(a->cand[i]);
@@ -241,6 +284,9 @@ static void on_probe(ethp2p_nat *cand, int status, const ethp2p_addr *ip, void *
     return;
   if (status == 0) {
     a->winner = cand;
+    a->winner_idx = p->idx;
+    a->winner_granted = false;
+    a->refusals = 0;
     a->base.name = cand->name;
     a->base.caps = cand->caps;
     ethp2p_nat_set_notify(cand, on_winner_notify, a);
@@ -270,6 +316,12 @@ static int start_discovery(any_nat *a) {
   bool any_started = false;
   for (int i = 0; i < N_CAND; i++) {
     ethp2p_nat_spec spec;
+    if (i == a->excluded) {
+      ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "NAT mechanism left out of this race",
+                 "mechanism=%s reason=refused-every-mapping",
+                 kinds[i] == ETHP2P_NAT_UPNP ? "UPnP" : "PCP");
+      continue;
+    }
     memset(&spec, 0, sizeof spec);
     spec.kind = kinds[i];
     int rc = kinds[i] == ETHP2P_NAT_UPNP ? ethp2p_nat_upnp_create(a->base.env, &spec, &a->cand[i])
@@ -292,6 +344,10 @@ static int start_discovery(any_nat *a) {
     }
     a->probing[i] = true;
     any_started = true;
+  }
+  if (!any_started && a->excluded >= 0) {
+    a->excluded = -1; /* nothing else could start: the refusing one is better than none */
+    return start_discovery(a);
   }
   if (!any_started)
     return err;
@@ -433,6 +489,7 @@ int ethp2p_nat_any_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_n
   a->base.name = "any";
   a->base.can_map = true; /* deprecated mirror of caps, still read outside nat/ */
   a->base.caps = ANY_CAPS;
+  a->excluded = -1;
   *out = &a->base;
   return 0;
 }

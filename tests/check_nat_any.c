@@ -172,6 +172,80 @@ START_TEST(pcp_only_gateway_wins) {
 }
 END_TEST
 
+/* Issue 12 defect 6: a winner that answers but refuses every mapping is
+ * replaced: after two refusals (and no grant) the next operation races the
+ * other candidates only (UPnP here, which finds no device); the race after
+ * that tries every candidate again, so the gateway is used once it grants. */
+START_TEST(winner_refusing_every_mapping_is_replaced) {
+  fake_gw g;
+  fake_gw_rec r;
+  fake_gw_init(&g, 58);
+  ethp2p_nat *nat = fake_gw_make_nat(&g, "any", &r);
+  ck_assert_int_eq(ethp2p_nat_external_ip(nat, fake_gw_on_extip, &r), 0);
+  ethp2p_sim_run(g.sim, 2 * ETHP2P_SEC);
+  ck_assert_str_eq(nat->name, "PCP");
+  g.result = ETHP2P_PCP_RESULT_NOT_AUTHORIZED; /* answers, and refuses every mapping */
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ethp2p_sim_run(g.sim, 2 * ETHP2P_SEC);
+  ck_assert_int_eq(r.map_calls, 1);
+  ck_assert_int_ne(r.map.status, 0);
+  ck_assert(!ethp2p_nat_is_conn_failure(r.map.status));
+  ck_assert_str_eq(nat->name, "PCP"); /* one refusal is not yet "every mapping" */
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_UDP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ethp2p_sim_run(g.sim, 2 * ETHP2P_SEC);
+  ck_assert_int_eq(r.map_calls, 2);
+  ck_assert_int_ne(r.map.status, 0);
+  ck_assert_str_eq(nat->name, "any"); /* replaced */
+  /* The next race leaves PCP (and its NAT-PMP downgrade) out. */
+  unsigned pcp = g.n_pcp, pmp = g.n_pmp;
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ethp2p_sim_run(g.sim, 30 * ETHP2P_SEC);
+  ck_assert_int_eq(r.map_calls, 3);
+  ck_assert_int_ne(r.map.status, 0);
+  ck_assert_uint_eq(g.n_pcp, pcp);
+  ck_assert_uint_eq(g.n_pmp, pmp);
+  ck_assert_str_eq(nat->name, "any");
+  /* The one after it races everything again: the gateway grants now. */
+  g.result = 0;
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ethp2p_sim_run(g.sim, 5 * ETHP2P_SEC);
+  ck_assert_int_eq(r.map_calls, 4);
+  ck_assert_int_eq(r.map.status, 0);
+  ck_assert_str_eq(nat->name, "PCP");
+  ck_assert_uint_gt(g.n_pcp, pcp);
+  ethp2p_nat_destroy(nat);
+  fake_gw_free(&g);
+}
+END_TEST
+
+/* Refusals after a grant do not replace the winner: the gateway maps for us
+ * (a port that is taken is a refusal of that port, not of us). */
+START_TEST(winner_that_granted_is_kept_after_refusals) {
+  fake_gw g;
+  fake_gw_rec r;
+  fake_gw_init(&g, 59);
+  ethp2p_nat *nat = fake_gw_make_nat(&g, "any", &r);
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ethp2p_sim_run(g.sim, 2 * ETHP2P_SEC);
+  ck_assert_int_eq(r.map.status, 0);
+  g.result = ETHP2P_PCP_RESULT_NOT_AUTHORIZED;
+  for (int i = 0; i < 3; i++) {
+    ck_assert_int_eq(
+        ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_UDP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+    ethp2p_sim_run(g.sim, 2 * ETHP2P_SEC);
+    ck_assert_int_ne(r.map.status, 0);
+  }
+  ck_assert_str_eq(nat->name, "PCP");
+  ethp2p_nat_destroy(nat);
+  fake_gw_free(&g);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("nat_any");
   TCase *tc = tcase_create("any");
@@ -182,6 +256,8 @@ int main(void) {
   tcase_add_test(tc, winner_notifications_reach_the_any_nat);
   tcase_add_test(tc, destroy_during_discovery_drops_callbacks);
   tcase_add_test(tc, pcp_only_gateway_wins);
+  tcase_add_test(tc, winner_refusing_every_mapping_is_replaced);
+  tcase_add_test(tc, winner_that_granted_is_kept_after_refusals);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
