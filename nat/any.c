@@ -107,7 +107,10 @@ static void on_winner_notify(ethp2p_nat *w, ethp2p_nat_event ev, const ethp2p_ad
   leave(a);
 }
 
-#define ANY_CAPS (ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP)
+/* Before a winner is known: map and poll; and no delete of a replaced port
+ * (the safe reading until the winner says how it deletes). */
+#define ANY_CAPS                                                                                   \
+  (ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP | ETHP2P_NAT_CAP_DELETES_BY_INTERNAL)
 
 static void drop_winner(any_nat *a) {
   ethp2p_nat_destroy(a->winner);

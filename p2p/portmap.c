@@ -671,6 +671,8 @@ static void map_succeeded(ethp2p_portmap *pm, pm_slot *m, const ethp2p_nat_map_r
   uint16_t old = m->ext_port;
   bool was_mapped = m->state == SLOT_MAPPED;
   bool moved = old != res->external_port;
+  /* The old port is ours while its grant runs (permanent, or lease not over). */
+  bool old_ours = was_mapped && (m->expires == 0 || m->expires > now);
 
   note_status(pm, op, 0, now);
   /* The reply may carry the external address (PCP MAP): a gateway that
@@ -694,15 +696,21 @@ static void map_succeeded(ethp2p_portmap *pm, pm_slot *m, const ethp2p_nat_map_r
   slot_to(pm, m, SLOT_MAPPED, old, NULL);
 
   if (was_mapped && old != 0 && moved) {
-    /* A renewal of `old` was granted another port.  The old one is left
-     * alone: on NAT-PMP and PCP the new grant replaced it (their deletes go
-     * by internal port and would remove the new one); on UPnP it was refused
-     * because another host holds it, or, on a router that treats every add
-     * as new, it expires with its lease.  Re-adding on every poll would only
-     * make such a router churn faster. */
+    /* A renewal of `old` was granted another port.  Where deletes go by
+     * internal port (ETHP2P_NAT_CAP_DELETES_BY_INTERNAL: NAT-PMP, PCP) the
+     * new grant replaced the old one, and a delete would remove the new
+     * one: left alone.  Where they go by external port (UPnP) the old port
+     * is deleted if it is still ours (its grant to us runs: a router that
+     * treats every add as new, permanent-only ones included, would pile up
+     * leftovers); a port whose lease ran out may be another host's by now.
+     * Re-adding on every poll would only make such a router churn faster. */
+    bool by_internal = (pm->nat->caps & ETHP2P_NAT_CAP_DELETES_BY_INTERNAL) != 0;
     ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE, "Renewal granted a different port",
-               "proto=%s old=%u new=%u intport=%u interface=%s", ethp2p_proto_name(m->proto), old,
-               m->ext_port, m->internal_port, pm->nat->name);
+               "proto=%s old=%u new=%u intport=%u interface=%s delete_old=%d",
+               ethp2p_proto_name(m->proto), old, m->ext_port, m->internal_port, pm->nat->name,
+               !by_internal && old_ours);
+    if (!by_internal && old_ours)
+      delete_start(pm, m->proto, old, m->internal_port, false);
     if (poll_refreshes(pm)) {
       pm->renews_move = true;
       ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE,

@@ -21,6 +21,8 @@ START_TEST(map_sends_rfc6887_request_and_reports_grant) {
   fake_gw_rec r;
   fake_gw_init(&g, 21);
   ethp2p_nat *nat = fake_gw_make_nat(&g, "pcp", &r);
+  /* deletes go by internal port: the loop never deletes a port a renewal replaced */
+  ck_assert(nat->caps & ETHP2P_NAT_CAP_DELETES_BY_INTERNAL);
   ck_assert_int_eq(
       ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
   ethp2p_sim_run(g.sim, ETHP2P_SEC);

@@ -23,6 +23,8 @@ START_TEST(map_succeeds_with_gateway_from_routing_table) {
   fake_gw_rec r;
   fake_gw_init(&g, 1);
   ethp2p_nat *nat = fake_gw_make_nat(&g, "pmp", &r);
+  /* deletes go by internal port: the loop never deletes a port a renewal replaced */
+  ck_assert(nat->caps & ETHP2P_NAT_CAP_DELETES_BY_INTERNAL);
   ck_assert_int_eq(
       ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
   ck_assert_int_eq(r.map_calls, 0);

@@ -442,7 +442,8 @@ static void mock_init(mock_nat *mn, fake_env *fe, ethp2p_nat_kind kind) {
   case ETHP2P_NAT_PMP:
   case ETHP2P_NAT_PCP:
     mn->base.caps = ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP |
-                    ETHP2P_NAT_CAP_DETECTS_RESTART | ETHP2P_NAT_CAP_ANNOUNCES_EXTIP;
+                    ETHP2P_NAT_CAP_DETECTS_RESTART | ETHP2P_NAT_CAP_ANNOUNCES_EXTIP |
+                    ETHP2P_NAT_CAP_DELETES_BY_INTERNAL;
     mn->key_by_internal = true;
     mn->rfc_renew = true;
     break;
@@ -978,21 +979,70 @@ START_TEST(upnp_restart_without_announcement_repaired_within_one_poll) {
 }
 END_TEST
 
+/* Issue 12 defect 1, the UPnP side: a router that gives every renewal a new
+ * port (permanent-only routers treat each add as new) would pile up
+ * leftovers.  UPnP deletes by external port, so the old port, granted to us
+ * and still under its lease, is deleted without touching the new one. */
 START_TEST(router_that_never_renews_in_place_does_not_pile_up_mappings) {
   fx_setup_kind(ETHP2P_NAT_UPNP, NULL);
   F->mn.renew_moves = true;
   F->mn.next_port = 40000;
   fx_start(30303, 0);
   fe_run(&F->fe, 3 * ETHP2P_HOUR);
-  /* the old ports are left to expire with their leases (they may not be
-   * ours): at most the live one and its predecessor ... */
-  ck_assert_uint_le(mock_count(&F->mn), 2);
-  ck_assert_uint_eq(F->mn.deletes, 0);
+  /* exactly the live one is left, and every move deleted its predecessor */
+  ck_assert_uint_eq(mock_count(&F->mn), 1);
+  ck_assert_uint_gt(F->mn.deletes, 0);
+  ck_assert_uint_eq(F->mn.deletes, mock_calls(&F->mn, 'a', ETHP2P_PROTO_TCP, 0, UINT64_MAX) - 1);
+  for (unsigned i = 0; i < F->mn.nlog; i++)
+    if (F->mn.log[i].kind == 'd')
+      ck_assert_uint_ne(F->mn.log[i].hint, F->r.tcp); /* never the advertised port */
   /* ... and the loop fell back from per-poll re-adds to the 8 min cadence */
   ck_assert_uint_le(mock_calls(&F->mn, 'a', ETHP2P_PROTO_TCP, 0, UINT64_MAX), 3 * 60 / 8 + 3);
   {
     mock_entry *e = mock_find(&F->mn, ETHP2P_PROTO_TCP, F->r.tcp);
     ck_assert_ptr_nonnull(e); /* the record names the live one */
+  }
+  fx_teardown();
+}
+END_TEST
+
+/* The same on a permanent-only router (UPnP 725): the old permanent port is
+ * ours until deleted, so it is deleted; but a port whose lease ran out
+ * before the move may be another host's by now and is left alone. */
+START_TEST(moved_renewal_deletes_only_a_port_still_ours) {
+  fx_setup_kind(ETHP2P_NAT_UPNP, NULL);
+  F->mn.permanent_only = true;
+  F->mn.renew_moves = true;
+  F->mn.next_port = 41000;
+  fx_start(30303, 0);
+  fe_run(&F->fe, 30 * ETHP2P_MIN);
+  ck_assert(fx_mapping(ETHP2P_PROTO_TCP).permanent);
+  ck_assert_uint_eq(mock_count(&F->mn), 1);
+  ck_assert_uint_gt(F->mn.deletes, 0);
+  fx_teardown();
+  /* lease expired before the renewal answered another port: no delete */
+  {
+    ethp2p_portmap_config c;
+    ethp2p_portmap_config_default(&c);
+    c.max_failures = 0; /* keep the port as the hint however long refreshes fail */
+    c.poll_refresh = -1;
+    fx_setup_kind(ETHP2P_NAT_UPNP, &c);
+  }
+  fx_start(30303, 0);
+  fe_run(&F->fe, ETHP2P_MIN);
+  F->mn.fail_all_adds = true;
+  fe_run(&F->fe, 10 * ETHP2P_MIN); /* refreshes fail until the lease ends */
+  ck_assert(!fx_mapping(ETHP2P_PROTO_TCP).mapped);
+  ck_assert_uint_eq(fx_mapping(ETHP2P_PROTO_TCP).external_port, 30303);
+  F->mn.table[0] = (mock_entry){true, ETHP2P_PROTO_TCP, 30303, 9999, 0, 0}; /* someone else's */
+  F->mn.fail_all_adds = false;
+  {
+    unsigned deletes = F->mn.deletes;
+    fe_run(&F->fe, 6 * ETHP2P_MIN);
+    ck_assert(fx_mapping(ETHP2P_PROTO_TCP).mapped);
+    ck_assert_uint_eq(F->r.tcp, 30304);
+    ck_assert_uint_eq(F->mn.deletes, deletes);
+    ck_assert_ptr_nonnull(mock_find(&F->mn, ETHP2P_PROTO_TCP, 30303)); /* theirs is intact */
   }
   fx_teardown();
 }
@@ -1757,6 +1807,7 @@ int main(void) {
   tcase_add_test(tc, upnp_restart_without_announcement_repaired_within_one_poll);
   tcase_add_test(tc, poll_refresh_can_be_turned_off);
   tcase_add_test(tc, router_that_never_renews_in_place_does_not_pile_up_mappings);
+  tcase_add_test(tc, moved_renewal_deletes_only_a_port_still_ours);
   tcase_add_test(tc, permanent_only_router_gets_lease_zero_without_hammering);
   tcase_add_test(tc, short_granted_pcp_lease_renewed_inside_the_rfc_window);
   tcase_add_test(tc, any_granted_lifetime_is_renewed_before_it_expires);

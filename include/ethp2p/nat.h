@@ -106,16 +106,21 @@ typedef enum ethp2p_nat_event {
  * takes its winner's); readers must not cache them.
  */
 enum {
-  ETHP2P_NAT_CAP_MAP = 1u << 0,             /* add_mapping / delete_mapping do something */
-  ETHP2P_NAT_CAP_STATIC_IP = 1u << 1,       /* the external address is fixed (extip): set it
-                                               once, never poll */
-  ETHP2P_NAT_CAP_POLL_EXTIP = 1u << 2,      /* external_ip() asks the gateway: poll it */
-  ETHP2P_NAT_CAP_DETECTS_RESTART = 1u << 3, /* raises STATE_LOST itself when the gateway
-                                               loses its mappings; without it the loop
-                                               re-adds every mapping at each poll */
-  ETHP2P_NAT_CAP_ANNOUNCES_EXTIP = 1u << 4, /* raises EXTIP_ANNOUNCED itself on an address
-                                               change (announcements, GENA events); the poll
-                                               stays as a fallback */
+  ETHP2P_NAT_CAP_MAP = 1u << 0,                 /* add_mapping / delete_mapping do something */
+  ETHP2P_NAT_CAP_STATIC_IP = 1u << 1,           /* the external address is fixed (extip): set it
+                                                   once, never poll */
+  ETHP2P_NAT_CAP_POLL_EXTIP = 1u << 2,          /* external_ip() asks the gateway: poll it */
+  ETHP2P_NAT_CAP_DETECTS_RESTART = 1u << 3,     /* raises STATE_LOST itself when the gateway
+                                                   loses its mappings; without it the loop
+                                                   re-adds every mapping at each poll */
+  ETHP2P_NAT_CAP_ANNOUNCES_EXTIP = 1u << 4,     /* raises EXTIP_ANNOUNCED itself on an address
+                                                   change (announcements, GENA events); the poll
+                                                   stays as a fallback */
+  ETHP2P_NAT_CAP_DELETES_BY_INTERNAL = 1u << 5, /* delete_mapping removes the mapping of the
+                                                   internal port whatever external port it
+                                                   names (NAT-PMP §3.4, PCP §15): a port a
+                                                   renewal replaced is never deleted.  Without
+                                                   it deletes go by external port (UPnP) */
 };
 
 /*

@@ -59,11 +59,13 @@
  *   - a NAT without ETHP2P_NAT_CAP_DETECTS_RESTART never says it lost state, so
  *     every successful address poll also re-adds its mappings (same port, no
  *     record change): a router restart is repaired within one poll;
- *   - a renewal answered with a different port leaves the old one alone: on
- *     NAT-PMP and PCP the new grant replaced it (a delete by internal port
- *     would remove the new one), on UPnP it is another host's or expires with
- *     its lease; a router that moves ports on every renewal also stops the
- *     per-poll re-adds;
+ *   - a renewal answered with a different port: where deletes go by internal
+ *     port (ETHP2P_NAT_CAP_DELETES_BY_INTERNAL: NAT-PMP, PCP) the new grant
+ *     replaced the old one and it is left alone (a delete would remove the
+ *     new one); where they go by external port (UPnP) the old one is deleted
+ *     if it is still ours (its grant to us runs), else left to whoever holds
+ *     it; a router that moves ports on every renewal also stops the per-poll
+ *     re-adds;
  *   - no port 0 ever reaches the sink;
  *   - shutdown deletes every mapping that was made, with a bounded wait.
  *
