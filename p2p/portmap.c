@@ -1165,8 +1165,15 @@ int ethp2p_portmap_start(ethp2p_portmap *pm) {
   ethp2p_nat_set_notify(pm->nat, nat_notify_cb, pm);
   if (polls_extip(pm))
     ethp2p_alarm_schedule(&pm->extip, now);
-  else if ((pm->nat->caps & ETHP2P_NAT_CAP_STATIC_IP) != 0)
-    extip_query(pm, now); /* once: the answer comes on the next turn */
+  else if ((pm->nat->caps & ETHP2P_NAT_CAP_STATIC_IP) != 0) {
+    /* A static-address NAT carries its address in its spec: honour it now,
+     * so the very first record already has it (go-ethereum sets it at once).
+     * Without one, ask once; the answer comes on the next turn. */
+    if (pm->nat->spec.has_addr)
+      static_ip(pm, &pm->nat->spec.addr);
+    else
+      extip_query(pm, now);
+  }
   reschedule(pm);
   return 0;
 }
