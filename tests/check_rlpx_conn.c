@@ -364,12 +364,12 @@ static void manual_send(const uint8_t *body, size_t n) {
   ck_assert_int_eq(ethp2p_rlpx_frame_seal(raw_frame, wire, sizeof wire, &len, body, n), 0);
   ck_assert_int_eq(ethp2p_tcp_write(raw, wire, len), 0);
 }
-static void manual_hello(void) {
+static void manual_hello_v(uint64_t version) {
   ethp2p_rlpx_hello h;
   uint8_t buf[600];
   size_t n;
   memset(&h, 0, sizeof h);
-  h.version = 4; /* no snappy */
+  h.version = version;
   strcpy(h.client_id, "manual");
   h.ncaps = 1;
   strcpy(h.caps[0].name, "tiny");
@@ -378,6 +378,9 @@ static void manual_hello(void) {
   buf[0] = 0x80; /* msg-id 0 */
   ck_assert_int_eq(ethp2p_rlpx_hello_encode(buf + 1, sizeof buf - 1, &n, &h), 0);
   manual_send(buf, n + 1);
+}
+static void manual_hello(void) {
+  manual_hello_v(4); /* no snappy */
 }
 
 START_TEST(oversized_frame_is_refused_at_its_header) {
@@ -453,6 +456,24 @@ START_TEST(hello_with_another_identity_is_refused) {
 }
 END_TEST
 
+START_TEST(uncompressed_disconnect_after_hello_v5_is_still_read) {
+  /* ethereumjs sends Disconnect without snappy even when both Hellos say 5. */
+  manual_dial();
+  ethp2p_sim_run(w, ETHP2P_SEC);
+  manual_hello_v(5);
+  ethp2p_sim_run(w, ETHP2P_SEC);
+  ck_assert_int_eq(B.ups, 1);
+  manual_send((const uint8_t *)"\x01\x10", 2); /* Disconnect, bare reason 0x10, raw */
+  ethp2p_sim_run(w, ETHP2P_SEC);
+  ck_assert_int_eq(B.closes, 1);
+  ck_assert(B.info.remote);
+  ck_assert_int_eq(B.info.error, 0);
+  ck_assert_int_eq(B.info.reason, ETHP2P_RLPX_DISC_SUBPROTOCOL);
+  ethp2p_tcp_close(raw);
+  ethp2p_rlpx_frame_destroy(raw_frame);
+}
+END_TEST
+
 START_TEST(destroy_inside_a_callback_is_safe) {
   dial_a(false, NULL);
   ethp2p_sim_run(w, ETHP2P_SEC);
@@ -485,6 +506,7 @@ int main(void) {
   tcase_add_test(tc, message_before_hello_is_a_protocol_breach);
   tcase_add_test(tc, silent_peer_after_hello_hits_the_read_timeout);
   tcase_add_test(tc, hello_with_another_identity_is_refused);
+  tcase_add_test(tc, uncompressed_disconnect_after_hello_v5_is_still_read);
   tcase_add_test(tc, destroy_inside_a_callback_is_safe);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);

@@ -296,11 +296,18 @@ static void on_frame(ethp2p_rlpx_conn *c, const uint8_t *body, size_t len) {
   }
   if (c->snappy) {
     int rc = ethp2p_rlpx_snappy_uncompress(&plain, &n, p, n, ETHP2P_RLPX_MSG_MAX);
+    if (rc != 0 && code == ETHP2P_RLPX_MSG_DISCONNECT) {
+      /* Some peers (ethereumjs) send Disconnect uncompressed even after Hello v5:
+       * read the reason from the raw bytes then, as they do themselves. */
+      n = len - used;
+      rc = 0;
+    } else if (rc == 0) {
+      p = plain;
+    }
     if (rc != 0) {
       fail(c, rc, ETHP2P_RLPX_DISC_PROTOCOL_ERROR);
       return;
     }
-    p = plain;
   }
   switch (code) {
   case ETHP2P_RLPX_MSG_DISCONNECT: {
