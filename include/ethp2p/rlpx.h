@@ -408,6 +408,130 @@ void ethp2p_rlpx_conn_bytes(const ethp2p_rlpx_conn *c, uint64_t *in, uint64_t *o
 void ethp2p_rlpx_conn_set_user(ethp2p_rlpx_conn *c, void *user);
 void *ethp2p_rlpx_conn_user(const ethp2p_rlpx_conn *c);
 
+/* ---------------------------------------------------------------------------
+ * 6. The host: peers and application protocols (go-ethereum's p2p.Server is
+ * the model).
+ *
+ * The host accepts connections (its own listener, or TCP handles given to
+ * ethp2p_rlpx_host_accept by a server that owns the port), dials, keeps the
+ * peers that share a capability with it and routes their messages to the
+ * registered protocols.  After the Hello exchange a peer is checked in this
+ * order, each failure being a Disconnect with the reason shown:
+ *   our own key (0x0a), already connected (0x05), no shared capability (0x03,
+ *   "useless peer"), then the limits unless the peer is trusted: more than
+ *   max_peers (0x04); an inbound peer beyond max_peers - max_peers/dial_ratio
+ *   inbound slots (0x04).
+ * Inbound connections are refused before the handshake when more than
+ * max_pending handshakes are running, or when the same IP connected less than
+ * inbound_throttle ago (loopback and private addresses are exempt, as in
+ * go-ethereum).  Static nodes are dialed and redialed after each loss with
+ * back-off (5 s doubling up to 5 min).  Trusted nodes bypass the peer limits.
+ *
+ * Callbacks run on the loop; none runs inside the call that caused it.  A
+ * protocol may send and disconnect from inside its callbacks.
+ * ------------------------------------------------------------------------- */
+typedef struct ethp2p_rlpx_host ethp2p_rlpx_host;
+typedef struct ethp2p_rlpx_peer ethp2p_rlpx_peer;
+
+/* An application protocol.  Codes passed to message and to peer_send are
+ * relative: 0 .. length-1. */
+typedef struct ethp2p_rlpx_protocol {
+  const char *name; /* at most 32 bytes, copied */
+  uint32_t version;
+  uint32_t length; /* number of message codes, >= 1 */
+  /* A peer that runs this protocol is up. */
+  void (*peer_added)(ethp2p_rlpx_host *h, ethp2p_rlpx_peer *p, void *data);
+  /* A message of this protocol; payload (decompressed RLP) valid during the call. */
+  void (*message)(ethp2p_rlpx_host *h, ethp2p_rlpx_peer *p, uint32_t code, const uint8_t *payload,
+                  size_t len, void *data);
+  /* The peer is gone (after peer_added only); p is freed when this returns. */
+  void (*peer_removed)(ethp2p_rlpx_host *h, ethp2p_rlpx_peer *p, const ethp2p_rlpx_close_info *info,
+                       void *data);
+  void *data;
+} ethp2p_rlpx_protocol;
+
+/* Peer lifecycle events for the application (and metrics). */
+typedef enum ethp2p_rlpx_event_kind {
+  ETHP2P_RLPX_EV_ADDED,    /* Hello done, checks passed: a peer */
+  ETHP2P_RLPX_EV_REJECTED, /* refused before or right after the Hello (info says why) */
+  ETHP2P_RLPX_EV_FAILED,   /* handshake or dial failed (info.error) */
+  ETHP2P_RLPX_EV_REMOVED,  /* a peer left (info) */
+} ethp2p_rlpx_event_kind;
+
+typedef struct ethp2p_rlpx_event {
+  ethp2p_rlpx_event_kind kind;
+  ethp2p_rlpx_peer *peer; /* ADDED and REMOVED only */
+  const uint8_t *pub;     /* remote key (NULL when not known yet) */
+  ethp2p_addr addr;
+  bool inbound;
+  ethp2p_rlpx_close_info info; /* REJECTED, FAILED, REMOVED */
+} ethp2p_rlpx_event;
+
+typedef struct ethp2p_rlpx_host_config {
+  const uint8_t *secret;         /* node key, 32 bytes (copied) */
+  const char *client_id;         /* --identity; NULL = "ethp2p" */
+  uint16_t listen_port;          /* advertised in Hello (0 = not listening) */
+  size_t max_peers;              /* --maxpeers; 0 = 50 */
+  unsigned dial_ratio;           /* at most max_peers/dial_ratio dialed peers; 0 = 3 */
+  size_t max_pending;            /* inbound handshakes at once; 0 = 50 */
+  ethp2p_time inbound_throttle;  /* 0 = 30 s */
+  ethp2p_time handshake_timeout; /* the conn settings (0 = their defaults) */
+  ethp2p_time ping_interval;
+  ethp2p_time read_timeout;
+  size_t max_frame;
+  void (*on_event)(ethp2p_rlpx_host *h, const ethp2p_rlpx_event *ev, void *data);
+  void *event_data;
+} ethp2p_rlpx_host_config;
+
+/* Counters since creation. */
+typedef struct ethp2p_rlpx_host_stats {
+  size_t peers, inbound, dialed, pending;
+  uint64_t dials, accepts, handshake_failures, rejected, throttled;
+  uint64_t bytes_in, bytes_out; /* of closed connections plus live ones */
+} ethp2p_rlpx_host_stats;
+
+/* Creates a host (no listener yet).  Returns 0, ETHP2P_EINVAL, EKEY or ENOMEM. */
+int ethp2p_rlpx_host_create(ethp2p_rlpx_host **out, ethp2p_env *env,
+                            const ethp2p_rlpx_host_config *cfg);
+/* Closes every connection and the listener without callbacks, then frees.
+ * Not from inside a host callback. */
+void ethp2p_rlpx_host_destroy(ethp2p_rlpx_host *h);
+/* Registers a protocol (copied) before the first peer.  Returns its id (>= 0),
+ * ETHP2P_EINVAL, ETHP2P_EEXIST (same name and version), ETHP2P_ESPACE (32 already),
+ * ETHP2P_ESTATE (peers exist). */
+int ethp2p_rlpx_host_register(ethp2p_rlpx_host *h, const ethp2p_rlpx_protocol *p);
+/* Listens on bind (port 0 = any; see local_addr).  Returns 0 or a listen error. */
+int ethp2p_rlpx_host_listen(ethp2p_rlpx_host *h, const ethp2p_addr *bind);
+int ethp2p_rlpx_host_local_addr(const ethp2p_rlpx_host *h, ethp2p_addr *out);
+/* Runs an inbound connection accepted elsewhere (the host owns tcp from now on,
+ * also on failure).  Returns 0, ETHP2P_EBUSY (pending limit) or ETHP2P_EREFUSED
+ * (throttled) — the handle is closed then. */
+int ethp2p_rlpx_host_accept(ethp2p_rlpx_host *h, ethp2p_tcp *tcp);
+/* Dials once.  Returns 0, ETHP2P_EEXIST (connected or dialing already), or a
+ * dial error. */
+int ethp2p_rlpx_host_dial(ethp2p_rlpx_host *h, const uint8_t pub[64], const ethp2p_addr *addr);
+/* Static nodes: dialed now and after every loss.  Trusted: bypass the limits. */
+int ethp2p_rlpx_host_add_static(ethp2p_rlpx_host *h, const uint8_t pub[64],
+                                const ethp2p_addr *addr);
+int ethp2p_rlpx_host_add_trusted(ethp2p_rlpx_host *h, const uint8_t pub[64]);
+void ethp2p_rlpx_host_stats_get(const ethp2p_rlpx_host *h, ethp2p_rlpx_host_stats *out);
+
+/* Sends message `code` (relative) of protocol `proto` (an id from register).
+ * Returns 0, ETHP2P_EINVAL (code out of range), ETHP2P_ENOTFOUND (the peer does
+ * not run proto), or a send error. */
+int ethp2p_rlpx_peer_send(ethp2p_rlpx_peer *p, int proto, uint32_t code, const uint8_t *payload,
+                          size_t len);
+/* Disconnects with reason; peer_removed follows. */
+void ethp2p_rlpx_peer_disconnect(ethp2p_rlpx_peer *p, unsigned reason);
+const uint8_t *ethp2p_rlpx_peer_pub(const ethp2p_rlpx_peer *p);
+const ethp2p_rlpx_hello *ethp2p_rlpx_peer_hello(const ethp2p_rlpx_peer *p);
+ethp2p_addr ethp2p_rlpx_peer_addr(const ethp2p_rlpx_peer *p);
+bool ethp2p_rlpx_peer_inbound(const ethp2p_rlpx_peer *p);
+/* The version of proto this peer runs, 0 if none. */
+uint32_t ethp2p_rlpx_peer_version(const ethp2p_rlpx_peer *p, int proto);
+void ethp2p_rlpx_peer_set_user(ethp2p_rlpx_peer *p, void *user);
+void *ethp2p_rlpx_peer_user(const ethp2p_rlpx_peer *p);
+
 #ifdef __cplusplus
 }
 #endif
