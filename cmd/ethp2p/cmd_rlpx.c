@@ -40,7 +40,24 @@ static const char rlpx_help[] =
     "  -v, --verbose      log the connection (twice for trace)\n"
     "  -h, --help         this text\n"
     "\n"
-    "Exit status: 0 Hello received and every Ping answered, 1 failure, 2 usage.\n";
+    "Exit status: 0 Hello received and every Ping answered, 1 failure, 2 usage.\n"
+    "\n"
+    "Usage: ethp2p rlpx listen [options]\n"
+    "\n"
+    "Accepts RLPx peers, prints each peer's Hello, Pings it once, answers its\n"
+    "Pings, and prints why each peer left.  One line per event.\n"
+    "\n"
+    "Options:\n"
+    "  --addr IP          address to listen on (default 127.0.0.1)\n"
+    "  --port N           TCP port (default 30303, 0 = any free port)\n"
+    "  --cap NAME/VERSION a capability to run (repeatable; default tiny/1)\n"
+    "  --maxpeers N       peer limit (default 50)\n"
+    "  --identity NAME    our client ID (default ethp2p)\n"
+    "  --nodekeyhex HEX   our node key (default: a fresh random key)\n"
+    "  --once             exit after the first peer has left\n"
+    "  --duration SECONDS exit after this long (default: run until killed)\n"
+    "  --json             events as JSON lines\n"
+    "  -v, --verbose      log connections (twice for trace)\n";
 
 typedef struct ping_app {
   uv_loop_t loop;
@@ -397,6 +414,260 @@ static int cmd_ping(int argc, char **argv) {
   return rc != 0 ? CLI_EXIT_INVALID : app.exit_code;
 }
 
+/* ---- listen ---- */
+typedef struct listen_app {
+  uv_loop_t loop;
+  ethp2p_env *env;
+  ethp2p_rlpx_host *host;
+  ethp2p_timer *stop;
+  bool json, once;
+} listen_app;
+
+static void print_id(const uint8_t *pub) {
+  char hex[129];
+  if (pub == NULL) {
+    printf("unknown");
+    return;
+  }
+  (void)ethp2p_hex_encode(hex, sizeof hex, NULL, pub, 64);
+  printf("%.16s", hex);
+}
+
+static void listen_event(ethp2p_rlpx_host *h, const ethp2p_rlpx_event *ev, void *data) {
+  listen_app *app = data;
+  static const char *names[] = {"added", "rejected", "failed", "removed", "pong"};
+  char addr[ETHP2P_ADDRSTRLEN];
+  size_t i;
+  (void)h;
+  ethp2p_addr_format(&ev->addr, true, addr, sizeof addr);
+  if (app->json) {
+    char hex[129] = "";
+    if (ev->pub != NULL)
+      (void)ethp2p_hex_encode(hex, sizeof hex, NULL, ev->pub, 64);
+    printf("{\"event\":\"%s\",\"id\":\"%s\",\"addr\":\"%s\",\"inbound\":%s", names[ev->kind], hex,
+           addr, ev->inbound ? "true" : "false");
+  } else {
+    printf("peer %-8s id=", names[ev->kind]);
+    print_id(ev->pub);
+    printf(" addr=%s inbound=%d", addr, (int)ev->inbound);
+  }
+  if (ev->kind == ETHP2P_RLPX_EV_ADDED) {
+    const ethp2p_rlpx_hello *hello = ethp2p_rlpx_peer_hello(ev->peer);
+    if (app->json) {
+      printf(",\"client_id\":");
+      json_str(hello->client_id);
+      printf(",\"caps\":[");
+      for (i = 0; i < hello->ncaps; i++) {
+        printf("%s", i ? "," : "");
+        json_str(hello->caps[i].name);
+      }
+      printf("]");
+    } else {
+      printf(" client=\"");
+      print_text_safe(hello->client_id);
+      printf("\" version=%llu caps=", (unsigned long long)hello->version);
+      for (i = 0; i < hello->ncaps; i++) {
+        printf("%s", i ? "," : "");
+        print_text_safe(hello->caps[i].name);
+        printf("/%u", hello->caps[i].version);
+      }
+    }
+    (void)ethp2p_rlpx_peer_ping(ev->peer);
+  } else if (ev->kind == ETHP2P_RLPX_EV_PONG) {
+    printf(app->json ? ",\"rtt_ms\":%.3f" : " rtt=%.3fms", ms(ev->rtt));
+  } else {
+    const char *why = ev->info.reason >= 0 ? ethp2p_rlpx_reason_string((unsigned)ev->info.reason)
+                                           : ethp2p_strerror(ev->info.error);
+    if (app->json) {
+      printf(",\"reason\":%d,\"by_peer\":%s,\"why\":", ev->info.reason,
+             ev->info.remote ? "true" : "false");
+      json_str(why);
+    } else {
+      printf(" reason=%d by_peer=%d why=\"%s\"", ev->info.reason, (int)ev->info.remote, why);
+    }
+  }
+  printf(app->json ? "}\n" : "\n");
+  fflush(stdout);
+  if (app->once && (ev->kind == ETHP2P_RLPX_EV_REMOVED || ev->kind == ETHP2P_RLPX_EV_REJECTED))
+    uv_stop(&app->loop);
+}
+
+static void listen_stop(ethp2p_timer *t, void *data) {
+  listen_app *app = data;
+  (void)t;
+  uv_stop(&app->loop);
+}
+
+static int cmd_listen(int argc, char **argv) {
+  enum {
+    OPT_ADDR = 256,
+    OPT_PORT,
+    OPT_CAP,
+    OPT_MAXPEERS,
+    OPT_IDENTITY,
+    OPT_KEYHEX,
+    OPT_ONCE,
+    OPT_DURATION,
+    OPT_JSON
+  };
+  static const struct option opts[] = {
+      {"addr", required_argument, NULL, OPT_ADDR},
+      {"port", required_argument, NULL, OPT_PORT},
+      {"cap", required_argument, NULL, OPT_CAP},
+      {"maxpeers", required_argument, NULL, OPT_MAXPEERS},
+      {"identity", required_argument, NULL, OPT_IDENTITY},
+      {"nodekeyhex", required_argument, NULL, OPT_KEYHEX},
+      {"once", no_argument, NULL, OPT_ONCE},
+      {"duration", required_argument, NULL, OPT_DURATION},
+      {"json", no_argument, NULL, OPT_JSON},
+      {"verbose", no_argument, NULL, 'v'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  static listen_app app;
+  static int log_format;
+  ethp2p_rlpx_cap caps[ETHP2P_RLPX_MAX_CAPS];
+  ethp2p_rlpx_host_config cfg;
+  ethp2p_addr bind = ethp2p_addr_v4(127, 0, 0, 1, 30303), local;
+  const char *identity = "ethp2p", *keyhex = NULL;
+  unsigned long maxpeers = 50, duration = 0, port = 30303;
+  uint8_t key[32], pub[64];
+  size_t ncaps = 0, i;
+  int c, verbose = 0, rc;
+  char *end;
+  memset(&app, 0, sizeof app);
+  optind = 1;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
+    switch (c) {
+    case 'h':
+      fputs(rlpx_help, stdout);
+      return CLI_EXIT_OK;
+    case 'v':
+      verbose++;
+      break;
+    case OPT_ADDR:
+      if (ethp2p_addr_parse_ip(&bind, optarg) != 0)
+        return usage("--addr: expected an IP address, got \"%s\"", optarg);
+      break;
+    case OPT_PORT:
+      port = strtoul(optarg, &end, 10);
+      if (*end != '\0' || optarg[0] == '\0' || port > 65535)
+        return usage("--port: expected 0..65535, got \"%s\"", optarg);
+      break;
+    case OPT_CAP:
+      if (ncaps == ETHP2P_RLPX_MAX_CAPS || parse_cap(optarg, &caps[ncaps]) != 0)
+        return usage("--cap: expected NAME/VERSION (e.g. eth/68), got \"%s\"", optarg);
+      ncaps++;
+      break;
+    case OPT_MAXPEERS:
+      maxpeers = strtoul(optarg, &end, 10);
+      if (*end != '\0' || optarg[0] == '\0' || maxpeers == 0 || maxpeers > 100000)
+        return usage("--maxpeers: expected 1..100000, got \"%s\"", optarg);
+      break;
+    case OPT_IDENTITY:
+      if (strlen(optarg) > ETHP2P_RLPX_CLIENT_ID_MAX)
+        return usage("--identity: longer than 255 bytes%s", "");
+      identity = optarg;
+      break;
+    case OPT_KEYHEX:
+      keyhex = optarg;
+      break;
+    case OPT_ONCE:
+      app.once = true;
+      break;
+    case OPT_DURATION:
+      duration = strtoul(optarg, &end, 10);
+      if (*end != '\0' || optarg[0] == '\0' || duration == 0 || duration > 86400 * 365)
+        return usage("--duration: expected a number of seconds, got \"%s\"", optarg);
+      break;
+    case OPT_JSON:
+      app.json = true;
+      break;
+    case ':':
+      return usage("option %s needs a value", argv[optind - 1]);
+    default:
+      return usage("unknown option %s", argv[optind - 1]);
+    }
+  }
+  if (optind != argc)
+    return usage("unexpected argument \"%s\"", argv[optind]);
+  bind.port = (uint16_t)port;
+  if (ncaps == 0) {
+    memset(&caps[0], 0, sizeof caps[0]);
+    memcpy(caps[0].name, "tiny", 5);
+    caps[0].version = 1;
+    ncaps = 1;
+  }
+  if (keyhex != NULL) {
+    size_t n = 0;
+    if (ethp2p_hex_decode(key, sizeof key, &n, keyhex, strlen(keyhex), NULL) != 0 || n != 32 ||
+        ethp2p_secp_secret_check(key) != 0)
+      return usage("--nodekeyhex: expected 64 hex digits of a valid secp256k1 key%s", "");
+  } else if (ethp2p_secp_secret_generate(key) != 0) {
+    fprintf(stderr, "ethp2p rlpx: cannot generate a node key\n");
+    return CLI_EXIT_INVALID;
+  }
+  (void)ethp2p_secp_pubkey(NULL, pub, key);
+  ethp2p_log_set_sink(cli_log_sink, &log_format,
+                      verbose > 1 ? ETHP2P_LOG_TRACE
+                                  : (verbose ? ETHP2P_LOG_DEBUG : ETHP2P_LOG_WARN));
+  if (uv_loop_init(&app.loop) != 0) {
+    fprintf(stderr, "ethp2p rlpx: cannot create the event loop\n");
+    return CLI_EXIT_INVALID;
+  }
+  rc = ethp2p_uvenv_create(&app.loop, &app.env);
+  memset(&cfg, 0, sizeof cfg);
+  cfg.secret = key;
+  cfg.client_id = identity;
+  cfg.listen_port = (uint16_t)port;
+  cfg.max_peers = maxpeers;
+  cfg.on_event = listen_event;
+  cfg.event_data = &app;
+  if (rc == 0)
+    rc = ethp2p_rlpx_host_create(&app.host, app.env, &cfg);
+  ethp2p_secp_wipe(key, sizeof key);
+  for (i = 0; rc == 0 && i < ncaps; i++) {
+    /* The CLI knows no protocol's messages: it runs each capability with 16 codes
+     * and ignores what arrives, which is enough to be a non-useless peer. */
+    ethp2p_rlpx_protocol p = {caps[i].name, caps[i].version, 16, NULL, NULL, NULL, NULL};
+    int id = ethp2p_rlpx_host_register(app.host, &p);
+    rc = id < 0 ? id : 0;
+  }
+  if (rc == 0)
+    rc = ethp2p_rlpx_host_listen(app.host, &bind);
+  if (rc == 0)
+    rc = ethp2p_rlpx_host_local_addr(app.host, &local);
+  if (rc == 0 && duration > 0) {
+    rc = ethp2p_timer_create(app.env, &app.stop, listen_stop, &app);
+    if (rc == 0)
+      ethp2p_timer_start(app.stop, ethp2p_env_now(app.env) + duration * ETHP2P_SEC);
+  }
+  if (rc != 0) {
+    char a[ETHP2P_ADDRSTRLEN];
+    fprintf(stderr, "ethp2p rlpx listen: cannot listen on %s: %s\n",
+            ethp2p_addr_format(&bind, true, a, sizeof a), ethp2p_strerror(rc));
+  } else {
+    char hex[129], a[ETHP2P_ADDRSTRLEN];
+    (void)ethp2p_hex_encode(hex, sizeof hex, NULL, pub, 64);
+    ethp2p_addr_format(&local, true, a, sizeof a);
+    if (app.json)
+      printf("{\"event\":\"listening\",\"enode\":\"enode://%s@%s\"}\n", hex, a);
+    else
+      printf("listening enode://%s@%s\n", hex, a);
+    fflush(stdout);
+    uv_run(&app.loop, UV_RUN_DEFAULT);
+  }
+  ethp2p_rlpx_host_destroy(app.host);
+  ethp2p_timer_destroy(app.stop);
+  if (app.env != NULL) {
+    ethp2p_uvenv_destroy(app.env);
+    uv_run(&app.loop, UV_RUN_NOWAIT);
+  }
+  (void)uv_loop_close(&app.loop);
+  return rc != 0 ? CLI_EXIT_INVALID : CLI_EXIT_OK;
+}
+
 int ethp2p_cmd_rlpx(int argc, char **argv) {
   if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
     fputs(rlpx_help, argc < 2 ? stderr : stdout);
@@ -404,6 +675,8 @@ int ethp2p_cmd_rlpx(int argc, char **argv) {
   }
   if (strcmp(argv[1], "ping") == 0)
     return cmd_ping(argc - 1, argv + 1);
-  fprintf(stderr, "ethp2p rlpx: unknown subcommand \"%s\" (try: ping)\n", argv[1]);
+  if (strcmp(argv[1], "listen") == 0)
+    return cmd_listen(argc - 1, argv + 1);
+  fprintf(stderr, "ethp2p rlpx: unknown subcommand \"%s\" (try: ping, listen)\n", argv[1]);
   return CLI_EXIT_USAGE;
 }

@@ -456,6 +456,7 @@ typedef enum ethp2p_rlpx_event_kind {
   ETHP2P_RLPX_EV_REJECTED, /* refused before or right after the Hello (info says why) */
   ETHP2P_RLPX_EV_FAILED,   /* handshake or dial failed (info.error) */
   ETHP2P_RLPX_EV_REMOVED,  /* a peer left (info) */
+  ETHP2P_RLPX_EV_PONG,     /* a peer answered ethp2p_rlpx_peer_ping after rtt */
 } ethp2p_rlpx_event_kind;
 
 typedef struct ethp2p_rlpx_event {
@@ -465,6 +466,7 @@ typedef struct ethp2p_rlpx_event {
   ethp2p_addr addr;
   bool inbound;
   ethp2p_rlpx_close_info info; /* REJECTED, FAILED, REMOVED */
+  ethp2p_time rtt;             /* PONG */
 } ethp2p_rlpx_event;
 
 typedef struct ethp2p_rlpx_host_config {
@@ -521,6 +523,8 @@ void ethp2p_rlpx_host_stats_get(const ethp2p_rlpx_host *h, ethp2p_rlpx_host_stat
  * not run proto), or a send error. */
 int ethp2p_rlpx_peer_send(ethp2p_rlpx_peer *p, int proto, uint32_t code, const uint8_t *payload,
                           size_t len);
+/* Sends a Ping; the Pong is an ETHP2P_RLPX_EV_PONG event.  Returns 0 or ETHP2P_ESTATE. */
+int ethp2p_rlpx_peer_ping(ethp2p_rlpx_peer *p);
 /* Disconnects with reason; peer_removed follows. */
 void ethp2p_rlpx_peer_disconnect(ethp2p_rlpx_peer *p, unsigned reason);
 const uint8_t *ethp2p_rlpx_peer_pub(const ethp2p_rlpx_peer *p);

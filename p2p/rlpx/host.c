@@ -73,7 +73,10 @@ static void emit(ethp2p_rlpx_host *h, ethp2p_rlpx_event_kind kind, ethp2p_rlpx_p
     return;
   memset(&ev, 0, sizeof ev);
   ev.kind = kind;
-  ev.peer = kind == ETHP2P_RLPX_EV_ADDED || kind == ETHP2P_RLPX_EV_REMOVED ? p : NULL;
+  ev.peer =
+      kind == ETHP2P_RLPX_EV_ADDED || kind == ETHP2P_RLPX_EV_REMOVED || kind == ETHP2P_RLPX_EV_PONG
+          ? p
+          : NULL;
   ev.pub = p->have_pub ? p->pub : NULL;
   ev.addr = p->addr;
   ev.inbound = p->inbound;
@@ -238,7 +241,24 @@ static void peer_closed(ethp2p_rlpx_conn *c, const ethp2p_rlpx_close_info *info,
   free(p);
 }
 
-static const ethp2p_rlpx_conn_cbs peer_cbs = {peer_up, peer_msg, NULL, peer_closed};
+static void peer_pong(ethp2p_rlpx_conn *c, ethp2p_time rtt, void *data) {
+  ethp2p_rlpx_peer *p = data;
+  ethp2p_rlpx_event ev;
+  (void)c;
+  if (!p->up || p->h->cfg.on_event == NULL)
+    return;
+  memset(&ev, 0, sizeof ev);
+  ev.kind = ETHP2P_RLPX_EV_PONG;
+  ev.peer = p;
+  ev.pub = p->pub;
+  ev.addr = p->addr;
+  ev.inbound = p->inbound;
+  ev.info.reason = -1;
+  ev.rtt = rtt;
+  p->h->cfg.on_event(p->h, &ev, p->h->cfg.event_data);
+}
+
+static const ethp2p_rlpx_conn_cbs peer_cbs = {peer_up, peer_msg, peer_pong, peer_closed};
 
 static void conn_config(const ethp2p_rlpx_host *h, ethp2p_rlpx_conn_config *cc) {
   memset(cc, 0, sizeof *cc);
@@ -547,6 +567,12 @@ int ethp2p_rlpx_peer_send(ethp2p_rlpx_peer *p, int proto, uint32_t code, const u
       return ethp2p_rlpx_conn_send(p->conn, p->shared[i].offset + code, payload, len);
     }
   return ETHP2P_ENOTFOUND;
+}
+
+int ethp2p_rlpx_peer_ping(ethp2p_rlpx_peer *p) {
+  if (p == NULL)
+    return ETHP2P_EINVAL;
+  return p->up ? ethp2p_rlpx_conn_ping(p->conn) : ETHP2P_ESTATE;
 }
 
 void ethp2p_rlpx_peer_disconnect(ethp2p_rlpx_peer *p, unsigned reason) {

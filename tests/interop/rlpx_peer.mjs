@@ -75,6 +75,8 @@ rlpx.events.on('peer:removed', (peer, reason, we) => {
       SUBPROTOCOL_ERROR: 16,
     }).map(([k, v]) => [v, k]));
   out(`PEER_REMOVED reason=${reason} name=${names[reason] ?? 'UNKNOWN'} we=${we === true}`);
+  // One peer per run: leave once it is gone (after the 2 s socket linger of a Disconnect).
+  setTimeout(() => process.exit(0), 100).unref();
 });
 rlpx.events.on('peer:error', (peer, err) => out(`PEER_ERROR ${String(err.message ?? err).split('\n')[0]}`));
 rlpx.events.on('error', (err) => out(`ERROR ${String(err.message ?? err).split('\n')[0]}`));
