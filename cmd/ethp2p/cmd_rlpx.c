@@ -54,6 +54,7 @@ static const char rlpx_help[] =
     "  --maxpeers N       peer limit (default 50)\n"
     "  --identity NAME    our client ID (default ethp2p)\n"
     "  --nodekeyhex HEX   our node key (default: a fresh random key)\n"
+    "  --max-frame BYTES  largest frame accepted (default 16777215)\n"
     "  --once             exit after the first peer has left\n"
     "  --duration SECONDS exit after this long (default: run until killed)\n"
     "  --json             events as JSON lines\n"
@@ -508,7 +509,8 @@ static int cmd_listen(int argc, char **argv) {
     OPT_KEYHEX,
     OPT_ONCE,
     OPT_DURATION,
-    OPT_JSON
+    OPT_JSON,
+    OPT_MAXFRAME
   };
   static const struct option opts[] = {
       {"addr", required_argument, NULL, OPT_ADDR},
@@ -518,6 +520,7 @@ static int cmd_listen(int argc, char **argv) {
       {"identity", required_argument, NULL, OPT_IDENTITY},
       {"nodekeyhex", required_argument, NULL, OPT_KEYHEX},
       {"once", no_argument, NULL, OPT_ONCE},
+      {"max-frame", required_argument, NULL, OPT_MAXFRAME},
       {"duration", required_argument, NULL, OPT_DURATION},
       {"json", no_argument, NULL, OPT_JSON},
       {"verbose", no_argument, NULL, 'v'},
@@ -530,7 +533,7 @@ static int cmd_listen(int argc, char **argv) {
   ethp2p_rlpx_host_config cfg;
   ethp2p_addr bind = ethp2p_addr_v4(127, 0, 0, 1, 30303), local;
   const char *identity = "ethp2p", *keyhex = NULL;
-  unsigned long maxpeers = 50, duration = 0, port = 30303;
+  unsigned long maxpeers = 50, duration = 0, port = 30303, max_frame = 0;
   uint8_t key[32], pub[64];
   size_t ncaps = 0, i;
   int c, verbose = 0, rc;
@@ -575,6 +578,12 @@ static int cmd_listen(int argc, char **argv) {
       break;
     case OPT_ONCE:
       app.once = true;
+      break;
+    case OPT_MAXFRAME:
+      max_frame = strtoul(optarg, &end, 10);
+      if (*end != '\0' || optarg[0] == '\0' || max_frame < 1024 ||
+          max_frame > ETHP2P_RLPX_FRAME_MAX)
+        return usage("--max-frame: expected 1024..16777215, got \"%s\"", optarg);
       break;
     case OPT_DURATION:
       duration = strtoul(optarg, &end, 10);
@@ -622,6 +631,7 @@ static int cmd_listen(int argc, char **argv) {
   cfg.client_id = identity;
   cfg.listen_port = (uint16_t)port;
   cfg.max_peers = maxpeers;
+  cfg.max_frame = max_frame;
   cfg.on_event = listen_event;
   cfg.event_data = &app;
   if (rc == 0)

@@ -5,7 +5,8 @@
 //                                       "READY enode://<id>@127.0.0.1:<port>"
 //   node rlpx_peer.mjs dial ENODE        connect to ENODE
 // Options (after the mode): --disconnect-after-pong REASON (send Disconnect(REASON)
-// once our Ping was answered), --key HEX (node key), --timeout MS (exit 3 after it).
+// once our Ping was answered), --key HEX (node key), --timeout MS (exit 3 after it),
+// --send-big N (send one N-byte message right after the Hello).
 //
 // Every event is one line on stdout:
 //   PEER_ADDED client=<clientId> version=<p2p version> caps=<name/ver,...> port=<n>
@@ -65,6 +66,8 @@ rlpx.events.on('peer:added', (peer) => {
     if (discReason !== undefined) peer.disconnect(Number(discReason));
   };
   peer._sendPing();
+  // Hostile test: one message far above the receiver's frame limit.
+  if (opt('--send-big') !== undefined) peer._sendMessage(0x10, new Uint8Array(Number(opt('--send-big'))));
 });
 rlpx.events.on('peer:removed', (peer, reason, we) => {
   const names = Object.fromEntries(
