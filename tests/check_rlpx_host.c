@@ -277,6 +277,62 @@ START_TEST(static_node_is_redialed_after_a_loss) {
 }
 END_TEST
 
+START_TEST(candidates_are_dialed_as_slots_free_up) {
+  ethp2p_rlpx_host_stats st;
+  ethp2p_addr to;
+  int i;
+  make_node(0, 6, true); /* 6 / 3 = 2 dialed slots */
+  for (i = 1; i <= 3; i++) {
+    make_node(i, 0, true);
+    to = addr_of(i);
+    ck_assert_int_eq(ethp2p_rlpx_host_add_candidate(N[0].h, N[i].pub, &to), 0);
+    ck_assert_int_eq(ethp2p_rlpx_host_add_candidate(N[0].h, N[i].pub, &to), ETHP2P_EEXIST);
+  }
+  ck_assert_int_eq(ethp2p_rlpx_host_add_candidate(N[0].h, N[0].pub, &to), ETHP2P_EEXIST);
+  ethp2p_sim_run(w, 2 * ETHP2P_SEC);
+  ethp2p_rlpx_host_stats_get(N[0].h, &st);
+  ck_assert_int_eq(N[0].added, 2);
+  ck_assert_uint_eq(st.dialed, 2);
+  ck_assert_uint_eq(st.queued, 1);
+  /* n1 leaves: the slot goes to the queued n3 */
+  ethp2p_rlpx_peer_disconnect(N[1].last_peer, ETHP2P_RLPX_DISC_REQUESTED);
+  ethp2p_sim_run(w, 3 * ETHP2P_SEC);
+  ethp2p_rlpx_host_stats_get(N[0].h, &st);
+  ck_assert_int_eq(N[0].added, 3);
+  ck_assert_int_eq(N[3].added, 1);
+  ck_assert_uint_eq(st.queued, 0);
+  ck_assert_uint_eq(st.dialed, 2);
+  /* n1 just had a session: it waits 30 s before it is a candidate again */
+  to = addr_of(1);
+  ck_assert_int_eq(ethp2p_rlpx_host_add_candidate(N[0].h, N[1].pub, &to), ETHP2P_EBUSY);
+}
+END_TEST
+
+START_TEST(failed_candidate_backs_off_doubling) {
+  ethp2p_addr to;
+  make_node(0, 0, true);
+  make_node(1, 0, true);
+  to = addr_of(1);
+  to.port = 9; /* nobody listens: connection refused */
+  ck_assert_int_eq(ethp2p_rlpx_host_add_candidate(N[0].h, N[1].pub, &to), 0);
+  ethp2p_sim_run(w, ETHP2P_SEC);
+  ck_assert_int_eq(N[0].failed, 1);
+  ck_assert_int_eq(N[0].last_info.error, ETHP2P_ECONNREFUSED);
+  ck_assert_int_eq(ethp2p_rlpx_host_add_candidate(N[0].h, N[1].pub, &to), ETHP2P_EBUSY);
+  ethp2p_sim_run(w, 30 * ETHP2P_SEC); /* first back-off: 30 s */
+  ck_assert_int_eq(ethp2p_rlpx_host_add_candidate(N[0].h, N[1].pub, &to), 0);
+  ethp2p_sim_run(w, ETHP2P_SEC);
+  ck_assert_int_eq(N[0].failed, 2);
+  ethp2p_sim_run(w, 31 * ETHP2P_SEC); /* second: 60 s */
+  ck_assert_int_eq(ethp2p_rlpx_host_add_candidate(N[0].h, N[1].pub, &to), ETHP2P_EBUSY);
+  ethp2p_sim_run(w, 30 * ETHP2P_SEC);
+  to.port = 30303;
+  ck_assert_int_eq(ethp2p_rlpx_host_add_candidate(N[0].h, N[1].pub, &to), 0);
+  ethp2p_sim_run(w, ETHP2P_SEC);
+  ck_assert_int_eq(N[0].added, 1);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("rlpx_host");
   TCase *tc = tcase_create("host");
@@ -289,6 +345,8 @@ int main(void) {
   tcase_add_test(tc, dialing_ourselves_is_refused_after_the_hello);
   tcase_add_test(tc, repeated_connections_from_one_public_ip_are_throttled);
   tcase_add_test(tc, static_node_is_redialed_after_a_loss);
+  tcase_add_test(tc, candidates_are_dialed_as_slots_free_up);
+  tcase_add_test(tc, failed_candidate_backs_off_doubling);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -488,6 +488,7 @@ typedef struct ethp2p_rlpx_host_config {
 /* Counters since creation. */
 typedef struct ethp2p_rlpx_host_stats {
   size_t peers, inbound, dialed, pending;
+  size_t queued; /* dial candidates waiting */
   uint64_t dials, accepts, handshake_failures, rejected, throttled;
   uint64_t bytes_in, bytes_out; /* of closed connections plus live ones */
 } ethp2p_rlpx_host_stats;
@@ -512,6 +513,18 @@ int ethp2p_rlpx_host_accept(ethp2p_rlpx_host *h, ethp2p_tcp *tcp);
 /* Dials once.  Returns 0, ETHP2P_EEXIST (connected or dialing already), or a
  * dial error. */
 int ethp2p_rlpx_host_dial(ethp2p_rlpx_host *h, const uint8_t pub[64], const ethp2p_addr *addr);
+/*
+ * Dial candidates, e.g. each node a discovery iterator yields.  Candidates wait in
+ * a bounded queue (256) and are dialed while dialed slots are free
+ * (max_peers / dial_ratio), skipping nodes already connected.  A node whose last
+ * dialed connection ended is not dialed again for a while: 30 s after a session
+ * that came up, and after a failed dial or handshake 30 s doubling per failure up
+ * to 10 min (a bounded history of 512 nodes).
+ * Returns 0 (queued), ETHP2P_EEXIST (connected or queued already), ETHP2P_EBUSY
+ * (in back-off), ETHP2P_ESPACE (queue full), ETHP2P_EKEY (not a point).
+ */
+int ethp2p_rlpx_host_add_candidate(ethp2p_rlpx_host *h, const uint8_t pub[64],
+                                   const ethp2p_addr *addr);
 /* Static nodes: dialed now and after every loss.  Trusted: bypass the limits. */
 int ethp2p_rlpx_host_add_static(ethp2p_rlpx_host *h, const uint8_t pub[64],
                                 const ethp2p_addr *addr);

@@ -18,6 +18,25 @@
 #define THROTTLE_SLOTS 256
 #define STATIC_BACKOFF_MIN (5 * ETHP2P_SEC)
 #define STATIC_BACKOFF_MAX (5 * ETHP2P_MIN)
+#define QUEUE_MAX 256
+#define HISTORY_MAX 512
+#define HISTORY_AFTER_SESSION (30 * ETHP2P_SEC)
+#define HISTORY_BACKOFF_MIN (30 * ETHP2P_SEC)
+#define HISTORY_BACKOFF_MAX (10 * ETHP2P_MIN)
+
+/* A dial candidate waiting for a slot. */
+typedef struct candidate {
+  uint8_t pub[64];
+  ethp2p_addr addr;
+} candidate;
+
+/* A node recently dialed: not dialed again before `until`. */
+typedef struct history {
+  uint8_t pub[64];
+  ethp2p_time until;
+  ethp2p_time backoff; /* the next failure's back-off */
+  bool used;
+} history;
 
 typedef struct static_node {
   struct static_node *next;
@@ -63,6 +82,9 @@ struct ethp2p_rlpx_host {
     ethp2p_addr ip;
     ethp2p_time at;
   } throttle[THROTTLE_SLOTS];
+  candidate queue[QUEUE_MAX];
+  size_t nqueue;
+  history hist[HISTORY_MAX];
   ethp2p_rlpx_host_stats stats;
 };
 
@@ -208,6 +230,69 @@ static void peer_msg(ethp2p_rlpx_conn *c, uint64_t code, const uint8_t *payload,
   ethp2p_rlpx_conn_disconnect(p->conn, ETHP2P_RLPX_DISC_PROTOCOL_ERROR);
 }
 
+static history *hist_find(ethp2p_rlpx_host *h, const uint8_t pub[64]) {
+  size_t i;
+  for (i = 0; i < HISTORY_MAX; i++)
+    if (h->hist[i].used && memcmp(h->hist[i].pub, pub, 64) == 0)
+      return &h->hist[i];
+  return NULL;
+}
+
+/* Records the end of a dialed connection (up = the session had come up). */
+static void hist_record(ethp2p_rlpx_host *h, const uint8_t pub[64], bool up) {
+  ethp2p_time now = ethp2p_env_now(h->env);
+  history *e = hist_find(h, pub);
+  size_t i, oldest = 0;
+  if (e == NULL) {
+    for (i = 0; i < HISTORY_MAX && e == NULL; i++)
+      if (!h->hist[i].used || h->hist[i].until <= now)
+        e = &h->hist[i];
+    for (i = 0; e == NULL && i < HISTORY_MAX; i++)
+      if (h->hist[i].until < h->hist[oldest].until)
+        oldest = i;
+    if (e == NULL)
+      e = &h->hist[oldest];
+    memset(e, 0, sizeof *e);
+    memcpy(e->pub, pub, 64);
+    e->used = true;
+    e->backoff = HISTORY_BACKOFF_MIN;
+  }
+  if (up) {
+    e->until = now + HISTORY_AFTER_SESSION;
+    e->backoff = HISTORY_BACKOFF_MIN;
+  } else {
+    e->until = now + e->backoff;
+    e->backoff = e->backoff * 2 > HISTORY_BACKOFF_MAX ? HISTORY_BACKOFF_MAX : e->backoff * 2;
+  }
+}
+
+static bool in_backoff(ethp2p_rlpx_host *h, const uint8_t pub[64]) {
+  history *e = hist_find(h, pub);
+  return e != NULL && ethp2p_env_now(h->env) < e->until;
+}
+
+static int dial(ethp2p_rlpx_host *h, const uint8_t pub[64], const ethp2p_addr *addr,
+                static_node *st);
+static ethp2p_rlpx_peer *find_pub(ethp2p_rlpx_host *h, const uint8_t pub[64]);
+
+/* Dials queued candidates while dialed slots are free. */
+static void run_queue(ethp2p_rlpx_host *h) {
+  size_t up, in_up, dial_up, pend, dialed;
+  count(h, &up, &in_up, &dial_up, &pend, &dialed);
+  while (h->nqueue > 0 && dialed < max_dialed(h)) {
+    candidate c = h->queue[0];
+    memmove(h->queue, h->queue + 1, (h->nqueue - 1) * sizeof h->queue[0]);
+    h->nqueue--;
+    if (find_pub(h, c.pub) != NULL || in_backoff(h, c.pub))
+      continue;
+    if (dial(h, c.pub, &c.addr, NULL) == 0) {
+      dialed++;
+    } else {
+      hist_record(h, c.pub, false);
+    }
+  }
+}
+
 static void peer_closed(ethp2p_rlpx_conn *c, const ethp2p_rlpx_close_info *info, void *data) {
   ethp2p_rlpx_peer *p = data;
   ethp2p_rlpx_host *h = p->h;
@@ -238,7 +323,10 @@ static void peer_closed(ethp2p_rlpx_conn *c, const ethp2p_rlpx_close_info *info,
     p->st->connected = false;
     static_schedule(p->st);
   }
+  if (!p->inbound && p->st == NULL)
+    hist_record(h, p->pub, p->up);
   free(p);
+  run_queue(h);
 }
 
 static void peer_pong(ethp2p_rlpx_conn *c, ethp2p_time rtt, void *data) {
@@ -497,6 +585,29 @@ int ethp2p_rlpx_host_dial(ethp2p_rlpx_host *h, const uint8_t pub[64], const ethp
   return dial(h, pub, addr, NULL);
 }
 
+int ethp2p_rlpx_host_add_candidate(ethp2p_rlpx_host *h, const uint8_t pub[64],
+                                   const ethp2p_addr *addr) {
+  size_t i;
+  if (h == NULL || pub == NULL || addr == NULL)
+    return ETHP2P_EINVAL;
+  if (ethp2p_secp_pub64_check(pub) != 0)
+    return ETHP2P_EKEY;
+  if (memcmp(pub, h->pub, 64) == 0 || find_pub(h, pub) != NULL)
+    return ETHP2P_EEXIST;
+  for (i = 0; i < h->nqueue; i++)
+    if (memcmp(h->queue[i].pub, pub, 64) == 0)
+      return ETHP2P_EEXIST;
+  if (in_backoff(h, pub))
+    return ETHP2P_EBUSY;
+  if (h->nqueue == QUEUE_MAX)
+    return ETHP2P_ESPACE;
+  memcpy(h->queue[h->nqueue].pub, pub, 64);
+  h->queue[h->nqueue].addr = *addr;
+  h->nqueue++;
+  run_queue(h);
+  return 0;
+}
+
 int ethp2p_rlpx_host_add_static(ethp2p_rlpx_host *h, const uint8_t pub[64],
                                 const ethp2p_addr *addr) {
   static_node *st;
@@ -546,6 +657,7 @@ void ethp2p_rlpx_host_stats_get(const ethp2p_rlpx_host *h, ethp2p_rlpx_host_stat
   if (h == NULL)
     return;
   *out = h->stats;
+  out->queued = h->nqueue;
   count(h, &out->peers, &out->inbound, &out->dialed, &out->pending, &dialed);
   for (p = h->peers; p != NULL; p = p->next) {
     uint64_t in = 0, o = 0;
