@@ -61,6 +61,23 @@ grep -q 'PEER_REMOVED reason=8 name=CLIENT_QUITTING we=false' "$TMP/js_listen.ou
   fail "the peer did not read our Disconnect reason"
 echo "ok: ethp2p -> ethereumjs: $(tr -d '\n' <"$TMP/ping.out" | head -c 300)"
 
+# --- 1b. the same by ENR: the peer's key is known, its record made with `ethp2p key` ---
+KEYHEX=4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318
+printf '%s' "$KEYHEX" >"$TMP/js.key"
+chmod 600 "$TMP/js.key"
+(cd "$INTEROP" && exec node rlpx_peer.mjs listen --key "$KEYHEX" --timeout 30000) \
+  >"$TMP/js_listen2.out" 2>&1 &
+PIDS+=($!)
+wait_for "$TMP/js_listen2.out" 15 READY || fail "the second JavaScript peer did not start"
+JSPORT=$(sed -n 's/^READY .*:\([0-9]*\)$/\1/p' "$TMP/js_listen2.out")
+ENR=$("$BIN" key to-enr "$TMP/js.key" --ip 127.0.0.1 --tcp "$JSPORT" --udp "$JSPORT") ||
+  fail "ethp2p key to-enr failed"
+case "$ENR" in enr:*) ;; *) fail "unexpected record $ENR" ;; esac
+timeout 30 "$BIN" rlpx ping "$ENR" >"$TMP/ping_enr.out" 2>&1 || fail "ping by ENR failed"
+grep -q '^client    ethereumjs-devp2p/interop' "$TMP/ping_enr.out" || fail "ping by ENR: no Hello"
+grep -q '^rtt ' "$TMP/ping_enr.out" || fail "ping by ENR: no round trip"
+echo "ok: ping by ENR"
+
 # --- 2. the JavaScript peer dials us ---
 "$BIN" rlpx listen --port 0 --once --duration 30 --identity ethp2p-interop \
   >"$TMP/listen.out" 2>"$TMP/listen.err.out" &

@@ -254,6 +254,10 @@ static void on_close(ethp2p_rlpx_conn *c, const ethp2p_rlpx_close_info *info, vo
       snprintf(why, sizeof why, "the peer disconnected %s: %s",
                info->handshake_done ? "after the Hello" : "during the handshake",
                ethp2p_rlpx_reason_string((unsigned)info->reason));
+    else if (!info->handshake_done && info->error == ETHP2P_ECLOSED)
+      snprintf(why, sizeof why,
+               "the peer closed the connection during the handshake (is the node key in the "
+               "URL right?)");
     else
       snprintf(why, sizeof why, "%s failed: %s",
                info->handshake_done ? "the session" : "the handshake",
