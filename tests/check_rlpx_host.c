@@ -172,6 +172,9 @@ START_TEST(two_hosts_run_a_protocol_on_its_shared_offset) {
   ck_assert_int_eq(N[1].last_info.reason, ETHP2P_RLPX_DISC_SUBPROTOCOL);
   ethp2p_rlpx_host_stats_get(N[1].h, &st);
   ck_assert_uint_eq(st.peers, 0);
+  ck_assert_uint_eq(st.reasons_received[12], 1);
+  ethp2p_rlpx_host_stats_get(N[2].h, &st);
+  ck_assert_uint_eq(st.reasons_sent[12], 1);
 }
 END_TEST
 
@@ -318,6 +321,12 @@ START_TEST(failed_candidate_backs_off_doubling) {
   ethp2p_sim_run(w, ETHP2P_SEC);
   ck_assert_int_eq(N[0].failed, 1);
   ck_assert_int_eq(N[0].last_info.error, ETHP2P_ECONNREFUSED);
+  {
+    ethp2p_rlpx_host_stats st;
+    ethp2p_rlpx_host_stats_get(N[0].h, &st);
+    ck_assert_uint_eq(st.failures_by_cause[0], 1);
+    ck_assert_uint_eq(st.handshake_failures, 1);
+  }
   ck_assert_int_eq(ethp2p_rlpx_host_add_candidate(N[0].h, N[1].pub, &to), ETHP2P_EBUSY);
   ethp2p_sim_run(w, 30 * ETHP2P_SEC); /* first back-off: 30 s */
   ck_assert_int_eq(ethp2p_rlpx_host_add_candidate(N[0].h, N[1].pub, &to), 0);

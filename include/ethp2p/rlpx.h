@@ -491,6 +491,13 @@ typedef struct ethp2p_rlpx_host_stats {
   size_t queued; /* dial candidates waiting */
   uint64_t dials, accepts, handshake_failures, rejected, throttled;
   uint64_t bytes_in, bytes_out; /* of closed connections plus live ones */
+  /* Disconnect reasons of ended connections, by reason (0x00..0x0b; index 12 =
+   * 0x10 subprotocol error or any other value), sent by us / by the peer. */
+  uint64_t reasons_sent[13], reasons_received[13];
+  /* Failed dials and handshakes by cause: [0] connect failed (refused, unreachable),
+   * [1] timed out, [2] bad handshake (MAC, signature, malformed, too big),
+   * [3] closed or reset by the peer, [4] other. */
+  uint64_t failures_by_cause[5];
 } ethp2p_rlpx_host_stats;
 
 /* Creates a host (no listener yet).  Returns 0, ETHP2P_EINVAL, EKEY or ENOMEM. */

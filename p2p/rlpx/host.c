@@ -230,6 +230,41 @@ static void peer_msg(ethp2p_rlpx_conn *c, uint64_t code, const uint8_t *payload,
   ethp2p_rlpx_conn_disconnect(p->conn, ETHP2P_RLPX_DISC_PROTOCOL_ERROR);
 }
 
+/* Folds an ended connection into the reason and failure counters. */
+static void count_close(ethp2p_rlpx_host *h, const ethp2p_rlpx_close_info *info, bool session) {
+  if (info->reason >= 0) {
+    size_t i = info->reason <= 0x0b ? (size_t)info->reason : 12;
+    if (info->remote)
+      h->stats.reasons_received[i]++;
+    else
+      h->stats.reasons_sent[i]++;
+  }
+  if (session)
+    return;
+  switch (info->error) {
+  case ETHP2P_ECONNREFUSED:
+  case ETHP2P_ENETUNREACH:
+    h->stats.failures_by_cause[0]++;
+    break;
+  case ETHP2P_ETIMEDOUT:
+    h->stats.failures_by_cause[1]++;
+    break;
+  case ETHP2P_ESIG:
+  case ETHP2P_EPROTO:
+  case ETHP2P_EKEY:
+  case ETHP2P_ETOOBIG:
+    h->stats.failures_by_cause[2]++;
+    break;
+  case ETHP2P_ECLOSED:
+  case ETHP2P_ECONNRESET:
+    h->stats.failures_by_cause[3]++;
+    break;
+  default:
+    h->stats.failures_by_cause[4]++;
+    break;
+  }
+}
+
 static history *hist_find(ethp2p_rlpx_host *h, const uint8_t pub[64]) {
   size_t i;
   for (i = 0; i < HISTORY_MAX; i++)
@@ -301,6 +336,7 @@ static void peer_closed(ethp2p_rlpx_conn *c, const ethp2p_rlpx_close_info *info,
   ethp2p_rlpx_conn_bytes(c, &in, &out);
   h->stats.bytes_in += in;
   h->stats.bytes_out += out;
+  count_close(h, info, p->up || p->rejected >= 0 || info->reason >= 0);
   unlink_peer(h, p);
   if (p->up) {
     for (i = 0; i < p->nshared; i++) {
