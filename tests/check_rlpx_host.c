@@ -66,7 +66,12 @@ static void on_event(ethp2p_rlpx_host *h, const ethp2p_rlpx_event *ev, void *dat
   }
 }
 
+static void make_node_on(int i, size_t max_peers, bool with_tiny, ethp2p_sim_host *on);
 static void make_node(int i, size_t max_peers, bool with_tiny) {
+  make_node_on(i, max_peers, with_tiny, NULL);
+}
+
+static void make_node_on(int i, size_t max_peers, bool with_tiny, ethp2p_sim_host *on) {
   node *n = &N[i];
   ethp2p_rlpx_host_config cfg;
   ethp2p_rlpx_protocol tiny = {"tiny", 1, 2, tiny_added, tiny_msg, tiny_removed, n};
@@ -80,7 +85,10 @@ static void make_node(int i, size_t max_peers, bool with_tiny) {
   for (k = 0; k < 32; k++)
     n->key[k] = (uint8_t)(i * 16 + k + 1);
   ck_assert_int_eq(ethp2p_secp_pubkey(NULL, n->pub, n->key), 0);
-  ck_assert_int_eq(ethp2p_sim_host_create_public(w, &n->sh, name, NULL), 0);
+  if (on != NULL)
+    n->sh = on;
+  else
+    ck_assert_int_eq(ethp2p_sim_host_create_public(w, &n->sh, name, NULL), 0);
   memset(&cfg, 0, sizeof cfg);
   cfg.secret = n->key;
   cfg.client_id = name;
@@ -342,6 +350,50 @@ START_TEST(failed_candidate_backs_off_doubling) {
 }
 END_TEST
 
+START_TEST(hosts_behind_two_nats_connect_through_a_port_forward) {
+  ethp2p_sim_nat *nat1, *nat2;
+  ethp2p_sim_host *h1, *h2;
+  ethp2p_sim_forward fwd;
+  ethp2p_addr to, seen;
+  ck_assert_int_eq(ethp2p_sim_nat_create(w, &nat1, "router1", NULL), 0);
+  ck_assert_int_eq(ethp2p_sim_nat_create(w, &nat2, "router2", NULL), 0);
+  ck_assert_int_eq(ethp2p_sim_nat_add_host(nat1, &h1, "a", NULL), 0);
+  ck_assert_int_eq(ethp2p_sim_nat_add_host(nat2, &h2, "b", NULL), 0);
+  make_node_on(0, 0, true, h1);
+  make_node_on(1, 0, true, h2);
+  N[1].echo = 1;
+  to = ethp2p_sim_nat_external_addr(nat2);
+  to.port = 30303;
+  /* No forward yet: router2 filters the SYN, the dial times out. */
+  ck_assert_int_eq(ethp2p_rlpx_host_dial(N[0].h, N[1].pub, &to), 0);
+  ethp2p_sim_run(w, 30 * ETHP2P_SEC);
+  ck_assert_int_eq(N[0].failed, 1);
+  ck_assert_int_eq(N[0].last_info.error, ETHP2P_ETIMEDOUT);
+  memset(&fwd, 0, sizeof fwd);
+  fwd.proto = ETHP2P_SIM_TCP;
+  fwd.external_port = 30303;
+  fwd.internal = ethp2p_sim_host_addr(h2);
+  fwd.internal.port = 30303;
+  ck_assert_int_eq(ethp2p_sim_nat_forward_add(nat2, &fwd), 0);
+  ck_assert_int_eq(ethp2p_rlpx_host_dial(N[0].h, N[1].pub, &to), 0);
+  ethp2p_sim_run(w, 2 * ETHP2P_SEC);
+  ck_assert_int_eq(N[0].added, 1);
+  ck_assert_int_eq(N[1].added, 1);
+  seen = ethp2p_rlpx_peer_addr(N[1].last_peer);
+  {
+    ethp2p_addr ext1 = ethp2p_sim_nat_external_addr(nat1);
+    ck_assert(ethp2p_addr_equal(&seen, &ext1, false)); /* b sees router1's address */
+  }
+  ck_assert_int_eq(
+      ethp2p_rlpx_peer_send(N[0].last_peer, N[0].proto_tiny, 0, (const uint8_t *)"\xc3\x82hi", 4),
+      0);
+  ethp2p_sim_run(w, ETHP2P_SEC);
+  ck_assert_int_eq(N[0].msgs, 1);
+  ck_assert_uint_eq(N[0].last_code, 1);
+  ck_assert_mem_eq(N[0].last, "\xc3\x82hi", 4);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("rlpx_host");
   TCase *tc = tcase_create("host");
@@ -356,6 +408,7 @@ int main(void) {
   tcase_add_test(tc, static_node_is_redialed_after_a_loss);
   tcase_add_test(tc, candidates_are_dialed_as_slots_free_up);
   tcase_add_test(tc, failed_candidate_backs_off_doubling);
+  tcase_add_test(tc, hosts_behind_two_nats_connect_through_a_port_forward);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
