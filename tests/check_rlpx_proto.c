@@ -208,6 +208,73 @@ START_TEST(snappy_round_trips_and_refuses_claims_above_the_limit) {
 }
 END_TEST
 
+#define K1                                                                                         \
+  "enode://"                                                                                       \
+  "ca634cae0d49acb401d8a4c6b6fe8c55b70d115bf400769cc1400f3258cd31387574077f301b421bc84df7266c44e9" \
+  "e6d569fc56be00812904767bf5ccd1fc7f"
+
+START_TEST(static_nodes_file_lists_enode_urls) {
+  ethp2p_enode nodes[4];
+  size_t n = 9;
+  const char *text =
+      " [\n  \"" K1 "@127.0.0.1:30303\",\n  \"" K1 "@[::1]:30304?discport=30301\"\n]\n";
+  ck_assert_int_eq(ethp2p_rlpx_nodes_parse(nodes, 4, &n, text, strlen(text), NULL), 0);
+  ck_assert_uint_eq(n, 2);
+  ck_assert_uint_eq(nodes[0].tcp, 30303);
+  ck_assert_uint_eq(nodes[0].ip_len, 4);
+  ck_assert_uint_eq(nodes[1].ip_len, 16);
+  ck_assert_uint_eq(nodes[1].tcp, 30304);
+  ck_assert_uint_eq(nodes[0].pubkey[0], 0xca);
+  ck_assert_int_eq(ethp2p_rlpx_nodes_parse(nodes, 4, &n, "[]", 2, NULL), 0);
+  ck_assert_uint_eq(n, 0);
+  /* an escaped slash is still a slash */
+  text = "[\"enode:\\/\\/ca634cae0d49acb401d8a4c6b6fe8c55b70d115bf400769cc1400f3258cd3138757407"
+         "7f301b421bc84df7266c44e9e6d569fc56be00812904767bf5ccd1fc7f@10.0.0.1:1\"]";
+  ck_assert_int_eq(ethp2p_rlpx_nodes_parse(nodes, 4, &n, text, strlen(text), NULL), 0);
+  ck_assert_uint_eq(n, 1);
+}
+END_TEST
+
+static const struct {
+  const char *text;
+  int err;
+  size_t offset;
+} bad_node_files[] = {
+    {"", ETHP2P_ESYNTAX, 0},
+    {"{}", ETHP2P_ESYNTAX, 0},
+    {"[", ETHP2P_ESYNTAX, 1},
+    {"[\"" K1 "@127.0.0.1:30303\"", ETHP2P_ESYNTAX, 155},
+    {"[\"" K1 "@127.0.0.1:30303\",]", ETHP2P_ESYNTAX, 156},
+    {"[\"" K1 "@127.0.0.1:30303\"] x", ETHP2P_ESYNTAX, 157},
+    {"[\"" K1 "\"]", ETHP2P_EINVAL, 1},                /* no address */
+    {"[\"enode://12@1.2.3.4:1\"]", ETHP2P_ESYNTAX, 1}, /* bad key */
+    {"[\"a\\u0041\"]", ETHP2P_ESYNTAX, 3},
+    {"[\"abc", ETHP2P_ESYNTAX, 5},
+    {"[17]", ETHP2P_ESYNTAX, 1},
+};
+
+START_TEST(bad_static_nodes_files_are_refused_with_an_offset) {
+  ethp2p_enode nodes[2];
+  ethp2p_diag d;
+  size_t n = 5;
+  memset(&d, 0, sizeof d);
+  ck_assert_int_eq(ethp2p_rlpx_nodes_parse(nodes, 2, &n, bad_node_files[_i].text,
+                                           strlen(bad_node_files[_i].text), &d),
+                   bad_node_files[_i].err);
+  ck_assert_uint_eq(n, 0);
+  ck_assert_uint_eq(d.offset, bad_node_files[_i].offset);
+  ck_assert_int_ne(d.msg[0], '\0');
+}
+END_TEST
+
+START_TEST(static_nodes_beyond_the_cap_are_refused) {
+  ethp2p_enode nodes[1];
+  size_t n;
+  const char *text = "[\"" K1 "@127.0.0.1:1\", \"" K1 "@127.0.0.1:2\"]";
+  ck_assert_int_eq(ethp2p_rlpx_nodes_parse(nodes, 1, &n, text, strlen(text), NULL), ETHP2P_ESPACE);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("rlpx_proto");
   TCase *tc = tcase_create("proto");
@@ -221,6 +288,10 @@ int main(void) {
   tcase_add_test(tc, disconnect_reason_is_read_in_every_form_peers_send);
   tcase_add_test(tc, shared_caps_take_the_highest_common_version_sorted_by_name);
   tcase_add_test(tc, snappy_round_trips_and_refuses_claims_above_the_limit);
+  tcase_add_test(tc, static_nodes_file_lists_enode_urls);
+  tcase_add_loop_test(tc, bad_static_nodes_files_are_refused_with_an_offset, 0,
+                      (int)(sizeof bad_node_files / sizeof bad_node_files[0]));
+  tcase_add_test(tc, static_nodes_beyond_the_cap_are_refused);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ethp2p/enode.h"
 #include "ethp2p/env.h"
 #include "ethp2p/error.h"
 #include "ethp2p/keccak.h"
@@ -532,6 +533,18 @@ int ethp2p_rlpx_host_dial(ethp2p_rlpx_host *h, const uint8_t pub[64], const ethp
  */
 int ethp2p_rlpx_host_add_candidate(ethp2p_rlpx_host *h, const uint8_t pub[64],
                                    const ethp2p_addr *addr);
+/*
+ * Parses go-ethereum's static-nodes.json / trusted-nodes.json: a JSON array of
+ * enode URL strings, e.g. ["enode://<128 hex>@10.0.0.1:30303", ...].  Whitespace
+ * between tokens is free; inside strings only the escapes \" \\ \/ are known
+ * (enode URLs need no others).  Pure, no allocation.
+ * Returns 0; ETHP2P_ESYNTAX (not such an array; diag gives the offset);
+ * ETHP2P_ESPACE (more than cap nodes); an ethp2p_enode_parse error for a bad URL
+ * (diag says which element); a URL without an address or TCP port is ETHP2P_EINVAL.
+ * Out: out[0..*n).
+ */
+int ethp2p_rlpx_nodes_parse(ethp2p_enode *out, size_t cap, size_t *n, const char *text, size_t len,
+                            ethp2p_diag *diag);
 /* Static nodes: dialed now and after every loss.  Trusted: bypass the limits. */
 int ethp2p_rlpx_host_add_static(ethp2p_rlpx_host *h, const uint8_t pub[64],
                                 const ethp2p_addr *addr);
