@@ -53,5 +53,8 @@ expect 1 "connection refused" -- "$BIN" rlpx ping "$REFUSED"
 expect 1 '"ok":false' -- "$BIN" rlpx ping --json "$REFUSED"
 # The listener has another key: it cannot decrypt our auth and closes.
 expect 1 "node key in the URL right" -- "$BIN" rlpx ping --timeout 5 "$OTHER"
+printf '["enode://nothex@1.2.3.4:1"]' >"$TMP/bad-static.json"
+expect 1 "bad-static.json: node 1: .*at byte 1" -- "$BIN" rlpx listen --port 0 --static-nodes "$TMP/bad-static.json"
+expect 1 "cannot read" -- "$BIN" rlpx listen --port 0 --trusted-nodes "$TMP/missing.json"
 expect 1 "cannot listen" -- "$BIN" rlpx listen --port "$PORT" --duration 1
 echo "PASS"

@@ -103,4 +103,18 @@ wait "$LPID"
 rc=$?
 [ $rc -eq 0 ] || fail "ethp2p rlpx listen exited $rc"
 echo "ok: ethereumjs -> ethp2p: $(grep -c . "$TMP/listen.out") event lines"
+
+# --- 3. a static node from a static-nodes.json file is dialed by the host ---
+(cd "$INTEROP" && exec node rlpx_peer.mjs listen --disconnect-after-pong 4 --timeout 30000) \
+  >"$TMP/js_listen3.out" 2>&1 &
+PIDS+=($!)
+wait_for "$TMP/js_listen3.out" 15 READY || fail "the third JavaScript peer did not start"
+printf '[\n  "%s"\n]\n' "$(sed -n 's/^READY //p' "$TMP/js_listen3.out")" >"$TMP/static-nodes.json"
+timeout 30 "$BIN" rlpx listen --port 0 --once --duration 20 --static-nodes "$TMP/static-nodes.json" \
+  >"$TMP/static.out" 2>&1 || fail "rlpx listen with static nodes failed"
+grep -q 'peer added .*inbound=0 client="ethereumjs-devp2p/interop"' "$TMP/static.out" ||
+  fail "the static node was not dialed"
+grep -q 'peer removed .*reason=4 by_peer=1 why="too many peers"' "$TMP/static.out" ||
+  fail "we did not read the static node's Disconnect reason"
+echo "ok: static node dialed from static-nodes.json"
 echo "PASS"

@@ -55,6 +55,9 @@ static const char rlpx_help[] =
     "  --identity NAME    our client ID (default ethp2p)\n"
     "  --nodekeyhex HEX   our node key (default: a fresh random key)\n"
     "  --max-frame BYTES  largest frame accepted (default 16777215)\n"
+    "  --static-nodes FILE  dial these nodes and keep them (JSON array of enode URLs,\n"
+    "                     as go-ethereum's static-nodes.json)\n"
+    "  --trusted-nodes FILE nodes admitted beyond --maxpeers (same format)\n"
     "  --once             exit after the first peer has left\n"
     "  --duration SECONDS exit after this long (default: run until killed)\n"
     "  --json             events as JSON lines\n"
@@ -497,6 +500,42 @@ static void listen_event(ethp2p_rlpx_host *h, const ethp2p_rlpx_event *ev, void 
     uv_stop(&app->loop);
 }
 
+/* Reads a node list file and adds its nodes; prints why on failure and returns
+ * ETHP2P_ESTATE then (the error is already reported). */
+static int load_nodes(ethp2p_rlpx_host *h, const char *path, bool is_static) {
+  static ethp2p_enode nodes[256];
+  ethp2p_diag d;
+  uint8_t *text = NULL;
+  size_t len = 0, n = 0, i;
+  int rc = cli_read_all(path, 1 << 20, &text, &len);
+  if (rc != 0) {
+    fprintf(stderr, "ethp2p rlpx listen: cannot read %s: %s\n", path, ethp2p_strerror(rc));
+    return ETHP2P_ESTATE;
+  }
+  memset(&d, 0, sizeof d);
+  rc = ethp2p_rlpx_nodes_parse(nodes, 256, &n, (const char *)text, len, &d);
+  free(text);
+  if (rc != 0) {
+    fprintf(stderr, "ethp2p rlpx listen: %s: %s (at byte %zu)\n", path,
+            d.msg[0] ? d.msg : ethp2p_strerror(rc), d.offset);
+    return ETHP2P_ESTATE;
+  }
+  for (i = 0; i < n; i++) {
+    ethp2p_addr a;
+    memset(&a, 0, sizeof a);
+    a.family = nodes[i].ip_len == 4 ? 4 : 6;
+    memcpy(a.ip, nodes[i].ip, nodes[i].ip_len);
+    a.port = nodes[i].tcp;
+    rc = is_static ? ethp2p_rlpx_host_add_static(h, nodes[i].pubkey, &a)
+                   : ethp2p_rlpx_host_add_trusted(h, nodes[i].pubkey);
+    if (rc != 0 && rc != ETHP2P_EEXIST) {
+      fprintf(stderr, "ethp2p rlpx listen: %s: node %zu: %s\n", path, i + 1, ethp2p_strerror(rc));
+      return ETHP2P_ESTATE;
+    }
+  }
+  return 0;
+}
+
 static void listen_stop(ethp2p_timer *t, void *data) {
   listen_app *app = data;
   (void)t;
@@ -514,7 +553,9 @@ static int cmd_listen(int argc, char **argv) {
     OPT_ONCE,
     OPT_DURATION,
     OPT_JSON,
-    OPT_MAXFRAME
+    OPT_MAXFRAME,
+    OPT_STATIC,
+    OPT_TRUSTED
   };
   static const struct option opts[] = {
       {"addr", required_argument, NULL, OPT_ADDR},
@@ -525,6 +566,8 @@ static int cmd_listen(int argc, char **argv) {
       {"nodekeyhex", required_argument, NULL, OPT_KEYHEX},
       {"once", no_argument, NULL, OPT_ONCE},
       {"max-frame", required_argument, NULL, OPT_MAXFRAME},
+      {"static-nodes", required_argument, NULL, OPT_STATIC},
+      {"trusted-nodes", required_argument, NULL, OPT_TRUSTED},
       {"duration", required_argument, NULL, OPT_DURATION},
       {"json", no_argument, NULL, OPT_JSON},
       {"verbose", no_argument, NULL, 'v'},
@@ -536,7 +579,7 @@ static int cmd_listen(int argc, char **argv) {
   ethp2p_rlpx_cap caps[ETHP2P_RLPX_MAX_CAPS];
   ethp2p_rlpx_host_config cfg;
   ethp2p_addr bind = ethp2p_addr_v4(127, 0, 0, 1, 30303), local;
-  const char *identity = "ethp2p", *keyhex = NULL;
+  const char *identity = "ethp2p", *keyhex = NULL, *static_file = NULL, *trusted_file = NULL;
   unsigned long maxpeers = 50, duration = 0, port = 30303, max_frame = 0;
   uint8_t key[32], pub[64];
   size_t ncaps = 0, i;
@@ -582,6 +625,12 @@ static int cmd_listen(int argc, char **argv) {
       break;
     case OPT_ONCE:
       app.once = true;
+      break;
+    case OPT_STATIC:
+      static_file = optarg;
+      break;
+    case OPT_TRUSTED:
+      trusted_file = optarg;
       break;
     case OPT_MAXFRAME:
       max_frame = strtoul(optarg, &end, 10);
@@ -647,6 +696,17 @@ static int cmd_listen(int argc, char **argv) {
     ethp2p_rlpx_protocol p = {caps[i].name, caps[i].version, 16, NULL, NULL, NULL, NULL};
     int id = ethp2p_rlpx_host_register(app.host, &p);
     rc = id < 0 ? id : 0;
+  }
+  if (rc == 0 && trusted_file != NULL)
+    rc = load_nodes(app.host, trusted_file, false);
+  if (rc == 0 && static_file != NULL)
+    rc = load_nodes(app.host, static_file, true);
+  if (rc == ETHP2P_ESTATE) {
+    ethp2p_rlpx_host_destroy(app.host);
+    ethp2p_uvenv_destroy(app.env);
+    uv_run(&app.loop, UV_RUN_NOWAIT);
+    (void)uv_loop_close(&app.loop);
+    return CLI_EXIT_INVALID;
   }
   if (rc == 0)
     rc = ethp2p_rlpx_host_listen(app.host, &bind);
