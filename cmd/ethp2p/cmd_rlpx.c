@@ -34,7 +34,7 @@ static const char rlpx_help[] =
     "  --count N          Pings to send, one after the other (default 1, 0 = none)\n"
     "  --timeout SECONDS  give up after this long (default 10)\n"
     "  --cap NAME/VERSION advertise this capability (repeatable)\n"
-    "  --identity NAME    our client ID (default ethp2p)\n"
+    "  --identity NAME    our client ID (default ethp2p/v<version>)\n"
     "  --nodekeyhex HEX   our node key (default: a fresh random key)\n"
     "  --json             print one JSON object\n"
     "  -v, --verbose      log the connection (twice for trace)\n"
@@ -52,7 +52,7 @@ static const char rlpx_help[] =
     "  --port N           TCP port (default 30303, 0 = any free port)\n"
     "  --cap NAME/VERSION a capability to run (repeatable; default tiny/1)\n"
     "  --maxpeers N       peer limit (default 50)\n"
-    "  --identity NAME    our client ID (default ethp2p)\n"
+    "  --identity NAME    our client ID (default ethp2p/v<version>)\n"
     "  --nodekeyhex HEX   our node key (default: a fresh random key)\n"
     "  --max-frame BYTES  largest frame accepted (default 16777215)\n"
     "  --static-nodes FILE  dial these nodes and keep them (JSON array of enode URLs,\n"
@@ -318,7 +318,7 @@ static int cmd_ping(int argc, char **argv) {
   ethp2p_rlpx_conn_cbs cbs = {on_up, NULL, on_pong, on_close};
   uint8_t key[32], pub[64];
   ethp2p_addr to;
-  const char *identity = "ethp2p", *keyhex = NULL;
+  const char *identity = ETHP2P_RLPX_DEFAULT_CLIENT_ID, *keyhex = NULL;
   unsigned long timeout_s = 10, count = 1;
   size_t ncaps = 0;
   int c, verbose = 0, rc;
@@ -579,7 +579,8 @@ static int cmd_listen(int argc, char **argv) {
   ethp2p_rlpx_cap caps[ETHP2P_RLPX_MAX_CAPS];
   ethp2p_rlpx_host_config cfg;
   ethp2p_addr bind = ethp2p_addr_v4(127, 0, 0, 1, 30303), local;
-  const char *identity = "ethp2p", *keyhex = NULL, *static_file = NULL, *trusted_file = NULL;
+  const char *identity = ETHP2P_RLPX_DEFAULT_CLIENT_ID, *keyhex = NULL, *static_file = NULL,
+             *trusted_file = NULL;
   unsigned long maxpeers = 50, duration = 0, port = 30303, max_frame = 0;
   uint8_t key[32], pub[64];
   size_t ncaps = 0, i;

@@ -230,6 +230,12 @@ enum {
   ETHP2P_RLPX_BASE_LEN = 0x10, /* application protocols start at 0x10 */
 };
 #define ETHP2P_RLPX_VERSION 5 /* our base protocol version: snappy from 5 on */
+/* The client ID sent when none is configured: "ethp2p/v<library version>". */
+#ifdef ETHP2P_VERSION_STRING
+#define ETHP2P_RLPX_DEFAULT_CLIENT_ID ("ethp2p/v" ETHP2P_VERSION_STRING)
+#else
+#define ETHP2P_RLPX_DEFAULT_CLIENT_ID "ethp2p"
+#endif
 
 /* Disconnect reasons (rlpx.md "Disconnect (0x01)"). */
 typedef enum ethp2p_rlpx_reason {
@@ -337,7 +343,7 @@ typedef struct ethp2p_rlpx_conn ethp2p_rlpx_conn;
 
 typedef struct ethp2p_rlpx_conn_config {
   const uint8_t *secret;       /* our node key (32 bytes, copied) */
-  const char *client_id;       /* copied; NULL = "ethp2p" */
+  const char *client_id;       /* copied; NULL = ETHP2P_RLPX_DEFAULT_CLIENT_ID */
   const ethp2p_rlpx_cap *caps; /* our capabilities (copied) */
   size_t ncaps;
   uint16_t listen_port;
@@ -472,7 +478,7 @@ typedef struct ethp2p_rlpx_event {
 
 typedef struct ethp2p_rlpx_host_config {
   const uint8_t *secret;         /* node key, 32 bytes (copied) */
-  const char *client_id;         /* --identity; NULL = "ethp2p" */
+  const char *client_id;         /* --identity; NULL = ETHP2P_RLPX_DEFAULT_CLIENT_ID */
   uint16_t listen_port;          /* advertised in Hello (0 = not listening) */
   size_t max_peers;              /* --maxpeers; 0 = 50 */
   unsigned dial_ratio;           /* at most max_peers/dial_ratio dialed peers; 0 = 3 */

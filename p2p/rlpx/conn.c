@@ -537,7 +537,8 @@ static int conn_new(ethp2p_rlpx_conn **out, ethp2p_env *env, const ethp2p_rlpx_c
     return rc;
   }
   memcpy(c->secret, cfg->secret, 32);
-  snprintf(c->client_id, sizeof c->client_id, "%s", cfg->client_id ? cfg->client_id : "ethp2p");
+  snprintf(c->client_id, sizeof c->client_id, "%s",
+           cfg->client_id ? cfg->client_id : ETHP2P_RLPX_DEFAULT_CLIENT_ID);
   if (cfg->ncaps > 0) {
     c->caps = malloc(cfg->ncaps * sizeof *c->caps);
     if (c->caps == NULL) {

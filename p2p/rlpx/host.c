@@ -466,7 +466,7 @@ int ethp2p_rlpx_host_create(ethp2p_rlpx_host **out, ethp2p_env *env,
   memcpy(h->secret, cfg->secret, 32);
   h->cfg.secret = NULL;
   snprintf(h->client_id, sizeof h->client_id, "%s",
-           cfg->client_id != NULL ? cfg->client_id : "ethp2p");
+           cfg->client_id != NULL ? cfg->client_id : ETHP2P_RLPX_DEFAULT_CLIENT_ID);
   h->cfg.client_id = NULL;
   if (h->cfg.max_peers == 0)
     h->cfg.max_peers = 50;
