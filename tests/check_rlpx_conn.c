@@ -474,6 +474,36 @@ START_TEST(uncompressed_disconnect_after_hello_v5_is_still_read) {
 }
 END_TEST
 
+/* Malformed frame bodies after a good Hello: each drops the peer with "breach of
+ * protocol" (0x02).  0: the message ID is not RLP; 1: it is a list; 2: a Ping whose
+ * payload is not snappy although both Hellos said 5; 3: a message ID above 64 bits. */
+static const struct {
+  const char *body;
+  size_t len;
+  int err;
+} bad_bodies[] = {
+    {"\xb8", 1, ETHP2P_EPROTO},
+    {"\xc0\xc0", 2, ETHP2P_EPROTO},
+    {"\x02\xff\xff\xff\xff\xff", 6, ETHP2P_EPROTO},
+    {"\x89\x01\x00\x00\x00\x00\x00\x00\x00\x00", 10, ETHP2P_EPROTO},
+};
+
+START_TEST(malformed_frame_body_is_a_protocol_breach) {
+  manual_dial();
+  ethp2p_sim_run(w, ETHP2P_SEC);
+  manual_hello_v(5);
+  ethp2p_sim_run(w, ETHP2P_SEC);
+  ck_assert_int_eq(B.ups, 1);
+  manual_send((const uint8_t *)bad_bodies[_i].body, bad_bodies[_i].len);
+  ethp2p_sim_run(w, ETHP2P_SEC);
+  ck_assert_int_eq(B.closes, 1);
+  ck_assert_int_eq(B.info.error, bad_bodies[_i].err);
+  ck_assert_int_eq(B.info.reason, ETHP2P_RLPX_DISC_PROTOCOL_ERROR);
+  ethp2p_tcp_close(raw);
+  ethp2p_rlpx_frame_destroy(raw_frame);
+}
+END_TEST
+
 START_TEST(destroy_inside_a_callback_is_safe) {
   dial_a(false, NULL);
   ethp2p_sim_run(w, ETHP2P_SEC);
@@ -507,6 +537,8 @@ int main(void) {
   tcase_add_test(tc, silent_peer_after_hello_hits_the_read_timeout);
   tcase_add_test(tc, hello_with_another_identity_is_refused);
   tcase_add_test(tc, uncompressed_disconnect_after_hello_v5_is_still_read);
+  tcase_add_loop_test(tc, malformed_frame_body_is_a_protocol_breach, 0,
+                      (int)(sizeof bad_bodies / sizeof bad_bodies[0]));
   tcase_add_test(tc, destroy_inside_a_callback_is_safe);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
