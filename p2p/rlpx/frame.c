@@ -72,14 +72,18 @@ static void peek16(const ethp2p_keccak256_ctx *k, uint8_t out[16]) {
   memcpy(out, d, 16);
 }
 
-/* mac.update(AES(mac-secret, mac.digest[:16]) ^ seed); returns the new digest[:16]. */
-static int mac_update(ethp2p_aes_block *aes, ethp2p_keccak256_ctx *k, const uint8_t seed[16],
-                      uint8_t out[16]) {
+/* mac.update(AES(mac-secret, cur) ^ seed) where cur = mac.digest[:16] (read from
+ * the state when NULL); out = the new digest[:16]. */
+static int mac_update(ethp2p_aes_block *aes, ethp2p_keccak256_ctx *k, const uint8_t *cur,
+                      const uint8_t seed[16], uint8_t out[16]) {
   uint8_t d[16], e[16];
   size_t i;
   int rc;
-  peek16(k, d);
-  rc = ethp2p_aes_block_encrypt(aes, e, d);
+  if (cur == NULL) {
+    peek16(k, d);
+    cur = d;
+  }
+  rc = ethp2p_aes_block_encrypt(aes, e, cur);
   if (rc != 0)
     return rc;
   for (i = 0; i < 16; i++)
@@ -92,16 +96,17 @@ static int mac_update(ethp2p_aes_block *aes, ethp2p_keccak256_ctx *k, const uint
 /* header-mac over a header ciphertext. */
 static int header_mac(ethp2p_aes_block *aes, ethp2p_keccak256_ctx *k, const uint8_t hct[16],
                       uint8_t out[16]) {
-  return mac_update(aes, k, hct, out);
+  return mac_update(aes, k, NULL, hct, out);
 }
 
-/* frame-mac: update with the ciphertext, then seed with the digest itself. */
+/* frame-mac: update with the ciphertext, then seed with the digest itself
+ * (the digest is both the AES input and the seed: read it once). */
 static int body_mac(ethp2p_aes_block *aes, ethp2p_keccak256_ctx *k, const uint8_t *ct, size_t len,
                     uint8_t out[16]) {
   uint8_t d[16];
   ethp2p_keccak256_update(k, ct, len);
   peek16(k, d);
-  return mac_update(aes, k, d, out);
+  return mac_update(aes, k, d, d, out);
 }
 
 int ethp2p_rlpx_frame_seal(ethp2p_rlpx_frame *f, uint8_t *out, size_t cap, size_t *len,
