@@ -1,5 +1,7 @@
 /* tests/check_rlpx_handshake.c — the RLPx handshake and session secrets against the
- * EIP-8 test vectors (testdata/rlpx/eip8_vectors.txt), plus our own writer talking
+ * EIP-8 test vectors (testdata/rlpx/eip8_vectors.txt), the pre-EIP-8 handshake and
+ * first frames of cpp-ethereum's vectors (testdata/rlpx/cpp_ethereum_vectors.txt),
+ * plus our own writer talking
  * to our reader in both formats, truncation, tampering and size limits. */
 #include <check.h>
 #include <stdio.h>
@@ -11,23 +13,21 @@
 #include "ethp2p/secp.h"
 
 /* ---- the vector file: "name = hex" with continuation lines ---- */
-#define MAXV 24
+#define MAXV 48
 static struct {
-  char name[32];
+  char name[64];
   uint8_t bytes[1024];
   size_t len;
 } vec[MAXV];
 static size_t nvec;
 
-static void load_vectors(void) {
+static void load_file(const char *name) {
   const char *dir = getenv("ETHP2P_TESTDATA");
   char path[512], line[256], hex[2400];
   size_t hexlen = 0;
   FILE *f;
-  if (nvec > 0)
-    return;
   ck_assert_ptr_nonnull(dir);
-  snprintf(path, sizeof path, "%s/rlpx/eip8_vectors.txt", dir);
+  snprintf(path, sizeof path, "%s/rlpx/%s", dir, name);
   f = fopen(path, "r");
   ck_assert_msg(f != NULL, "cannot open %s", path);
   hex[0] = '\0';
@@ -52,6 +52,7 @@ static void load_vectors(void) {
       ck_assert_uint_lt(nvec, MAXV);
       for (q = eq; q > line && (q[-1] == ' '); q--)
         ;
+      ck_assert_uint_lt((size_t)(q - line), sizeof vec[0].name);
       memcpy(vec[nvec].name, line, (size_t)(q - line));
       vec[nvec].name[q - line] = '\0';
       nvec++;
@@ -64,6 +65,13 @@ static void load_vectors(void) {
       }
   }
   fclose(f);
+}
+
+static void load_vectors(void) {
+  if (nvec > 0)
+    return;
+  load_file("eip8_vectors.txt");
+  load_file("cpp_ethereum_vectors.txt");
 }
 
 static const uint8_t *v(const char *name, size_t *len) {
@@ -430,6 +438,122 @@ START_TEST(ecies_round_trip_and_shared_data_is_authenticated) {
 }
 END_TEST
 
+/* ---- cpp-ethereum's pre-EIP-8 vectors, with the first frames ---- */
+START_TEST(receiver_reads_the_cpp_ethereum_pre_eip8_auth) {
+  uint8_t pub_i[64], eph_i[64];
+  size_t len, used = 0;
+  const uint8_t *pkt = v("cpp_auth_ciphertext", &len);
+  pub_of(pub_i, "cpp_initiator_private_key");
+  pub_of(eph_i, "cpp_initiator_ephemeral_private_key");
+  ck_assert_int_eq(ethp2p_rlpx_hs_init(&hs_b, false, v("cpp_receiver_private_key", NULL),
+                                       v("cpp_receiver_ephemeral_private_key", NULL),
+                                       v("cpp_receiver_nonce", NULL), NULL),
+                   0);
+  ck_assert_int_eq(ethp2p_rlpx_hs_read_auth(&hs_b, pkt, len, &used), 0);
+  ck_assert_uint_eq(used, ETHP2P_RLPX_AUTH_V4_LEN);
+  ck_assert(!hs_b.eip8);
+  ck_assert_mem_eq(hs_b.remote_pub, pub_i, 64);
+  ck_assert_mem_eq(hs_b.remote_eph_pub, eph_i, 64);
+  ck_assert_mem_eq(hs_b.init_nonce, v("cpp_initiator_nonce", NULL), 32);
+}
+END_TEST
+
+START_TEST(initiator_reads_the_cpp_ethereum_pre_eip8_ack) {
+  uint8_t pub_r[64], eph_r[64], out[ETHP2P_RLPX_HS_MAX], rnd[ETHP2P_RLPX_HS_RANDOM_LEN];
+  size_t len, used = 0, n;
+  const uint8_t *pkt = v("cpp_authresp_ciphertext", &len);
+  pub_of(pub_r, "cpp_receiver_private_key");
+  pub_of(eph_r, "cpp_receiver_ephemeral_private_key");
+  rnd_fill(rnd, sizeof rnd, 3);
+  ck_assert_int_eq(ethp2p_rlpx_hs_init(&hs_a, true, v("cpp_initiator_private_key", NULL),
+                                       v("cpp_initiator_ephemeral_private_key", NULL),
+                                       v("cpp_initiator_nonce", NULL), pub_r),
+                   0);
+  ck_assert_int_eq(ethp2p_rlpx_hs_write_auth(&hs_a, out, sizeof out, &n, rnd), 0);
+  ck_assert_int_eq(ethp2p_rlpx_hs_read_ack(&hs_a, pkt, len, &used), 0);
+  ck_assert_uint_eq(used, ETHP2P_RLPX_ACK_V4_LEN);
+  ck_assert_mem_eq(hs_a.remote_eph_pub, eph_r, 64);
+  ck_assert_mem_eq(hs_a.resp_nonce, v("cpp_receiver_nonce", NULL), 32);
+}
+END_TEST
+
+static void cpp_secrets(ethp2p_rlpx_secrets *ini, ethp2p_rlpx_secrets *rec) {
+  uint8_t eph_i[64], eph_r[64];
+  size_t auth_len, ack_len;
+  const uint8_t *auth = v("cpp_auth_ciphertext", &auth_len);
+  const uint8_t *ack = v("cpp_authresp_ciphertext", &ack_len);
+  pub_of(eph_i, "cpp_initiator_ephemeral_private_key");
+  pub_of(eph_r, "cpp_receiver_ephemeral_private_key");
+  ck_assert_int_eq(
+      ethp2p_rlpx_secrets_derive(ini, true, v("cpp_initiator_ephemeral_private_key", NULL), eph_r,
+                                 v("cpp_initiator_nonce", NULL), v("cpp_receiver_nonce", NULL),
+                                 auth, auth_len, ack, ack_len, NULL),
+      0);
+  ck_assert_int_eq(
+      ethp2p_rlpx_secrets_derive(rec, false, v("cpp_receiver_ephemeral_private_key", NULL), eph_i,
+                                 v("cpp_initiator_nonce", NULL), v("cpp_receiver_nonce", NULL),
+                                 auth, auth_len, ack, ack_len, NULL),
+      0);
+}
+
+START_TEST(cpp_ethereum_secrets_and_initial_macs_match) {
+  ethp2p_rlpx_secrets ini, rec;
+  uint8_t d[32];
+  cpp_secrets(&ini, &rec);
+  ck_assert_mem_eq(ini.aes, v("cpp_aes_secret", NULL), 32);
+  ck_assert_mem_eq(ini.mac, v("cpp_mac_secret", NULL), 32);
+  ck_assert_mem_eq(rec.aes, v("cpp_aes_secret", NULL), 32);
+  digest_of(&ini.egress, d);
+  ck_assert_mem_eq(d, v("cpp_initial_egress_mac", NULL), 32);
+  digest_of(&rec.ingress, d);
+  ck_assert_mem_eq(d, v("cpp_initial_egress_mac", NULL), 32);
+  digest_of(&ini.ingress, d);
+  ck_assert_mem_eq(d, v("cpp_initial_ingress_mac", NULL), 32);
+  digest_of(&rec.egress, d);
+  ck_assert_mem_eq(d, v("cpp_initial_ingress_mac", NULL), 32);
+}
+END_TEST
+
+/* Opens one vector frame with `f` and checks it holds a Hello from `sender_key`;
+ * then seals the same frame-data with `seal` and expects the vector's bytes. */
+static void open_vector_hello(ethp2p_rlpx_frame *f, ethp2p_rlpx_frame *seal, const char *name,
+                              const char *sender_key) {
+  uint8_t wire[256], again[256], pub[64];
+  ethp2p_rlpx_hello h;
+  size_t len, body_len, need, n;
+  const uint8_t *pkt = v(name, &len);
+  ck_assert_uint_le(len, sizeof wire);
+  memcpy(wire, pkt, len);
+  ck_assert_int_eq(ethp2p_rlpx_frame_open_header(f, wire, ETHP2P_RLPX_FRAME_MAX, &body_len, &need),
+                   0);
+  ck_assert_uint_eq(32 + need, len);
+  ck_assert_int_eq(ethp2p_rlpx_frame_open_body(f, wire + 32, need), 0);
+  ck_assert_uint_eq(wire[32], 0x80); /* message ID 0: Hello */
+  ck_assert_int_eq(ethp2p_rlpx_hello_decode(&h, wire + 33, body_len - 1, NULL), 0);
+  pub_of(pub, sender_key);
+  ck_assert_mem_eq(h.id, pub, 64);
+  ck_assert_int_eq(ethp2p_rlpx_frame_seal(seal, again, sizeof again, &n, wire + 32, body_len), 0);
+  ck_assert_uint_eq(n, len);
+  ck_assert_mem_eq(again + 32, pkt + 32, len - 32); /* body and MACs byte for byte */
+}
+
+START_TEST(cpp_ethereum_first_frames_open_and_reseal_identically) {
+  ethp2p_rlpx_secrets ini, rec;
+  ethp2p_rlpx_frame *fi, *fr, *si, *sr;
+  cpp_secrets(&ini, &rec);
+  ck_assert_int_eq(ethp2p_rlpx_frame_create(&fi, &ini), 0);
+  ck_assert_int_eq(ethp2p_rlpx_frame_create(&fr, &rec), 0);
+  ck_assert_int_eq(ethp2p_rlpx_frame_create(&si, &ini), 0);
+  ck_assert_int_eq(ethp2p_rlpx_frame_create(&sr, &rec), 0);
+  open_vector_hello(fr, si, "cpp_initiator_hello_packet", "cpp_initiator_private_key");
+  open_vector_hello(fi, sr, "cpp_receiver_hello_packet", "cpp_receiver_private_key");
+  ethp2p_rlpx_frame_destroy(fi);
+  ethp2p_rlpx_frame_destroy(fr);
+  ethp2p_rlpx_frame_destroy(si);
+  ethp2p_rlpx_frame_destroy(sr);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("rlpx_handshake");
   TCase *tc = tcase_create("handshake");
@@ -450,6 +574,10 @@ int main(void) {
   tcase_add_test(tc, pre_eip8_auth_is_answered_with_a_pre_eip8_ack);
   tcase_add_test(tc, padding_length_varies_with_the_random_bytes);
   tcase_add_test(tc, ecies_round_trip_and_shared_data_is_authenticated);
+  tcase_add_test(tc, receiver_reads_the_cpp_ethereum_pre_eip8_auth);
+  tcase_add_test(tc, initiator_reads_the_cpp_ethereum_pre_eip8_ack);
+  tcase_add_test(tc, cpp_ethereum_secrets_and_initial_macs_match);
+  tcase_add_test(tc, cpp_ethereum_first_frames_open_and_reseal_identically);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
