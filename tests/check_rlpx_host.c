@@ -394,6 +394,38 @@ START_TEST(hosts_behind_two_nats_connect_through_a_port_forward) {
 }
 END_TEST
 
+START_TEST(simultaneous_dials_keep_one_connection_both_sides_agree_on) {
+  ethp2p_rlpx_host_stats s0, s1;
+  ethp2p_addr to0, to1;
+  int small;
+  make_node(0, 0, true);
+  make_node(1, 0, true);
+  to0 = addr_of(0);
+  to1 = addr_of(1);
+  ck_assert_int_eq(ethp2p_rlpx_host_dial(N[0].h, N[1].pub, &to1), 0);
+  ck_assert_int_eq(ethp2p_rlpx_host_dial(N[1].h, N[0].pub, &to0), 0);
+  ethp2p_sim_run(w, 5 * ETHP2P_SEC);
+  ethp2p_rlpx_host_stats_get(N[0].h, &s0);
+  ethp2p_rlpx_host_stats_get(N[1].h, &s1);
+  ck_assert_uint_eq(s0.peers, 1);
+  ck_assert_uint_eq(s1.peers, 1);
+  ck_assert_uint_eq(s0.pending + s1.pending, 0);
+  /* the kept connection is the one the smaller key dialed, on both ends */
+  small = memcmp(N[0].pub, N[1].pub, 64) < 0 ? 0 : 1;
+  ck_assert_ptr_nonnull(N[small].last_peer);
+  ck_assert(!ethp2p_rlpx_peer_inbound(N[small].last_peer));
+  ck_assert(ethp2p_rlpx_peer_inbound(N[1 - small].last_peer));
+  /* and it stays up */
+  ethp2p_sim_run(w, 60 * ETHP2P_SEC);
+  ethp2p_rlpx_host_stats_get(N[0].h, &s0);
+  ethp2p_rlpx_host_stats_get(N[1].h, &s1);
+  ck_assert_uint_eq(s0.peers, 1);
+  ck_assert_uint_eq(s1.peers, 1);
+  ck_assert_int_eq(N[0].added - N[0].removed, 1);
+  ck_assert_int_eq(N[1].added - N[1].removed, 1);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("rlpx_host");
   TCase *tc = tcase_create("host");
@@ -409,6 +441,7 @@ int main(void) {
   tcase_add_test(tc, candidates_are_dialed_as_slots_free_up);
   tcase_add_test(tc, failed_candidate_backs_off_doubling);
   tcase_add_test(tc, hosts_behind_two_nats_connect_through_a_port_forward);
+  tcase_add_test(tc, simultaneous_dials_keep_one_connection_both_sides_agree_on);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -424,7 +424,9 @@ void *ethp2p_rlpx_conn_user(const ethp2p_rlpx_conn *c);
  * peers that share a capability with it and routes their messages to the
  * registered protocols.  After the Hello exchange a peer is checked in this
  * order, each failure being a Disconnect with the reason shown:
- *   our own key (0x0a), already connected (0x05), no shared capability (0x03,
+ *   our own key (0x0a), already connected (0x05; of two connections made by
+ *   simultaneous dials both ends keep the one the smaller key dialed: the other
+ *   peer is removed after the new one was added), no shared capability (0x03,
  *   "useless peer"), then the limits unless the peer is trusted: more than
  *   max_peers (0x04); an inbound peer beyond max_peers - max_peers/dial_ratio
  *   inbound slots (0x04).

@@ -54,6 +54,7 @@ struct ethp2p_rlpx_peer {
   ethp2p_rlpx_conn *conn;
   static_node *st;
   bool inbound, up, trusted;
+  bool was_up;  /* replaced by a duplicate connection: still owes peer_removed */
   int rejected; /* the reason we refused it with, -1 = none */
   uint8_t pub[64];
   bool have_pub;
@@ -175,8 +176,19 @@ static void peer_up(ethp2p_rlpx_conn *c, const ethp2p_rlpx_hello *hello, void *d
   }
   for (q = h->peers; q != NULL; q = q->next)
     if (q != p && q->up && memcmp(q->pub, p->pub, 64) == 0) {
-      reject(p, ETHP2P_RLPX_DISC_ALREADY_CONNECTED);
-      return;
+      /* Two connections to one node (both sides dialed at once).  Both ends keep
+       * the one dialed by the node with the smaller key, so they agree on it. */
+      bool keep_dialed = memcmp(h->pub, p->pub, 64) < 0;
+      if (p->inbound == q->inbound || p->inbound == keep_dialed) {
+        reject(p, ETHP2P_RLPX_DISC_ALREADY_CONNECTED);
+        return;
+      }
+      q->up = false; /* q leaves through peer_removed once its close completes */
+      q->rejected = ETHP2P_RLPX_DISC_ALREADY_CONNECTED;
+      q->h->stats.rejected++;
+      ethp2p_rlpx_conn_disconnect(q->conn, ETHP2P_RLPX_DISC_ALREADY_CONNECTED);
+      q->was_up = true;
+      break;
     }
   for (i = 0; i < h->nprotos; i++) {
     ids[i].name = h->names[i];
@@ -338,7 +350,7 @@ static void peer_closed(ethp2p_rlpx_conn *c, const ethp2p_rlpx_close_info *info,
   h->stats.bytes_out += out;
   count_close(h, info, p->up || p->rejected >= 0 || info->reason >= 0);
   unlink_peer(h, p);
-  if (p->up) {
+  if (p->up || p->was_up) {
     for (i = 0; i < p->nshared; i++) {
       const ethp2p_rlpx_protocol *pr = &h->protos[p->shared[i].local];
       if (pr->peer_removed != NULL)
