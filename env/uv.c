@@ -118,7 +118,8 @@ static void uvenv_random(ethp2p_env *env, uint8_t *buf, size_t len) {
   (void)env;
   if (ethp2p_os_random(buf, len) != 0) {
     ethp2p_log(ETHP2P_LOG_CRIT, "env", "No source of random bytes", "len=%zu", len);
-    abort(); /* weak keys or nonces would be worse than stopping */
+    /* Weak keys or nonces would be worse than stopping. */
+    abort(); /* check-conventions: allow print */
   }
 }
 

@@ -1,7 +1,7 @@
 /*
  * p2p/iptrack.c — predicting our external endpoint from what peers say they
- * see (go-ethereum's p2p/netutil/iptrack.go; PROTOCOLS.md: >= 10 statements
- * in a 5-minute window).
+ * see (go-ethereum's p2p/netutil/iptrack.go: >= 10 statements in a
+ * 5-minute window).
  *
  * Each host's latest statement counts once, so one chatty (or lying) peer
  * cannot move the prediction.  Tables are fixed arrays scanned linearly: the

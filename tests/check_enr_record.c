@@ -10,7 +10,7 @@
 #include "ethp2p/keccak.h"
 #include "ethp2p/secp.h"
 
-/* EIP-778 example (PROTOCOLS.md). */
+/* The example record of EIP-778 and its key. */
 static const char *eip778_key = "b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291";
 static const char *eip778_text =
     "enr:-"

@@ -98,7 +98,7 @@ static int handle(const ethp2p_soap_msg *m, const ethp2p_addr *peer, char *body,
       code = 402;
       goto fault;
     }
-    if (!ethp2p_addr_equal(&client, peer, false) || atoi(ip) < 1024) {
+    if (!ethp2p_addr_equal(&client, peer, false) || strtol(ip, NULL, 10) < 1024) {
       code = 606;
       goto fault;
     }
@@ -109,7 +109,7 @@ static int handle(const ethp2p_soap_msg *m, const ethp2p_addr *peer, char *body,
       code = 701;
       goto fault;
     }
-    R.holes[i] = (hole){true, ++R.next_id, client, (unsigned)atoi(ip), (unsigned)lease};
+    R.holes[i] = (hole){true, ++R.next_id, client, (unsigned)strtol(ip, NULL, 10), (unsigned)lease};
     snprintf(idtxt, sizeof idtxt, "%u", R.holes[i].id);
     out[nout++] = (ethp2p_soap_field){"UniqueID", idtxt};
   } else if (a == ETHP2P_PINHOLE_GET_FIREWALL_STATUS) {

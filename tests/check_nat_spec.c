@@ -144,7 +144,7 @@ static int fake_interfaces(ethp2p_env *env, ethp2p_iface *out, size_t cap, size_
 static void fake_if(const char *name, uint32_t index, const char *ip, uint8_t plen) {
   ethp2p_iface *it = &fake_ifs[fake_n++];
   memset(it, 0, sizeof *it);
-  strncpy(it->name, name, sizeof it->name - 1);
+  snprintf(it->name, sizeof it->name, "%s", name);
   ck_assert_int_eq(ethp2p_addr_parse_ip(&it->addr, ip), 0);
   it->prefix_len = plen;
   it->up = true;

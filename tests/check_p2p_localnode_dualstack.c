@@ -86,7 +86,7 @@ static ethp2p_addr A(const char *text, uint16_t port) {
 static void add_iface(world *w, const char *name, const char *ip, bool up, bool loopback) {
   ethp2p_iface *it = &w->ifs[w->nifs++];
   memset(it, 0, sizeof *it);
-  strncpy(it->name, name, sizeof it->name - 1);
+  snprintf(it->name, sizeof it->name, "%s", name);
   it->addr = A(ip, 0);
   it->up = up;
   it->loopback = loopback;

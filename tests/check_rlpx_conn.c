@@ -370,9 +370,9 @@ static void manual_hello_v(uint64_t version) {
   size_t n;
   memset(&h, 0, sizeof h);
   h.version = version;
-  strcpy(h.client_id, "manual");
+  snprintf(h.client_id, sizeof h.client_id, "manual");
   h.ncaps = 1;
-  strcpy(h.caps[0].name, "tiny");
+  snprintf(h.caps[0].name, sizeof h.caps[0].name, "tiny");
   h.caps[0].version = 1;
   memcpy(h.id, pub_a, 64);
   buf[0] = 0x80; /* msg-id 0 */

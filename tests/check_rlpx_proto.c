@@ -42,10 +42,10 @@ END_TEST
 static void sample_hello(ethp2p_rlpx_hello *h) {
   memset(h, 0, sizeof *h);
   h->version = 5;
-  strcpy(h->client_id, "ethp2p/test");
-  strcpy(h->caps[0].name, "eth");
+  snprintf(h->client_id, sizeof h->client_id, "ethp2p/test");
+  snprintf(h->caps[0].name, sizeof h->caps[0].name, "eth");
   h->caps[0].version = 68;
-  strcpy(h->caps[1].name, "snap");
+  snprintf(h->caps[1].name, sizeof h->caps[1].name, "snap");
   h->caps[1].version = 1;
   h->ncaps = 2;
   h->listen_port = 30303;
