@@ -1,6 +1,7 @@
 /* tests/check_nat_spec.c — the --nat grammar (go-ethereum's nat.Parse + pcp), text form,
  * create dispatch, none and extip. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -2,6 +2,7 @@
  * handshake + Hello both ways, messages with snappy, Ping/Pong, Disconnect reasons
  * read by the other side, timeouts, and hostile bytes on the port. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -2,6 +2,7 @@
  * Hello round trips and refusals, Disconnect forms, capability matching and the
  * snappy bounds. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
