@@ -77,6 +77,7 @@ typedef struct gw_app {
   ethp2p_env *env;
   ethp2p_gateway *gw;
   uv_signal_t sig_int, sig_term, sig_usr1, sig_hup;
+  unsigned nsignals; /* handles initialised so far: only those may be closed */
   int exit_code;
 } gw_app;
 
@@ -139,16 +140,54 @@ static void on_signal(uv_signal_t *h, int signum) {
   uv_stop(&app->loop);
 }
 
-static void close_cb(uv_handle_t *h) { (void)h; }
+static void close_cb(uv_handle_t *h) {
+  (void)h;
+}
+
+/* True if addr is configured on one of this host's interfaces. */
+static bool addr_is_local(ethp2p_env *env, const ethp2p_addr *addr) {
+  ethp2p_iface ifs[64];
+  size_t n = 0;
+  if (ethp2p_env_interfaces(env, ifs, sizeof ifs / sizeof ifs[0], &n) != 0)
+    return true; /* cannot tell: let the bind say */
+  for (size_t i = 0; i < n; i++)
+    if (ethp2p_addr_equal(&ifs[i].addr, addr, false))
+      return true;
+  return false;
+}
+
+/* The start error in a user's words. */
+static void report_start_error(const ethp2p_gw_config *cfg, int rc) {
+  char lan[ETHP2P_ADDRSTRLEN];
+  ethp2p_addr_format(&cfg->lan_addr, false, lan, sizeof lan);
+  if (rc == ETHP2P_EADDRINUSE) {
+    char http[16] = "";
+    if (cfg->policy.upnp && cfg->http_port != 0)
+      snprintf(http, sizeof http, ", %u/tcp", cfg->http_port);
+    fprintf(stderr,
+            "ethp2p gateway: cannot start: a port is already in use on %s (%s%s%s); is another "
+            "gateway or router daemon running?\n",
+            lan, cfg->policy.upnp ? "1900/udp" : "",
+            (cfg->policy.pmp || cfg->policy.pcp) ? (cfg->policy.upnp ? ", 5351/udp" : "5351/udp")
+                                                 : "",
+            http);
+  } else {
+    fprintf(stderr, "ethp2p gateway: cannot start on %s: %s\n", lan, ethp2p_strerror(rc));
+  }
+}
 
 static int signals_start(gw_app *app) {
   struct {
     uv_signal_t *h;
     int sig;
-  } s[] = {{&app->sig_int, SIGINT}, {&app->sig_term, SIGTERM}, {&app->sig_usr1, SIGUSR1},
+  } s[] = {{&app->sig_int, SIGINT},
+           {&app->sig_term, SIGTERM},
+           {&app->sig_usr1, SIGUSR1},
            {&app->sig_hup, SIGHUP}};
   for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
-    uv_signal_init(&app->loop, s[i].h);
+    if (uv_signal_init(&app->loop, s[i].h) != 0)
+      return ETHP2P_EIO;
+    app->nsignals++;
     s[i].h->data = app;
     if (uv_signal_start(s[i].h, on_signal, s[i].sig) != 0)
       return ETHP2P_EIO;
@@ -158,7 +197,8 @@ static int signals_start(gw_app *app) {
 
 static void signals_close(gw_app *app) {
   uv_signal_t *s[] = {&app->sig_int, &app->sig_term, &app->sig_usr1, &app->sig_hup};
-  for (size_t i = 0; i < 4; i++)
+  /* A failed start never initialised them: uv_close on a zeroed handle aborts. */
+  for (size_t i = 0; i < app->nsignals; i++)
     if (!uv_is_closing((uv_handle_t *)s[i]))
       uv_close((uv_handle_t *)s[i], close_cb);
 }
@@ -311,8 +351,12 @@ static int parse_args(int argc, char **argv, ethp2p_gw_config *cfg, int *verbose
     return usage_error("%s", "--lan-addr is required");
   if (!have_ext)
     return usage_error("%s", "--external-ip is required");
-  if (!cfg->policy.upnp && !cfg->policy.pmp && !cfg->policy.pcp)
-    return usage_error("%s", "every protocol is disabled");
+  if (!cfg->policy.upnp && !cfg->policy.pmp && !cfg->policy.pcp) {
+    /* Well-formed, but nothing could start: a failed start, not a usage error. */
+    fprintf(stderr, "ethp2p gateway: cannot start: every service is disabled "
+                    "(--no-upnp, --no-pmp and --no-pcp all given)\n");
+    return CLI_EXIT_INVALID;
+  }
   return -1;
 }
 
@@ -340,15 +384,20 @@ int ethp2p_cmd_gateway(int argc, char **argv) {
     uv_loop_close(&app.loop);
     return CLI_EXIT_INVALID;
   }
+  if (!addr_is_local(app.env, &cfg.lan_addr)) {
+    fprintf(stderr,
+            "ethp2p gateway: cannot start: %s is not an address of this host (see `ip addr`)\n",
+            ethp2p_addr_format(&cfg.lan_addr, false, lan, sizeof lan));
+    app.exit_code = CLI_EXIT_INVALID;
+    goto out;
+  }
   rc = ethp2p_gw_create(app.env, &cfg, &app.gw);
   if (rc == 0) {
     ethp2p_gw_set_change_cb(app.gw, on_change, &app);
     rc = ethp2p_gw_start(app.gw);
   }
   if (rc != 0) {
-    fprintf(stderr, "ethp2p gateway: cannot start: %s (is the LAN address configured here, and "
-                    "are ports 1900/5351 free?)\n",
-            ethp2p_strerror(rc));
+    report_start_error(&cfg, rc);
     app.exit_code = CLI_EXIT_INVALID;
     goto out;
   }
