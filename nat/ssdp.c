@@ -268,6 +268,8 @@ int ethp2p_ssdp_reply_parse(ethp2p_ssdp_reply *out, const uint8_t *buf, size_t l
     } else if (ssdp_name_is(name, name_n, "CACHE-CONTROL") && !have_cc) {
       out->max_age = ssdp_max_age(val, val_n);
       have_cc = true;
+    } else if (ssdp_name_is(name, name_n, "BOOTID.UPNP.ORG") && !out->has_bootid) {
+      out->has_bootid = ssdp_parse_uint(val, val_n, 0x7fffffffu, &out->bootid);
     }
   }
   if (out->status == 200 && (out->location[0] == '\0' || out->st[0] == '\0'))
@@ -454,6 +456,10 @@ int ethp2p_ssdp_reply_build(uint8_t *buf, size_t size, size_t *len,
   ssdp_put_header(&o, "ST", reply->st);
   if (reply->usn[0] != '\0')
     ssdp_put_header(&o, "USN", reply->usn);
+  if (reply->has_bootid) {
+    snprintf(line, sizeof line, "%u", (unsigned)(reply->bootid & 0x7fffffffu));
+    ssdp_put_header(&o, "BOOTID.UPNP.ORG", line);
+  }
   ssdp_put(&o, "\r\n");
   return ssdp_finish(&o, len);
 }

@@ -66,6 +66,8 @@ typedef struct ethp2p_ssdp_reply {
   char usn[256];      /* USN ("" if absent) */
   char server[128];   /* SERVER ("" if absent) */
   uint32_t max_age;   /* CACHE-CONTROL max-age seconds, 0 if absent or unreadable */
+  bool has_bootid;    /* BOOTID.UPNP.ORG (UDA 1.1 §1.3.3) was present and readable */
+  uint32_t bootid;
 } ethp2p_ssdp_reply;
 
 /*
@@ -91,7 +93,8 @@ int ethp2p_ssdp_search_parse(ethp2p_ssdp_search *out, const uint8_t *buf, size_t
 
 /*
  * Builds a search response ("HTTP/1.1 <status> OK" with CACHE-CONTROL max-age when
- * max_age > 0, EXT, LOCATION, SERVER, ST, USN; empty optional fields are left out).
+ * max_age > 0, EXT, LOCATION, SERVER, ST, USN, BOOTID.UPNP.ORG when has_bootid; empty
+ * optional fields are left out).
  * Returns: 0, ETHP2P_EINVAL (NULL, empty location/st, CR/LF in a value), ETHP2P_ESPACE
  *   (*len = size needed).
  */
@@ -100,7 +103,8 @@ int ethp2p_ssdp_reply_build(uint8_t *buf, size_t size, size_t *len, const ethp2p
 /*
  * Parses a search response datagram ("HTTP/1.x NNN ...").  A status other than 200 parses
  * fine (status set, other fields as found); a 200 without LOCATION or ST is ETHP2P_ESYNTAX.
- * A NOTIFY datagram is not a reply and gives ETHP2P_ESYNTAX.
+ * A NOTIFY datagram is not a reply and gives ETHP2P_ESYNTAX.  An unreadable BOOTID.UPNP.ORG
+ * leaves has_bootid false (the field is optional in a reply and only a hint).
  * Returns: as ethp2p_ssdp_search_parse.  *out is zeroed first.
  */
 int ethp2p_ssdp_reply_parse(ethp2p_ssdp_reply *out, const uint8_t *buf, size_t len,

@@ -42,7 +42,7 @@ fi
 echo "ok: usage errors exit 2, --help exits 0"
 
 # A gateway that cannot start exits 1 with its reason (it aborted in uv_close, exit 134).
-# Loopback only; nothing is sent (UPnP only, no NOTIFY:).
+# Loopback only; nothing is sent (UPnP only, --quirk no-notify: no advertisements).
 start_fail() { # start_fail WANT_REGEX ARGS...: runs a gateway that must fail at once
   local want=$1 rc out
   shift
@@ -55,7 +55,7 @@ start_fail 'cannot start: 192\.0\.2\.1 is not an address of this host' \
 start_fail 'cannot start: every service is disabled' \
   --lan-addr 127.0.0.1 --external-ip 1.2.3.4 --no-upnp --no-pmp --no-pcp
 HOLD_PORT=$(( 20000 + $$ % 20000 ))
-"$BIN" gateway --lan-addr 127.0.0.1 --external-ip 1.2.3.4 --no-pmp --no-pcp \
+"$BIN" gateway --lan-addr 127.0.0.1 --external-ip 1.2.3.4 --no-pmp --no-pcp --quirk no-notify \
   --http-port "$HOLD_PORT" >/dev/null 2>"$WORK/hold.err" &
 HOLD_PID=$!
 DEADLINE=$(( $(date +%s) + 5 ))
@@ -65,7 +65,7 @@ until grep -q '^gateway: lan' "$WORK/hold.err" 2>/dev/null; do
   sleep 0.05
 done
 start_fail "cannot start: a port is already in use on 127\.0\.0\.1 \(1900/udp, $HOLD_PORT/tcp\)" \
-  --lan-addr 127.0.0.1 --external-ip 1.2.3.4 --no-pmp --no-pcp --http-port "$HOLD_PORT"
+  --lan-addr 127.0.0.1 --external-ip 1.2.3.4 --no-pmp --no-pcp --quirk no-notify --http-port "$HOLD_PORT"
 kill "$HOLD_PID"; wait "$HOLD_PID" 2>/dev/null; HOLD_PID=
 echo "ok: failed starts exit 1 with the reason (address not here, port in use, all disabled)"
 

@@ -55,7 +55,9 @@ static const char gateway_help_text[] =
     "\n"
     "Quirks and faults (repeat --quirk):\n"
     "  --quirk NAME           no-natrsip, unnamespaced-soap, chunked, pmp-alt-port,\n"
-    "                         random-port, no-concurrent, http-port-moves, slow, drop\n"
+    "                         random-port, no-concurrent, http-port-moves, slow, drop,\n"
+    "                         no-notify (no SSDP advertisements), no-gena (no events)\n"
+    "  --notify-interval S    SSDP ssdp:alive interval in seconds (default 30)\n"
     "  --slow-ms N            delay of the slow quirk (default 500)\n"
     "  --drop-percent N       chance of the drop quirk (default 50)\n"
     "\n"
@@ -63,8 +65,10 @@ static const char gateway_help_text[] =
     "  -v, --verbose          debug logs on stderr\n"
     "  -h, --help             show this help\n"
     "\n"
-    "Signals: SIGUSR1 announces the external address (NAT-PMP/PCP), SIGHUP\n"
-    "simulates a router restart (mappings and epoch lost), SIGINT/SIGTERM exit 0.\n"
+    "Signals: SIGUSR1 announces the external address (NAT-PMP/PCP announcements and a\n"
+    "UPnP event to subscribers), SIGHUP simulates a router restart (mappings, epoch and\n"
+    "subscriptions lost; ssdp:alive with a new BOOTID), SIGINT/SIGTERM exit 0 (after\n"
+    "ssdp:byebye).\n"
     "\n"
     "Output lines: <change> <proto> <external port> -> <client>:<port> lease <s>s by <protocol>\n"
     "  e.g. added tcp 4000 -> 192.168.50.2:4000 lease 604800s by UPnP \"upnpc\"\n"
@@ -221,6 +225,7 @@ enum {
   OPT_ANY_CLIENT,
   OPT_SLOW_MS,
   OPT_DROP,
+  OPT_NOTIFY_INTERVAL,
 };
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -250,6 +255,7 @@ static int parse_args(int argc, char **argv, ethp2p_gw_config *cfg, int *verbose
       {"any-client", no_argument, NULL, OPT_ANY_CLIENT},
       {"slow-ms", required_argument, NULL, OPT_SLOW_MS},
       {"drop-percent", required_argument, NULL, OPT_DROP},
+      {"notify-interval", required_argument, NULL, OPT_NOTIFY_INTERVAL},
       {"verbose", no_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
@@ -335,6 +341,11 @@ static int parse_args(int argc, char **argv, ethp2p_gw_config *cfg, int *verbose
       if (parse_uint(optarg, 600000, &v) != 0)
         return usage_error("--slow-ms: expected milliseconds: %s", optarg);
       cfg->slow_ms = (uint32_t)v;
+      break;
+    case OPT_NOTIFY_INTERVAL:
+      if (parse_uint(optarg, 86400, &v) != 0 || v == 0)
+        return usage_error("--notify-interval: expected 1..86400 seconds: %s", optarg);
+      cfg->notify_interval_s = (uint32_t)v;
       break;
     case OPT_DROP:
       if (parse_uint(optarg, 100, &v) != 0)
