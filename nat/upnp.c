@@ -854,7 +854,9 @@ static void upnp_on_watch(void *data, upnp_watch_event ev, const ethp2p_addr *ip
     upnp_raise(u, ETHP2P_NAT_EV_STATE_LOST, NULL);
     break;
   case UPNP_WATCH_GONE:
-    upnp_forget(u);
+    /* Forget the device but keep listening: its ssdp:alive when it is back is a restart. */
+    u->have_dev = false;
+    u->have_uptime = false;
     upnp_raise(u, ETHP2P_NAT_EV_GATEWAY_GONE, NULL);
     break;
   case UPNP_WATCH_EXTIP:

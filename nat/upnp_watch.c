@@ -43,6 +43,7 @@ struct upnp_watch {
 
   /* SSDP */
   ethp2p_udp *ssdp;
+  bool gone; /* said ssdp:byebye: its next ssdp:alive is a restart whatever the BOOTID */
   bool have_bootid;
   uint32_t bootid;
 
@@ -92,6 +93,9 @@ static void w_on_ssdp(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t *b
   if (ethp2p_ssdp_notify_parse(&n, buf, len, &diag) != 0)
     return; /* searches of other hosts, replies, junk */
   if (n.nts == ETHP2P_SSDP_NTS_BYEBYE) {
+    if (w->gone)
+      return; /* the rest of the series */
+    w->gone = true;
     ethp2p_log(ETHP2P_LOG_INFO, W_LOG, "UPnP gateway says it is leaving", "nt=%s", n.nt);
     w_emit(w, UPNP_WATCH_GONE, NULL, "ssdp:byebye");
     return;
@@ -104,6 +108,15 @@ static void w_on_ssdp(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t *b
     return;
   }
   /* ssdp:alive */
+  if (w->gone) {
+    w->gone = false;
+    w->have_bootid = n.has_bootid;
+    w->bootid = n.bootid;
+    ethp2p_nat_copy_str(w->cfg.location, sizeof w->cfg.location, n.location);
+    ethp2p_log(ETHP2P_LOG_INFO, W_LOG, "UPnP gateway is back", "location=%s", n.location);
+    w_emit(w, UPNP_WATCH_RESTART, NULL, "ssdp:alive after ssdp:byebye");
+    return;
+  }
   if (n.has_bootid && w->have_bootid && n.bootid != w->bootid) {
     snprintf(why, sizeof why, "BOOTID %u -> %u", (unsigned)w->bootid, (unsigned)n.bootid);
     w->bootid = n.bootid;

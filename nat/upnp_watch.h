@@ -8,7 +8,9 @@
  *     from the device's IP count.  ssdp:alive with a BOOTID.UPNP.ORG other than the one
  *     known, or with a LOCATION other than the description we use, means the device
  *     restarted (UDA 1.1 §1.2.2: BOOTID changes at every boot) -> UPNP_WATCH_RESTART;
- *     ssdp:byebye -> UPNP_WATCH_GONE; ssdp:update moves the known BOOTID to NEXTBOOTID.
+ *     ssdp:byebye -> UPNP_WATCH_GONE (once per series), and the next ssdp:alive from the
+ *     same IP -> UPNP_WATCH_RESTART (the device is back without its mappings), so the
+ *     owner keeps the watch after GONE; ssdp:update moves the known BOOTID to NEXTBOOTID.
  *   - GENA events of the WAN connection service: a TCP listener on our address toward the
  *     device (port chosen by the environment), SUBSCRIBE to the service's eventSubURL with
  *     that CALLBACK, renewal at 3/4 of the granted timeout, a fresh SUBSCRIBE when a
