@@ -162,6 +162,12 @@ struct upnp {
   uint32_t uptime_s;
   ethp2p_time uptime_at;
   unsigned soap_requests; /* SOAP exchanges started (for tests and benchmarks) */
+  /* Mappings we hold: events matter while there is one; the last delete unsubscribes. */
+  struct {
+    ethp2p_proto proto;
+    uint16_t port;
+  } held[16];
+  size_t nheld;
 
   /* discovery */
   bool discovering;
@@ -924,9 +930,35 @@ static void map_fail(upnp *u, int status, const ethp2p_soap_msg *msg) {
   op_finish(u, status, &r, NULL);
 }
 
+static void held_add(upnp *u, ethp2p_proto proto, uint16_t port) {
+  size_t i;
+  for (i = 0; i < u->nheld; i++)
+    if (u->held[i].proto == proto && u->held[i].port == port)
+      return;
+  if (u->nheld < sizeof u->held / sizeof u->held[0]) {
+    u->held[u->nheld].proto = proto;
+    u->held[u->nheld].port = port;
+    u->nheld++;
+  }
+  upnp_watch_resubscribe(u->watch); /* after an earlier last delete */
+}
+
+static void held_remove(upnp *u, ethp2p_proto proto, uint16_t port) {
+  size_t i;
+  for (i = 0; i < u->nheld; i++) {
+    if (u->held[i].proto == proto && u->held[i].port == port) {
+      u->held[i] = u->held[--u->nheld];
+      if (u->nheld == 0)
+        upnp_watch_unsubscribe(u->watch); /* UDA 1.1 §4.1.4, e.g. at the node's shutdown */
+      return;
+    }
+  }
+}
+
 static void map_ok(upnp *u, uint16_t port) {
   ethp2p_nat_map_result r;
   char ip[ETHP2P_ADDRSTRLEN];
+  held_add(u, u->cur->proto, port);
   memset(&r, 0, sizeof r);
   r.external_port = port;
   r.lifetime_s = u->cur->lease;
@@ -1056,6 +1088,8 @@ static void map_attempt(upnp *u) {
 static void unmap_on_reply(upnp *u, int status, const ethp2p_soap_msg *msg) {
   if (status == ETHP2P_EREFUSED && msg != NULL && msg->upnp_error_code == 714)
     status = 0; /* NoSuchEntryInArray: the mapping is gone, which is what was asked */
+  if (status == 0)
+    held_remove(u, u->cur->proto, u->cur->port);
   op_finish(u, status, NULL, NULL);
 }
 

@@ -458,14 +458,6 @@ int upnp_watch_start(ethp2p_env *env, const upnp_watch_config *cfg, upnp_watch_c
   return 0;
 }
 
-static void w_sent_unsubscribe(ethp2p_http_client *c, int status, const ethp2p_http_msg *resp,
-                               void *data) {
-  (void)c;
-  (void)status;
-  (void)resp;
-  (void)data;
-}
-
 static void w_free(upnp_watch *w) {
   if (w->http != NULL)
     ethp2p_http_client_cancel(w->http);
@@ -481,22 +473,54 @@ static void w_free(upnp_watch *w) {
 void upnp_watch_stop(upnp_watch *w) {
   if (w == NULL || w->dead)
     return;
-  if (w->grant.sid[0] != '\0' && (w->state == UPNP_SUB_ACTIVE || w->state == UPNP_SUB_RENEWING)) {
-    /* UDA 1.1 §4.1.4: cancel the subscription; nobody waits for the answer. */
-    char host[ETHP2P_ADDRSTRLEN];
-    uint8_t req[512];
-    size_t len;
-    ethp2p_http_client *c;
-    ethp2p_addr_format(&w->event.addr, true, host, sizeof host);
-    if (ethp2p_gena_unsubscribe_build(req, sizeof req, &len, w->event.path, host, w->grant.sid) ==
-            0 &&
-        ethp2p_http_client_start(w->env, &c, &w->event.addr, NULL, req, len, 1024, false,
-                                 W_HTTP_TIMEOUT, w_sent_unsubscribe, NULL) == 0)
-      w->requests++;
-  }
   w->dead = true;
   if (w->cb_depth == 0)
     w_free(w);
+}
+
+static void w_on_unsub_reply(ethp2p_http_client *c, int status, const ethp2p_http_msg *resp,
+                             void *data) {
+  upnp_watch *w = data;
+  (void)c;
+  w->http = NULL;
+  ethp2p_log(ETHP2P_LOG_DEBUG, W_LOG, "UPnP event subscription cancelled", "err=%s http=%d",
+             status != 0 ? ethp2p_strerror(status) : "none", status == 0 ? resp->status : 0);
+}
+
+void upnp_watch_unsubscribe(upnp_watch *w) {
+  char host[ETHP2P_ADDRSTRLEN];
+  uint8_t req[512];
+  size_t len;
+  bool granted;
+  if (w == NULL || w->dead || w->state == UPNP_SUB_OFF || w->state == UPNP_SUB_UNSUPPORTED)
+    return;
+  granted =
+      w->grant.sid[0] != '\0' && (w->state == UPNP_SUB_ACTIVE || w->state == UPNP_SUB_RENEWING);
+  if (w->http != NULL) {
+    ethp2p_http_client_cancel(w->http);
+    w->http = NULL;
+  }
+  if (granted) {
+    /* UDA 1.1 §4.1.4: cancel the subscription. */
+    ethp2p_addr_format(&w->event.addr, true, host, sizeof host);
+    if (ethp2p_gena_unsubscribe_build(req, sizeof req, &len, w->event.path, host, w->grant.sid) ==
+            0 &&
+        ethp2p_http_client_start(w->env, &w->http, &w->event.addr, NULL, req, len, 1024, false,
+                                 W_HTTP_TIMEOUT, w_on_unsub_reply, w) == 0)
+      w->requests++;
+    else
+      w->http = NULL;
+  }
+  w->evented = false;
+  w_set_state(w, UPNP_SUB_OFF, 0);
+}
+
+void upnp_watch_resubscribe(upnp_watch *w) {
+  if (w == NULL || w->dead || w->state != UPNP_SUB_OFF || w->listener == NULL)
+    return;
+  w->refusals = 0;
+  w->backoff = 0;
+  w_set_state(w, UPNP_SUB_WAITING, ethp2p_env_now(w->env));
 }
 
 upnp_sub_state upnp_watch_sub_state(const upnp_watch *w) {

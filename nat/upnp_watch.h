@@ -22,7 +22,10 @@
  *     come from another host, get 412 and are ignored.
  *
  * The caller restarts the watch after rediscovery (a restarted router forgets
- * subscriptions).  upnp_watch_stop sends UNSUBSCRIBE (best effort, fire and forget).
+ * subscriptions).  upnp_watch_unsubscribe cancels the subscription (UNSUBSCRIBE, §4.1.4)
+ * while the watch lives; the UPnP client calls it when it deletes its last mapping (the
+ * node's shutdown).  upnp_watch_stop sends nothing: a request outliving its owner could
+ * outlive the environment too; a subscription left behind expires at its timeout.
  */
 #ifndef ETHP2P_NAT_UPNP_WATCH_H
 #define ETHP2P_NAT_UPNP_WATCH_H
@@ -73,8 +76,13 @@ typedef struct upnp_watch upnp_watch;
  * never inside this call.  Returns 0 with *out set, or the error with *out NULL. */
 int upnp_watch_start(ethp2p_env *env, const upnp_watch_config *cfg, upnp_watch_cb cb, void *data,
                      upnp_watch **out);
-/* Stops (UNSUBSCRIBE when subscribed) and frees.  NULL is fine.  Safe inside cb. */
+/* Stops and frees (an exchange in flight is cancelled).  NULL is fine.  Safe inside cb. */
 void upnp_watch_stop(upnp_watch *w);
+/* Sends UNSUBSCRIBE when subscribed and stops subscribing (state OFF); advertisements
+ * are still followed.  upnp_watch_resubscribe starts again (no-op unless OFF with an
+ * eventSubURL). */
+void upnp_watch_unsubscribe(upnp_watch *w);
+void upnp_watch_resubscribe(upnp_watch *w);
 /* The subscription's state. */
 upnp_sub_state upnp_watch_sub_state(const upnp_watch *w);
 /* The external address from an event of the granted subscription (the initial event

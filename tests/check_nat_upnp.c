@@ -1246,13 +1246,21 @@ START_TEST(gena_event_announces_a_new_external_address) {
     ck_assert_uint_eq(w.r.nreqs - before, 1);
     ck_assert_str_eq(w.r.reqs[w.r.nreqs - 1].action, "GetStatusInfo");
   }
-  /* Renewed before the 1800 s timeout runs out; UNSUBSCRIBE at destroy. */
+  /* Renewed before the 1800 s timeout runs out; UNSUBSCRIBE when the last mapping goes. */
   ethp2p_sim_run(w.sim, 1400 * ETHP2P_SEC);
   ck_assert_uint_eq(w.r.renewals, 1);
-  ethp2p_nat_destroy(w.nat);
-  w.nat = NULL;
+  memset(&o, 0, sizeof o);
+  o.w = &w;
+  ck_assert_int_eq(ethp2p_nat_delete_mapping(w.nat, ETHP2P_PROTO_TCP, 30303, 30303, on_done, &o),
+                   0);
+  run_until_called(&w, &o, 10 * ETHP2P_SEC);
+  ck_assert_int_eq(o.status, 0);
   ethp2p_sim_run(w.sim, ETHP2P_SEC);
   ck_assert_uint_eq(w.r.unsubscribes, 1);
+  /* A new mapping subscribes again. */
+  map_tcp(&w, &o, 30304, 600);
+  ethp2p_sim_run(w.sim, ETHP2P_SEC);
+  ck_assert_uint_eq(w.r.subscribes, 2);
   world_teardown(&w);
 }
 END_TEST

@@ -26,6 +26,7 @@
 #define GENA_MAX_SUBS 16
 #define GENA_DEFAULT_TIMEOUT 1800u
 #define GENA_SEND_TIMEOUT (5 * ETHP2P_SEC)
+#define GENA_MAX_SENDING 32 /* events in flight; more are dropped (the next one carries all) */
 
 typedef struct gw_sub {
   bool used;
@@ -38,34 +39,51 @@ typedef struct gw_sub {
 struct gw_gena {
   gw_sub subs[GENA_MAX_SUBS];
   unsigned next_id;
+  ethp2p_http_client *sending[GENA_MAX_SENDING]; /* owned: cancelled at stop and destroy */
 };
 
 static void sent_cb(ethp2p_http_client *c, int status, const ethp2p_http_msg *resp, void *data) {
-  (void)c;
+  ethp2p_gateway *gw = data;
   (void)resp;
-  (void)data;
+  for (size_t i = 0; gw->gena != NULL && i < GENA_MAX_SENDING; i++)
+    if (gw->gena->sending[i] == c)
+      gw->gena->sending[i] = NULL;
   if (status != 0)
     ethp2p_log(ETHP2P_LOG_DEBUG, LOGMOD, "Event delivery failed", "err=%s",
                ethp2p_strerror(status));
+}
+
+static void cancel_sending(struct gw_gena *g) {
+  for (size_t i = 0; i < GENA_MAX_SENDING; i++) {
+    if (g->sending[i] != NULL)
+      ethp2p_http_client_cancel(g->sending[i]);
+    g->sending[i] = NULL;
+  }
 }
 
 static void send_event(ethp2p_gateway *gw, gw_sub *s) {
   char host[ETHP2P_ADDRSTRLEN], ip[ETHP2P_ADDRSTRLEN];
   uint8_t req[4096];
   size_t len;
-  ethp2p_http_client *c;
+  size_t slot;
   ethp2p_soap_field f[2] = {
       {"ExternalIPAddress", ethp2p_addr_format(&gw->external_ip, false, ip, sizeof ip)},
       {"ConnectionStatus", "Connected"}};
+  for (slot = 0; slot < GENA_MAX_SENDING && gw->gena->sending[slot] != NULL; slot++)
+    ;
+  if (slot == GENA_MAX_SENDING)
+    return;
   ethp2p_addr_format(&s->callback.addr, true, host, sizeof host);
   if (ethp2p_gena_event_build(req, sizeof req, &len, s->callback.path, host, s->sid, s->seq, f,
                               2) != 0)
     return;
   /* SEQ wraps from 2^32-1 to 1 (§4.3.2: 0 is only the initial event). */
   s->seq = s->seq == UINT32_MAX ? 1 : s->seq + 1;
-  if (ethp2p_http_client_start(gw->env, &c, &s->callback.addr, NULL, req, len, 1024, false,
-                               GENA_SEND_TIMEOUT, sent_cb, NULL) == 0)
+  if (ethp2p_http_client_start(gw->env, &gw->gena->sending[slot], &s->callback.addr, NULL, req, len,
+                               1024, false, GENA_SEND_TIMEOUT, sent_cb, gw) == 0)
     gw->stats.events_sent++;
+  else
+    gw->gena->sending[slot] = NULL;
 }
 
 int gw_gena_init(ethp2p_gateway *gw) {
@@ -76,6 +94,7 @@ int gw_gena_init(ethp2p_gateway *gw) {
 void gw_gena_clear(ethp2p_gateway *gw, bool free_all) {
   if (gw->gena == NULL)
     return;
+  cancel_sending(gw->gena);
   memset(gw->gena->subs, 0, sizeof gw->gena->subs);
   gw->stats.subscriptions = 0;
   if (free_all) {
