@@ -161,6 +161,8 @@ struct upnp {
   bool have_uptime; /* GetStatusInfo's NewUptime, to see a restart in the poll */
   uint32_t uptime_s;
   ethp2p_time uptime_at;
+  bool have_ip; /* the last external address learned (poll or event), seeds a new watch */
+  ethp2p_addr last_ip;
   unsigned soap_requests; /* SOAP exchanges started (for tests and benchmarks) */
   /* Mappings we hold: events matter while there is one; the last delete unsubscribes. */
   struct {
@@ -486,8 +488,7 @@ static void disc_fail(upnp *u, int status) {
 static void disc_success(upnp *u) {
   char ip[ETHP2P_ADDRSTRLEN];
   u->dev = u->trial;
-  u->have_dev = true;
-  u->have_uptime = false;
+  u->have_dev = true; /* the uptime baseline was read just before, by GetStatusInfo */
   disc_cleanup(u);
   upnp_watch_begin(u);
   ethp2p_log(ETHP2P_LOG_INFO, "upnp", "Found UPnP gateway", "location=%s service=%s internal=%s",
@@ -866,6 +867,8 @@ static void upnp_on_watch(void *data, upnp_watch_event ev, const ethp2p_addr *ip
     upnp_raise(u, ETHP2P_NAT_EV_GATEWAY_GONE, NULL);
     break;
   case UPNP_WATCH_EXTIP:
+    u->have_ip = true;
+    u->last_ip = *ip;
     upnp_raise(u, ETHP2P_NAT_EV_EXTIP_ANNOUNCED, ip);
     break;
   }
@@ -884,6 +887,8 @@ static void upnp_watch_begin(upnp *u) {
   u->watch = NULL;
   if (upnp_watch_start(u->base.env, &cfg, upnp_on_watch, u, &u->watch) != 0)
     u->watch = NULL; /* the poll still follows the router */
+  else if (u->have_ip)
+    upnp_watch_note_extip(u->watch, &u->last_ip); /* so its initial event is not news */
 }
 
 /* Reads GetStatusInfo's NewUptime; *restarted when it grew less than the time that passed
@@ -1144,6 +1149,8 @@ static void extip_on_reply(upnp *u, int status, const ethp2p_soap_msg *msg) {
     return;
   }
   upnp_watch_note_extip(u->watch, &ip);
+  u->have_ip = true;
+  u->last_ip = ip;
   op_finish(u, 0, NULL, &ip);
 }
 
