@@ -82,6 +82,7 @@
 #define UPNP_V2_MAX_LEASE 604800u
 #define UPNP_MAX_ATTEMPTS 10
 #define UPNP_MX 1
+#define UPNP_UPTIME_FRESH (10 * ETHP2P_SEC)
 
 /* IGD:1 first: every IGD answers it (UDA 1.1 §1.3.2 requires answering older versions). */
 static const char *const upnp_search_targets[] = {ETHP2P_SSDP_ST_IGD1, ETHP2P_SSDP_ST_IGD2,
@@ -1174,6 +1175,11 @@ static void op_start(upnp *u, upnp_op *op) {
     break;
   }
   case OP_EXTIP:
+    /* The uptime was just read (discovery ends with GetStatusInfo): no second reading. */
+    if (u->have_uptime && ethp2p_env_now(u->base.env) < u->uptime_at + UPNP_UPTIME_FRESH) {
+      extip_on_status(u, ETHP2P_EPROTO, NULL);
+      return;
+    }
     rc = upnp_soap(u, &u->dev, "GetStatusInfo", NULL, 0, extip_on_status);
     break;
   }
