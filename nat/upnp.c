@@ -867,11 +867,17 @@ static void upnp_on_watch(void *data, upnp_watch_event ev, const ethp2p_addr *ip
     u->have_uptime = false;
     upnp_raise(u, ETHP2P_NAT_EV_GATEWAY_GONE, NULL);
     break;
-  case UPNP_WATCH_EXTIP:
+  case UPNP_WATCH_EXTIP: {
+    bool news = u->have_ip;
     u->have_ip = true;
     u->last_ip = *ip;
-    upnp_raise(u, ETHP2P_NAT_EV_EXTIP_ANNOUNCED, ip);
+    /* An address we never reported (the first subscription's initial event) is not news:
+     * the caller's own external_ip() answers it, in order with the mappings it queued
+     * before (a record must not advertise a port the router does not forward yet). */
+    if (news)
+      upnp_raise(u, ETHP2P_NAT_EV_EXTIP_ANNOUNCED, ip);
     break;
+  } break;
   }
 }
 

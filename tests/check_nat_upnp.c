@@ -1216,6 +1216,12 @@ START_TEST(gena_event_announces_a_new_external_address) {
   ethp2p_sim_run(w.sim, 200 * ETHP2P_MSEC);
   ck_assert_uint_eq(w.r.subscribes, 1);
   ck_assert_ptr_nonnull(strstr(w.r.callback, "http://192.168.1.")); /* our LAN address */
+  /* The address as first known (the poll); events report changes from there. */
+  memset(&o, 0, sizeof o);
+  o.w = &w;
+  ck_assert_int_eq(ethp2p_nat_external_ip(w.nat, on_extip, &o), 0);
+  run_until_called(&w, &o, 10 * ETHP2P_SEC);
+  ck_assert_int_eq(o.status, 0);
   /* An event with another SID is refused with 412 and changes nothing. */
   router_event(&w.r, &e, "uuid:someone-else", 0, "198.51.100.1");
   ethp2p_sim_run(w.sim, 200 * ETHP2P_MSEC);
