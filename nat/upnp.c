@@ -143,6 +143,13 @@ typedef struct upnp_cand {
 
 typedef void (*upnp_soap_done)(upnp *u, int status, const ethp2p_soap_msg *msg);
 
+/* The device: one explicit state instead of have_dev + discovering flags. */
+typedef enum upnp_dev_state {
+  UPNP_DEV_UNKNOWN = 0, /* none known: the next queued op starts a discovery */
+  UPNP_DEV_SEARCHING,   /* SSDP search and description/service checks running */
+  UPNP_DEV_KNOWN,       /* u->dev is in use; ops run */
+} upnp_dev_state;
+
 struct upnp {
   ethp2p_nat base;
   /* the request queue */
@@ -150,7 +157,7 @@ struct upnp {
   ethp2p_timer *retry; /* the current map op's next attempt, after spacing */
   ethp2p_timer *disc_timer;
   upnp_op *head, *tail, *cur;
-  bool have_dev;
+  upnp_dev_state dev_state;
   upnp_device dev;
   bool any_unsupported; /* AddAnyPortMapping answered 401/602 */
   ethp2p_time next_req_at;
@@ -172,8 +179,7 @@ struct upnp {
   } held[16];
   size_t nheld;
 
-  /* discovery */
-  bool discovering;
+  /* discovery (while dev_state == UPNP_DEV_SEARCHING) */
   bool window_over;
   unsigned bursts;
   ethp2p_time disc_start;
@@ -267,6 +273,16 @@ static bool upnp_gone(upnp *u) {
   return false;
 }
 
+/* The one place dev_state changes (and is logged). */
+static void upnp_set_dev_state(upnp *u, upnp_dev_state next) {
+  static const char *const names[] = {"unknown", "searching", "known"};
+  if (u->dev_state == next)
+    return;
+  ethp2p_log(ETHP2P_LOG_TRACE, "upnp", "Device state", "from=%s to=%s", names[u->dev_state],
+             names[next]);
+  u->dev_state = next;
+}
+
 /* ---------------------------------------------------------------------------
  * Operations queue.
  * ------------------------------------------------------------------------- */
@@ -309,9 +325,9 @@ static void op_finish(upnp *u, int status, const ethp2p_nat_map_result *res,
 static void upnp_pump(upnp *u) {
   ethp2p_time now;
   upnp_op *op;
-  if (u->cur != NULL || u->discovering || u->head == NULL)
+  if (u->cur != NULL || u->dev_state == UPNP_DEV_SEARCHING || u->head == NULL)
     return;
-  if (!u->have_dev) {
+  if (u->dev_state == UPNP_DEV_UNKNOWN) {
     upnp_disc_start(u);
     return;
   }
@@ -351,7 +367,7 @@ static void upnp_enqueue(upnp *u, upnp_op *op) {
   else
     u->head = op;
   u->tail = op;
-  if (u->cur == NULL && !u->discovering)
+  if (u->cur == NULL && u->dev_state != UPNP_DEV_SEARCHING)
     upnp_pump_later(u);
 }
 
@@ -465,7 +481,6 @@ static void disc_cleanup(upnp *u) {
   ethp2p_timer_stop(u->disc_timer);
   free(u->desc);
   u->desc = NULL;
-  u->discovering = false;
   u->fetching = false;
 }
 
@@ -482,6 +497,7 @@ static void disc_fail(upnp *u, int status) {
   ethp2p_log(ETHP2P_LOG_DEBUG, "upnp", "No usable UPnP gateway", "candidates=%zu err=%s", u->ncands,
              ethp2p_strerror(status));
   disc_cleanup(u);
+  upnp_set_dev_state(u, UPNP_DEV_UNKNOWN);
   if (upnp_fail_queue(u, status))
     return;
 }
@@ -489,8 +505,8 @@ static void disc_fail(upnp *u, int status) {
 static void disc_success(upnp *u) {
   char ip[ETHP2P_ADDRSTRLEN];
   u->dev = u->trial;
-  u->have_dev = true; /* the uptime baseline was read just before, by GetStatusInfo */
   disc_cleanup(u);
+  upnp_set_dev_state(u, UPNP_DEV_KNOWN); /* the uptime baseline was just read */
   upnp_watch_begin(u);
   ethp2p_log(ETHP2P_LOG_INFO, "upnp", "Found UPnP gateway", "location=%s service=%s internal=%s",
              u->dev.location, u->dev.service_type,
@@ -534,7 +550,7 @@ static void disc_send_burst(upnp *u) {
 static void disc_on_timer(ethp2p_timer *t, void *data) {
   upnp *u = data;
   ethp2p_time now = ethp2p_env_now(u->base.env);
-  if (!u->discovering)
+  if (u->dev_state != UPNP_DEV_SEARCHING)
     return;
   if (u->bursts < 3 && !u->window_over) {
     disc_send_burst(u);
@@ -545,7 +561,7 @@ static void disc_on_timer(ethp2p_timer *t, void *data) {
   }
   if (!u->fetching && u->cand_idx < u->ncands)
     disc_next_cand(u); /* answers held back for the default gateway's */
-  if (!u->discovering)
+  if (u->dev_state != UPNP_DEV_SEARCHING)
     return;
   if (now >= u->disc_start + UPNP_WINDOW) {
     u->window_over = true;
@@ -565,7 +581,7 @@ static void disc_on_recv(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t
   ethp2p_diag diag = {0};
   upnp_cand *c;
   size_t i;
-  if (!u->discovering)
+  if (u->dev_state != UPNP_DEV_SEARCHING)
     return;
   if (ethp2p_ssdp_reply_parse(&r, buf, len, &diag) != 0) {
     ethp2p_log(ETHP2P_LOG_TRACE, "upnp", "Ignoring SSDP datagram", "len=%zu err=\"%s\"", len,
@@ -797,7 +813,7 @@ static void disc_next_cand(upnp *u) {
 static void upnp_disc_start(upnp *u) {
   ethp2p_iface ifs[16];
   size_t n = 0, i;
-  u->discovering = true;
+  upnp_set_dev_state(u, UPNP_DEV_SEARCHING);
   u->have_fallback = false;
   u->window_over = false;
   u->bursts = 0;
@@ -841,7 +857,8 @@ static void upnp_disc_start(upnp *u) {
 static void upnp_forget(upnp *u) {
   upnp_watch_stop(u->watch);
   u->watch = NULL;
-  u->have_dev = false;
+  if (u->dev_state == UPNP_DEV_KNOWN)
+    upnp_set_dev_state(u, UPNP_DEV_UNKNOWN);
   u->have_uptime = false;
   u->any_unsupported = false;
 }
@@ -863,7 +880,8 @@ static void upnp_on_watch(void *data, upnp_watch_event ev, const ethp2p_addr *ip
     break;
   case UPNP_WATCH_GONE:
     /* Forget the device but keep listening: its ssdp:alive when it is back is a restart. */
-    u->have_dev = false;
+    if (u->dev_state == UPNP_DEV_KNOWN)
+      upnp_set_dev_state(u, UPNP_DEV_UNKNOWN);
     u->have_uptime = false;
     upnp_raise(u, ETHP2P_NAT_EV_GATEWAY_GONE, NULL);
     break;
@@ -1256,7 +1274,7 @@ static int upnp_external_ip(ethp2p_nat *nat, ethp2p_nat_extip_cb cb, void *data)
 static void upnp_rediscover(ethp2p_nat *nat) {
   upnp *u = (upnp *)nat;
   ethp2p_log(ETHP2P_LOG_DEBUG, "upnp", "Forgetting UPnP gateway", "location=%s",
-             u->have_dev ? u->dev.location : "");
+             u->dev_state == UPNP_DEV_KNOWN ? u->dev.location : "");
   upnp_forget(u);
 }
 
@@ -1293,7 +1311,7 @@ static void upnp_destroy(ethp2p_nat *nat) {
     ethp2p_timer_stop(u->pump);
     ethp2p_timer_stop(u->retry);
     ethp2p_timer_stop(u->disc_timer);
-    u->discovering = false;
+    u->dev_state = UPNP_DEV_UNKNOWN; /* no transition: nothing may run any more */
     while (u->head != NULL) {
       upnp_op *op = u->head;
       u->head = op->next;
