@@ -169,7 +169,8 @@ struct upnp {
   bool have_uptime; /* GetStatusInfo's NewUptime, to see a restart in the poll */
   uint32_t uptime_s;
   ethp2p_time uptime_at;
-  bool have_ip; /* the last external address learned (poll or event), seeds a new watch */
+  char hint[256]; /* LOCATION the device advertised when it came back: fetched at once */
+  bool have_ip;   /* the last external address learned (poll or event), seeds a new watch */
   ethp2p_addr last_ip;
   unsigned soap_requests; /* SOAP exchanges started (for tests and benchmarks) */
   /* Mappings we hold: events matter while there is one; the last delete unsubscribes. */
@@ -846,6 +847,22 @@ static void upnp_disc_start(upnp *u) {
   }
   disc_send_burst(u);
   ethp2p_timer_start(u->disc_timer, u->disc_start + UPNP_RESEND_1);
+  if (u->hint[0] != '\0') {
+    upnp_cand *c = &u->cands[0];
+    ethp2p_diag diag = {0};
+    if (ethp2p_http_url_parse(&c->url, u->hint, &diag) == 0 && c->url.has_addr &&
+        c->url.addr.family == 4 &&
+        (!u->have_gw || ethp2p_addr_equal(&c->url.addr, &u->gw, false))) {
+      upnp_copy(c->location, sizeof c->location, u->hint);
+      c->sock = 0;
+      c->has_bootid = false;
+      u->ncands = 1;
+      ethp2p_log(ETHP2P_LOG_DEBUG, "upnp", "Using the advertised description", "location=%s",
+                 u->hint);
+      disc_next_cand(u);
+    }
+    u->hint[0] = '\0';
+  }
 }
 
 /* ---------------------------------------------------------------------------
@@ -875,6 +892,9 @@ static void upnp_on_watch(void *data, upnp_watch_event ev, const ethp2p_addr *ip
   case UPNP_WATCH_RESTART:
     /* Fetch the description again (a restart may move the HTTP port) and re-map. */
     ethp2p_log(ETHP2P_LOG_INFO, "upnp", "UPnP gateway lost its mappings", "why=\"%s\"", why);
+    /* Its advertisement named the description: no need to wait for search answers (a
+     * device may delay those up to MX). */
+    upnp_copy(u->hint, sizeof u->hint, upnp_watch_location(u->watch));
     upnp_forget(u);
     upnp_raise(u, ETHP2P_NAT_EV_STATE_LOST, NULL);
     break;

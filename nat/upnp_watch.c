@@ -120,6 +120,7 @@ static void w_on_ssdp(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t *b
   if (n.has_bootid && w->have_bootid && n.bootid != w->bootid) {
     snprintf(why, sizeof why, "BOOTID %u -> %u", (unsigned)w->bootid, (unsigned)n.bootid);
     w->bootid = n.bootid;
+    ethp2p_nat_copy_str(w->cfg.location, sizeof w->cfg.location, n.location);
     ethp2p_log(ETHP2P_LOG_INFO, W_LOG, "UPnP gateway restarted", "why=\"%s\"", why);
     w_emit(w, UPNP_WATCH_RESTART, NULL, why);
     return;
@@ -541,6 +542,10 @@ void upnp_watch_note_extip(upnp_watch *w, const ethp2p_addr *ip) {
   w->have_ip = true;
   w->ip = *ip;
   w->ip.port = 0;
+}
+
+const char *upnp_watch_location(const upnp_watch *w) {
+  return w != NULL ? w->cfg.location : "";
 }
 
 unsigned upnp_watch_requests(const upnp_watch *w) {

@@ -90,6 +90,8 @@ upnp_sub_state upnp_watch_sub_state(const upnp_watch *w);
 bool upnp_watch_extip(const upnp_watch *w, ethp2p_addr *out);
 /* The owner learned the external address another way (a poll). */
 void upnp_watch_note_extip(upnp_watch *w, const ethp2p_addr *ip);
+/* The description URL the device advertises now (its last LOCATION). */
+const char *upnp_watch_location(const upnp_watch *w);
 /* Counters for tests and benchmarks: GENA requests sent (SUBSCRIBE, renewals). */
 unsigned upnp_watch_requests(const upnp_watch *w);
 

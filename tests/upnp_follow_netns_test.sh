@@ -59,7 +59,8 @@ wait_for() { # wait_for MS CMD...: true when CMD succeeds within MS milliseconds
   done
 }
 
-if wait_for 20000 record_has "$LAB_WAN_IP" && forwarded; then
+mapped_and_recorded() { forwarded && record_has "$LAB_WAN_IP"; }
+if wait_for 20000 mapped_and_recorded; then
   ok "node mapped $PORT and advertises $LAB_WAN_IP"
 else
   bad "no mapped record with $LAB_WAN_IP within 20 s"
