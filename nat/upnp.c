@@ -326,6 +326,8 @@ static void op_finish(upnp *u, int status, const ethp2p_nat_map_result *res,
 static void upnp_pump(upnp *u) {
   ethp2p_time now;
   upnp_op *op;
+  if (u->cur == NULL && u->head == NULL && u->dev_state == UPNP_DEV_KNOWN)
+    upnp_watch_go(u->watch); /* idle: the deferred subscription may start */
   if (u->cur != NULL || u->dev_state == UPNP_DEV_SEARCHING || u->head == NULL)
     return;
   if (u->dev_state == UPNP_DEV_UNKNOWN) {
@@ -928,6 +930,7 @@ static void upnp_watch_begin(upnp *u) {
   cfg.has_bootid = u->dev.has_bootid;
   cfg.bootid = u->dev.bootid;
   upnp_copy(cfg.event_url, sizeof cfg.event_url, u->dev.event);
+  cfg.gena_deferred = true; /* SUBSCRIBE once the queued requests are done (upnp_pump) */
   upnp_watch_stop(u->watch);
   u->watch = NULL;
   if (upnp_watch_start(u->base.env, &cfg, upnp_on_watch, u, &u->watch) != 0)

@@ -61,7 +61,8 @@ struct upnp_watch {
   w_conn *conns[W_MAX_CONNS];
   bool have_ip; /* last address known (evented or noted by the owner) */
   ethp2p_addr ip;
-  bool evented; /* ip came from an event of the current subscription */
+  bool evented;  /* ip came from an event of the current subscription */
+  bool deferred; /* WAITING for upnp_watch_go */
 };
 
 static void w_free(upnp_watch *w);
@@ -423,6 +424,11 @@ static void w_gena_start(upnp_watch *w) {
     return;
   }
   w->listen_port = local.port;
+  if (w->cfg.gena_deferred) {
+    w->state = UPNP_SUB_WAITING; /* upnp_watch_go arms the timer */
+    w->deferred = true;
+    return;
+  }
   /* From the next loop turn, so no callback can run inside upnp_watch_start. */
   w_set_state(w, UPNP_SUB_WAITING, ethp2p_env_now(w->env));
 }
@@ -519,6 +525,7 @@ void upnp_watch_unsubscribe(upnp_watch *w) {
 void upnp_watch_resubscribe(upnp_watch *w) {
   if (w == NULL || w->dead || w->state != UPNP_SUB_OFF || w->listener == NULL)
     return;
+  w->deferred = false;
   w->refusals = 0;
   w->backoff = 0;
   w_set_state(w, UPNP_SUB_WAITING, ethp2p_env_now(w->env));
@@ -542,6 +549,14 @@ void upnp_watch_note_extip(upnp_watch *w, const ethp2p_addr *ip) {
   w->have_ip = true;
   w->ip = *ip;
   w->ip.port = 0;
+}
+
+void upnp_watch_go(upnp_watch *w) {
+  if (w == NULL || w->dead || !w->deferred)
+    return;
+  w->deferred = false;
+  if (w->state == UPNP_SUB_WAITING)
+    w_set_state(w, UPNP_SUB_WAITING, ethp2p_env_now(w->env));
 }
 
 const char *upnp_watch_location(const upnp_watch *w) {

@@ -67,6 +67,7 @@ typedef struct upnp_watch_config {
   char event_url[512]; /* absolute eventSubURL of the WAN service; "" = no GENA */
   uint32_t timeout_s;  /* subscription asked for; 0 = 1800 */
   bool no_ssdp;        /* do not listen for NOTIFY (tests that own port 1900) */
+  bool gena_deferred;  /* subscribe only at upnp_watch_go (when the owner's queue is idle) */
 } upnp_watch_config;
 
 typedef struct upnp_watch upnp_watch;
@@ -90,6 +91,10 @@ upnp_sub_state upnp_watch_sub_state(const upnp_watch *w);
 bool upnp_watch_extip(const upnp_watch *w, ethp2p_addr *out);
 /* The owner learned the external address another way (a poll). */
 void upnp_watch_note_extip(upnp_watch *w, const ethp2p_addr *ip);
+/* Starts a deferred subscription now (no-op otherwise).  The UPnP client calls it when its
+ * request queue is empty, so SUBSCRIBE never competes with the first mappings on routers
+ * that serve one request at a time. */
+void upnp_watch_go(upnp_watch *w);
 /* The description URL the device advertises now (its last LOCATION). */
 const char *upnp_watch_location(const upnp_watch *w);
 /* Counters for tests and benchmarks: GENA requests sent (SUBSCRIBE, renewals). */
