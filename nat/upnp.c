@@ -339,10 +339,24 @@ static void upnp_pump(upnp *u) {
     ethp2p_timer_start(u->pump, u->next_req_at);
     return;
   }
-  op = u->head;
-  u->head = op->next;
-  if (u->head == NULL)
-    u->tail = NULL;
+  /* Mappings queued together with an address request go first: a caller that publishes
+   * the address as soon as it has it (the record) then never advertises a port the router
+   * does not forward yet.  Otherwise first in, first out. */
+  {
+    upnp_op **pp = &u->head, *prev = NULL;
+    while (*pp != NULL && (*pp)->kind == OP_EXTIP) {
+      prev = *pp;
+      pp = &(*pp)->next;
+    }
+    if (*pp == NULL) {
+      pp = &u->head;
+      prev = NULL;
+    }
+    op = *pp;
+    *pp = op->next;
+    if (u->tail == op)
+      u->tail = prev;
+  }
   op->next = NULL;
   u->cur = op;
   op_start(u, op);

@@ -1317,6 +1317,27 @@ START_TEST(a_service_that_is_not_connected_is_only_a_fallback) {
 }
 END_TEST
 
+/* An address request queued before mappings is answered after them, so a record built
+ * from it never advertises a port the router does not forward yet. */
+START_TEST(address_request_waits_for_the_mappings_queued_with_it) {
+  world w;
+  outcome ip, m;
+  world_setup(&w, 46);
+  memset(&ip, 0, sizeof ip);
+  memset(&m, 0, sizeof m);
+  ip.w = m.w = &w;
+  ck_assert_int_eq(ethp2p_nat_external_ip(w.nat, on_extip, &ip), 0);
+  ck_assert_int_eq(ethp2p_nat_add_mapping(w.nat, ETHP2P_PROTO_TCP, 0, 1000, "a", 60, on_map, &m),
+                   0);
+  run_until_called(&w, &ip, 10 * ETHP2P_SEC);
+  ck_assert_int_eq(m.calls, 1);
+  ck_assert_int_eq(m.status, 0);
+  ck_assert_uint_le(m.at, ip.at);
+  ck_assert_str_eq(w.r.reqs[w.r.nreqs - 1].action, "GetExternalIPAddress");
+  world_teardown(&w);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("nat_upnp");
   TCase *tc = tcase_create("upnp");
@@ -1353,6 +1374,7 @@ int main(void) {
   tcase_add_test(tc, gena_event_announces_a_new_external_address);
   tcase_add_test(tc, uptime_that_grew_less_than_time_passed_is_a_restart);
   tcase_add_test(tc, a_service_that_is_not_connected_is_only_a_fallback);
+  tcase_add_test(tc, address_request_waits_for_the_mappings_queued_with_it);
   tcase_add_test(tc, each_exchange_with_the_router_is_logged_at_debug);
   tcase_add_test(tc, destroy_while_discovering_or_waiting_for_soap_drops_callbacks);
   tcase_add_test(tc, bad_arguments_are_refused_without_callbacks);
