@@ -1,5 +1,6 @@
 /*
- * nat/ssdp.c — SSDP M-SEARCH request/response codec (UPnP Device Architecture 1.1 §1.3).
+ * nat/ssdp.c — SSDP codec: M-SEARCH request/response (UPnP Device Architecture 1.1 §1.3) and
+ * NOTIFY advertisements (§1.2).
  * See nat/ssdp.h for the accepted forms.
  */
 #include "nat/ssdp.h"
@@ -267,12 +268,106 @@ int ethp2p_ssdp_reply_parse(ethp2p_ssdp_reply *out, const uint8_t *buf, size_t l
     } else if (ssdp_name_is(name, name_n, "CACHE-CONTROL") && !have_cc) {
       out->max_age = ssdp_max_age(val, val_n);
       have_cc = true;
+    } else if (ssdp_name_is(name, name_n, "BOOTID.UPNP.ORG") && !out->has_bootid) {
+      out->has_bootid = ssdp_parse_uint(val, val_n, 0x7fffffffu, &out->bootid);
     }
   }
   if (out->status == 200 && (out->location[0] == '\0' || out->st[0] == '\0'))
     return ethp2p_diag_set(diag, ETHP2P_ESYNTAX, r.pos,
                            out->location[0] == '\0' ? "reply without LOCATION"
                                                     : "reply without ST");
+  return 0;
+}
+
+/* UDA 1.1 §1.2: "NOTIFY * HTTP/1.1" plus NT, NTS, USN, LOCATION, BOOTID.UPNP.ORG, ... */
+int ethp2p_ssdp_notify_parse(ethp2p_ssdp_notify *out, const uint8_t *buf, size_t len,
+                             ethp2p_diag *diag) {
+  ssdp_reader r = {(const char *)buf, len, 0};
+  ssdp_line l;
+  bool have_nt = false, have_nts = false, have_usn = false, have_loc = false, have_host = false,
+       have_server = false, have_cc = false;
+  int rc;
+  if (out == NULL || (buf == NULL && len > 0))
+    return ETHP2P_EINVAL;
+  memset(out, 0, sizeof *out);
+  if ((rc = ssdp_check_len(len, diag)) != 0 || (rc = ssdp_check_nul(buf, len, diag)) != 0)
+    return rc;
+  if ((rc = ssdp_next_line(&r, &l)) != 0)
+    return ssdp_line_error(rc, &l, len, diag);
+  if (!(l.n == 17 &&
+        (memcmp(l.s, "NOTIFY * HTTP/1.1", 17) == 0 || memcmp(l.s, "NOTIFY * HTTP/1.0", 17) == 0)))
+    return ethp2p_diag_set(diag, ETHP2P_ESYNTAX, 0, "not a NOTIFY request line");
+  for (;;) {
+    const char *name, *val;
+    size_t name_n, val_n;
+    uint32_t *num = NULL;
+    bool *flag = NULL;
+    if ((rc = ssdp_next_line(&r, &l)) != 0)
+      return ssdp_line_error(rc, &l, len, diag);
+    if (l.n == 0)
+      break;
+    if ((rc = ssdp_split(&l, &name, &name_n, &val, &val_n, diag)) != 0)
+      return rc;
+    if (ssdp_name_is(name, name_n, "NT") && !have_nt) {
+      if ((rc = ssdp_copy(out->nt, sizeof out->nt, val, val_n, "NT", l.off, diag)) != 0)
+        return rc;
+      have_nt = true;
+    } else if (ssdp_name_is(name, name_n, "NTS") && !have_nts) {
+      if (ssdp_name_is(val, val_n, "ssdp:alive"))
+        out->nts = ETHP2P_SSDP_NTS_ALIVE;
+      else if (ssdp_name_is(val, val_n, "ssdp:byebye"))
+        out->nts = ETHP2P_SSDP_NTS_BYEBYE;
+      else if (ssdp_name_is(val, val_n, "ssdp:update"))
+        out->nts = ETHP2P_SSDP_NTS_UPDATE;
+      else
+        return ethp2p_diag_set(diag, ETHP2P_EUNSUPP, l.off, "unknown NTS");
+      have_nts = true;
+    } else if (ssdp_name_is(name, name_n, "USN") && !have_usn) {
+      if ((rc = ssdp_copy(out->usn, sizeof out->usn, val, val_n, "USN", l.off, diag)) != 0)
+        return rc;
+      have_usn = true;
+    } else if (ssdp_name_is(name, name_n, "LOCATION") && !have_loc) {
+      if ((rc = ssdp_copy(out->location, sizeof out->location, val, val_n, "LOCATION", l.off,
+                          diag)) != 0)
+        return rc;
+      have_loc = true;
+    } else if (ssdp_name_is(name, name_n, "HOST") && !have_host) {
+      if ((rc = ssdp_copy(out->host, sizeof out->host, val, val_n, "HOST", l.off, diag)) != 0)
+        return rc;
+      have_host = true;
+    } else if (ssdp_name_is(name, name_n, "SERVER") && !have_server) {
+      if ((rc = ssdp_copy(out->server, sizeof out->server, val, val_n, "SERVER", l.off, diag)) != 0)
+        return rc;
+      have_server = true;
+    } else if (ssdp_name_is(name, name_n, "CACHE-CONTROL") && !have_cc) {
+      out->max_age = ssdp_max_age(val, val_n);
+      have_cc = true;
+    } else if (ssdp_name_is(name, name_n, "BOOTID.UPNP.ORG") && !out->has_bootid) {
+      num = &out->bootid;
+      flag = &out->has_bootid;
+    } else if (ssdp_name_is(name, name_n, "CONFIGID.UPNP.ORG") && !out->has_configid) {
+      num = &out->configid;
+      flag = &out->has_configid;
+    } else if (ssdp_name_is(name, name_n, "NEXTBOOTID.UPNP.ORG") && !out->has_next_bootid) {
+      num = &out->next_bootid;
+      flag = &out->has_next_bootid;
+    }
+    if (num != NULL) {
+      /* UDA 1.1 §1.2.2: "a non-negative 31-bit integer" in decimal. */
+      if (!ssdp_parse_uint(val, val_n, 0x7fffffffu, num))
+        return ethp2p_diag_set(diag, ETHP2P_ESYNTAX, l.off, "%.*s is not a 31-bit number",
+                               (int)name_n, name);
+      *flag = true;
+    }
+  }
+  if (!have_nt || out->nt[0] == '\0')
+    return ethp2p_diag_set(diag, ETHP2P_ESYNTAX, r.pos, "NOTIFY without NT");
+  if (!have_nts)
+    return ethp2p_diag_set(diag, ETHP2P_ESYNTAX, r.pos, "NOTIFY without NTS");
+  if (!have_usn || out->usn[0] == '\0')
+    return ethp2p_diag_set(diag, ETHP2P_ESYNTAX, r.pos, "NOTIFY without USN");
+  if (out->nts != ETHP2P_SSDP_NTS_BYEBYE && out->location[0] == '\0')
+    return ethp2p_diag_set(diag, ETHP2P_ESYNTAX, r.pos, "ssdp:alive or update without LOCATION");
   return 0;
 }
 
@@ -361,6 +456,55 @@ int ethp2p_ssdp_reply_build(uint8_t *buf, size_t size, size_t *len,
   ssdp_put_header(&o, "ST", reply->st);
   if (reply->usn[0] != '\0')
     ssdp_put_header(&o, "USN", reply->usn);
+  if (reply->has_bootid) {
+    snprintf(line, sizeof line, "%u", (unsigned)(reply->bootid & 0x7fffffffu));
+    ssdp_put_header(&o, "BOOTID.UPNP.ORG", line);
+  }
+  ssdp_put(&o, "\r\n");
+  return ssdp_finish(&o, len);
+}
+
+int ethp2p_ssdp_notify_build(uint8_t *buf, size_t size, size_t *len, const ethp2p_ssdp_notify *n) {
+  static const char *const nts_names[] = {"", "ssdp:alive", "ssdp:byebye", "ssdp:update"};
+  ssdp_out o = {buf, size, 0};
+  char line[64];
+  bool alive, byebye;
+  if (len == NULL || n == NULL || (buf == NULL && size > 0))
+    return ETHP2P_EINVAL;
+  *len = 0;
+  if (n->nts < ETHP2P_SSDP_NTS_ALIVE || n->nts > ETHP2P_SSDP_NTS_UPDATE)
+    return ETHP2P_EINVAL;
+  alive = n->nts == ETHP2P_SSDP_NTS_ALIVE;
+  byebye = n->nts == ETHP2P_SSDP_NTS_BYEBYE;
+  if (n->nt[0] == '\0' || n->usn[0] == '\0' || (!byebye && n->location[0] == '\0') ||
+      !ssdp_value_ok(n->nt) || !ssdp_value_ok(n->usn) || !ssdp_value_ok(n->location) ||
+      !ssdp_value_ok(n->server) || !ssdp_value_ok(n->host))
+    return ETHP2P_EINVAL;
+  ssdp_put(&o, "NOTIFY * HTTP/1.1\r\n");
+  ssdp_put_header(&o, "HOST", n->host[0] != '\0' ? n->host : "239.255.255.250:1900");
+  if (alive && n->max_age > 0) {
+    snprintf(line, sizeof line, "max-age=%u", (unsigned)n->max_age);
+    ssdp_put_header(&o, "CACHE-CONTROL", line);
+  }
+  if (!byebye)
+    ssdp_put_header(&o, "LOCATION", n->location);
+  if (alive && n->server[0] != '\0')
+    ssdp_put_header(&o, "SERVER", n->server);
+  ssdp_put_header(&o, "NT", n->nt);
+  ssdp_put_header(&o, "NTS", nts_names[n->nts]);
+  ssdp_put_header(&o, "USN", n->usn);
+  if (n->has_bootid) {
+    snprintf(line, sizeof line, "%u", (unsigned)(n->bootid & 0x7fffffffu));
+    ssdp_put_header(&o, "BOOTID.UPNP.ORG", line);
+  }
+  if (n->has_configid) {
+    snprintf(line, sizeof line, "%u", (unsigned)(n->configid & 0x7fffffffu));
+    ssdp_put_header(&o, "CONFIGID.UPNP.ORG", line);
+  }
+  if (n->has_next_bootid) {
+    snprintf(line, sizeof line, "%u", (unsigned)(n->next_bootid & 0x7fffffffu));
+    ssdp_put_header(&o, "NEXTBOOTID.UPNP.ORG", line);
+  }
   ssdp_put(&o, "\r\n");
   return ssdp_finish(&o, len);
 }

@@ -1,5 +1,6 @@
 /*
- * nat/ssdp.h — SSDP M-SEARCH request and response codec (UPnP Device Architecture 1.1 §1.3).
+ * nat/ssdp.h — SSDP codec: M-SEARCH request and response (UPnP Device Architecture 1.1 §1.3)
+ * and the NOTIFY advertisements ssdp:alive, ssdp:byebye and ssdp:update (UDA 1.1 §1.2).
  *
  * Pure functions over caller buffers: no I/O, no allocation.  Used by the UPnP client
  * (nat/upnp.c: builds searches, parses replies) and by the gateway emulator's SSDP
@@ -65,6 +66,8 @@ typedef struct ethp2p_ssdp_reply {
   char usn[256];      /* USN ("" if absent) */
   char server[128];   /* SERVER ("" if absent) */
   uint32_t max_age;   /* CACHE-CONTROL max-age seconds, 0 if absent or unreadable */
+  bool has_bootid;    /* BOOTID.UPNP.ORG (UDA 1.1 §1.3.3) was present and readable */
+  uint32_t bootid;
 } ethp2p_ssdp_reply;
 
 /*
@@ -90,7 +93,8 @@ int ethp2p_ssdp_search_parse(ethp2p_ssdp_search *out, const uint8_t *buf, size_t
 
 /*
  * Builds a search response ("HTTP/1.1 <status> OK" with CACHE-CONTROL max-age when
- * max_age > 0, EXT, LOCATION, SERVER, ST, USN; empty optional fields are left out).
+ * max_age > 0, EXT, LOCATION, SERVER, ST, USN, BOOTID.UPNP.ORG when has_bootid; empty
+ * optional fields are left out).
  * Returns: 0, ETHP2P_EINVAL (NULL, empty location/st, CR/LF in a value), ETHP2P_ESPACE
  *   (*len = size needed).
  */
@@ -99,11 +103,76 @@ int ethp2p_ssdp_reply_build(uint8_t *buf, size_t size, size_t *len, const ethp2p
 /*
  * Parses a search response datagram ("HTTP/1.x NNN ...").  A status other than 200 parses
  * fine (status set, other fields as found); a 200 without LOCATION or ST is ETHP2P_ESYNTAX.
- * A NOTIFY datagram is not a reply and gives ETHP2P_ESYNTAX.
+ * A NOTIFY datagram is not a reply and gives ETHP2P_ESYNTAX.  An unreadable BOOTID.UPNP.ORG
+ * leaves has_bootid false (the field is optional in a reply and only a hint).
  * Returns: as ethp2p_ssdp_search_parse.  *out is zeroed first.
  */
 int ethp2p_ssdp_reply_parse(ethp2p_ssdp_reply *out, const uint8_t *buf, size_t len,
                             ethp2p_diag *diag);
+
+/*
+ * Advertisements (UDA 1.1 §1.2.2 ssdp:alive, §1.2.3 ssdp:update, §1.2.4 ssdp:byebye), sent
+ * by a device to 239.255.255.250:1900 when it starts, every so often while it runs, and when
+ * it leaves:
+ *
+ *   NOTIFY * HTTP/1.1
+ *   HOST: 239.255.255.250:1900
+ *   CACHE-CONTROL: max-age=120                     (alive)
+ *   LOCATION: http://192.168.1.1:5000/rootDesc.xml (alive, update)
+ *   NT: urn:schemas-upnp-org:device:InternetGatewayDevice:1
+ *   NTS: ssdp:alive | ssdp:byebye | ssdp:update
+ *   SERVER: OS/1.0 UPnP/1.1 miniupnpd/2.3        (alive)
+ *   USN: uuid:...::urn:...
+ *   BOOTID.UPNP.ORG: 1700000000                    (UDA 1.1: a new value at every boot)
+ *   CONFIGID.UPNP.ORG: 1337
+ *   NEXTBOOTID.UPNP.ORG: 1700000001                (update: the BOOTID from now on)
+ *
+ * Parsing: the same header rules as above.  NT, NTS and USN are required; an ssdp:alive or
+ * ssdp:update without LOCATION is ETHP2P_ESYNTAX; an NTS other than the three is
+ * ETHP2P_EUNSUPP.  BOOTID/CONFIGID/NEXTBOOTID are 31-bit decimal numbers (UDA 1.1 §1.2.2);
+ * an unreadable value is ETHP2P_ESYNTAX.
+ */
+typedef enum ethp2p_ssdp_nts {
+  ETHP2P_SSDP_NTS_ALIVE = 1,
+  ETHP2P_SSDP_NTS_BYEBYE,
+  ETHP2P_SSDP_NTS_UPDATE,
+} ethp2p_ssdp_nts;
+
+typedef struct ethp2p_ssdp_notify {
+  char host[64]; /* HOST ("" if absent) */
+  char nt[256];  /* NT: notification type (required) */
+  ethp2p_ssdp_nts nts;
+  char usn[256];      /* USN (required) */
+  char location[256]; /* LOCATION (required for alive and update) */
+  char server[128];   /* SERVER ("" if absent) */
+  uint32_t max_age;   /* CACHE-CONTROL max-age, 0 if absent */
+  bool has_bootid;
+  uint32_t bootid; /* BOOTID.UPNP.ORG */
+  bool has_configid;
+  uint32_t configid; /* CONFIGID.UPNP.ORG */
+  bool has_next_bootid;
+  uint32_t next_bootid; /* NEXTBOOTID.UPNP.ORG (update) */
+} ethp2p_ssdp_notify;
+
+/*
+ * Parses a NOTIFY datagram ("NOTIFY * HTTP/1.1").
+ * Returns: 0; ETHP2P_ETOOBIG, ETHP2P_ESYNTAX, ETHP2P_ETRUNC as the other parsers (an
+ *   M-SEARCH or a search reply is ETHP2P_ESYNTAX); ETHP2P_EUNSUPP for an unknown NTS.
+ *   *out is zeroed first.
+ * Out: out (caller-owned).  In: buf/len the datagram.  diag may be NULL.
+ */
+int ethp2p_ssdp_notify_parse(ethp2p_ssdp_notify *out, const uint8_t *buf, size_t len,
+                             ethp2p_diag *diag);
+
+/*
+ * Builds a NOTIFY datagram: HOST (notify->host, "" = 239.255.255.250:1900), CACHE-CONTROL
+ * (alive, when max_age > 0), LOCATION (alive/update), NT, NTS, SERVER (alive, when
+ * non-empty), USN, and BOOTID/CONFIGID/NEXTBOOTID when their has_ flag is set.
+ * Returns: 0, ETHP2P_EINVAL (NULL, empty nt/usn, no location for alive/update, CR/LF in a
+ *   value, bad nts), ETHP2P_ESPACE (*len = size needed).
+ */
+int ethp2p_ssdp_notify_build(uint8_t *buf, size_t size, size_t *len,
+                             const ethp2p_ssdp_notify *notify);
 
 /* True if st is one of the four search targets above (exact, case-insensitive). */
 bool ethp2p_ssdp_st_is_gateway(const char *st);

@@ -16,7 +16,10 @@
  *      the LOCATION host is refused.  GetNATRSIPStatus picks the first service with
  *      NewNatEnabled=1; a failed or missing GetNATRSIPStatus is tolerated (routers that lack
  *      it), a service that says NAT is off is skipped.
- *   4. The internal client is our interface address on the device's subnet.
+ *   4. GetStatusInfo: a service that is not Connected is kept only as a fallback (as
+ *      miniupnpc's UPNP_GetValidIGD); a fault is tolerated.  Its NewUptime is the baseline.
+ *   5. The device at the default gateway is preferred over other answers (mesh nodes,
+ *      second routers): others are held back until 1 s into the search unless it answers.
  *
  * Operations are serialised: one SOAP exchange at a time, each on its own connection.
  * Spacing: go-ethereum waits 200 ms between any two requests because some routers fail
@@ -31,12 +34,26 @@
  * refuses the exact port; back to AddPortMapping when AddAny is not implemented
  * (401/602).  AddPortMapping tries the wanted port (up to 4 times on transient faults, as
  * go-ethereum does), then on conflict (718, 729) up to 3 random ports in [10000, 65534].
- * 725 OnlyPermanentLeasesSupported retries with lease 0 and remembers the quirk.  724
- * SamePortValuesRequired retries with external = internal port.  IGDv2 leases are clamped
- * to 604800 s.  DeletePortMapping treats 714 NoSuchEntryInArray as success.
+ * 724 SamePortValuesRequired retries with external = internal port.  IGDv2 leases are
+ * clamped to 604800 s.  DeletePortMapping treats 714 NoSuchEntryInArray as success.
+ * NewInternalClient is our address toward the router at each request.
  *
- * Connection-level failures (refused, timeout, reset, unreachable, and a discovery with no
- * answer) raise nat->conn_failures; any answer from the router resets it.
+ * Generic statuses (ethp2p/nat.h) instead of protocol codes: 725 OnlyPermanentLeasesSupported
+ * is ETHP2P_EPERMANENT (router_code 725 kept; the caller asks again with lifetime 0); a
+ * conflict (718/606/729) after our LAN address changed is ETHP2P_EADDRCHANGED; a router that
+ * does not answer gives the connection error (ETIMEDOUT, ECONNREFUSED, ...; ENOGATEWAY when
+ * discovery finds nothing).  The loop counts those; this file keeps no counter.
+ *
+ * Following the router (nat/upnp_watch.h): SSDP NOTIFY (restart = new BOOTID.UPNP.ORG or
+ * LOCATION -> ETHP2P_NAT_EV_STATE_LOST, ssdp:byebye -> ETHP2P_NAT_EV_GATEWAY_GONE) and GENA
+ * events of the WAN service (ExternalIPAddress -> ETHP2P_NAT_EV_EXTIP_ANNOUNCED).  The poll
+ * (external_ip) asks GetStatusInfo first: NewUptime growing less than the time passed is a
+ * restart (STATE_LOST); the address then comes from the last event while subscribed (one
+ * request per poll) or from GetExternalIPAddress.  Hence ETHP2P_NAT_CAP_DETECTS_RESTART and
+ * ETHP2P_NAT_CAP_ANNOUNCES_EXTIP.
+ *
+ * Parts: discovery (SSDP search, description, service choice), the request queue (ops, the
+ * pump and retry timers), the exchange (one SOAP call in flight), and the watch.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +65,7 @@
 #include "nat/http.h"
 #include "nat/impl.h"
 #include "nat/ssdp.h"
+#include "nat/upnp_watch.h"
 #include "nat/xml.h"
 
 #define UPNP_WINDOW (2 * ETHP2P_SEC)
@@ -64,6 +82,7 @@
 #define UPNP_V2_MAX_LEASE 604800u
 #define UPNP_MAX_ATTEMPTS 10
 #define UPNP_MX 1
+#define UPNP_UPTIME_FRESH (10 * ETHP2P_SEC)
 
 /* IGD:1 first: every IGD answers it (UDA 1.1 §1.3.2 requires answering older versions). */
 static const char *const upnp_search_targets[] = {ETHP2P_SSDP_ST_IGD1, ETHP2P_SSDP_ST_IGD2,
@@ -83,8 +102,8 @@ typedef struct upnp_op {
   unsigned wanted_tries, random_tries;
   bool use_any;      /* try AddAnyPortMapping */
   bool any_later;    /* IGDv2: the exact port first, AddAnyPortMapping if it is refused */
-  bool tried_perm;   /* already retried with lease 0 */
   bool tried_same;   /* already retried with external = internal */
+  bool addr_changed; /* our address toward the router is not the one at discovery */
   unsigned attempts; /* requests sent for this op */
   ethp2p_nat_map_cb map_cb;
   ethp2p_nat_done_cb done_cb;
@@ -95,11 +114,14 @@ typedef struct upnp_op {
 typedef struct upnp_device {
   char location[256];
   ethp2p_addr host;     /* LOCATION host (port = its HTTP port) */
-  ethp2p_addr internal; /* our address toward the device, port 0 */
+  ethp2p_addr internal; /* our address toward the device at the last request, port 0 */
   ethp2p_upnp_svc_kind kind;
   char service_type[128];
   char control[512]; /* absolute control URL */
   ethp2p_http_url ctrl;
+  char event[512]; /* absolute eventSubURL, "" if none */
+  bool has_bootid; /* BOOTID.UPNP.ORG of the search reply */
+  uint32_t bootid;
 } upnp_device;
 
 typedef struct upnp upnp;
@@ -115,26 +137,50 @@ typedef struct upnp_cand {
   char location[256];
   ethp2p_http_url url;
   size_t sock; /* index of the socket the reply came in on */
+  bool has_bootid;
+  uint32_t bootid;
 } upnp_cand;
 
 typedef void (*upnp_soap_done)(upnp *u, int status, const ethp2p_soap_msg *msg);
 
+/* The device: one explicit state instead of have_dev + discovering flags. */
+typedef enum upnp_dev_state {
+  UPNP_DEV_UNKNOWN = 0, /* none known: the next queued op starts a discovery */
+  UPNP_DEV_SEARCHING,   /* SSDP search and description/service checks running */
+  UPNP_DEV_KNOWN,       /* u->dev is in use; ops run */
+} upnp_dev_state;
+
 struct upnp {
   ethp2p_nat base;
-  ethp2p_timer *kick; /* runs the queue on the next loop turn or after spacing */
+  /* the request queue */
+  ethp2p_timer *pump;  /* starts the next queued op (next loop turn, or after spacing) */
+  ethp2p_timer *retry; /* the current map op's next attempt, after spacing */
   ethp2p_timer *disc_timer;
   upnp_op *head, *tail, *cur;
-  bool have_dev;
+  upnp_dev_state dev_state;
   upnp_device dev;
-  bool perm_only;       /* the router said 725 once: ask for lease 0 from now on */
   bool any_unsupported; /* AddAnyPortMapping answered 401/602 */
   ethp2p_time next_req_at;
-  bool retry_pending; /* the kick timer retries the current map op */
   unsigned cb_depth;
   bool destroy_pending;
 
-  /* discovery */
-  bool discovering;
+  /* what the device tells us without being asked (nat/upnp_watch.h) */
+  upnp_watch *watch;
+  bool have_uptime; /* GetStatusInfo's NewUptime, to see a restart in the poll */
+  uint32_t uptime_s;
+  ethp2p_time uptime_at;
+  char hint[256]; /* LOCATION the device advertised when it came back: fetched at once */
+  bool have_ip;   /* the last external address learned (poll or event), seeds a new watch */
+  ethp2p_addr last_ip;
+  unsigned soap_requests; /* SOAP exchanges started (for tests and benchmarks) */
+  /* Mappings we hold: events matter while there is one; the last delete unsubscribes. */
+  struct {
+    ethp2p_proto proto;
+    uint16_t port;
+  } held[16];
+  size_t nheld;
+
+  /* discovery (while dev_state == UPNP_DEV_SEARCHING) */
   bool window_over;
   unsigned bursts;
   ethp2p_time disc_start;
@@ -148,6 +194,8 @@ struct upnp {
   size_t svc_order[ETHP2P_UPNP_MAX_SERVICES];
   size_t nsvc, svc_idx;
   upnp_device trial;
+  bool have_fallback; /* a usable service whose connection is not up: used if none is */
+  upnp_device fallback;
   bool fetching;
 
   /* the one exchange in flight */
@@ -158,6 +206,8 @@ struct upnp {
 };
 
 static void upnp_pump_later(upnp *u);
+static void upnp_watch_begin(upnp *u);
+static void upnp_check_uptime(upnp *u, const ethp2p_soap_msg *msg, bool *restarted);
 static void disc_next_cand(upnp *u);
 static void disc_try_service(upnp *u);
 static void op_start(upnp *u, upnp_op *op);
@@ -224,6 +274,16 @@ static bool upnp_gone(upnp *u) {
   return false;
 }
 
+/* The one place dev_state changes (and is logged). */
+static void upnp_set_dev_state(upnp *u, upnp_dev_state next) {
+  static const char *const names[] = {"unknown", "searching", "known"};
+  if (u->dev_state == next)
+    return;
+  ethp2p_log(ETHP2P_LOG_TRACE, "upnp", "Device state", "from=%s to=%s", names[u->dev_state],
+             names[next]);
+  u->dev_state = next;
+}
+
 /* ---------------------------------------------------------------------------
  * Operations queue.
  * ------------------------------------------------------------------------- */
@@ -266,39 +326,56 @@ static void op_finish(upnp *u, int status, const ethp2p_nat_map_result *res,
 static void upnp_pump(upnp *u) {
   ethp2p_time now;
   upnp_op *op;
-  if (u->cur != NULL || u->discovering || u->head == NULL)
+  if (u->cur == NULL && u->head == NULL && u->dev_state == UPNP_DEV_KNOWN)
+    upnp_watch_go(u->watch); /* idle: the deferred subscription may start */
+  if (u->cur != NULL || u->dev_state == UPNP_DEV_SEARCHING || u->head == NULL)
     return;
-  if (!u->have_dev) {
+  if (u->dev_state == UPNP_DEV_UNKNOWN) {
     upnp_disc_start(u);
     return;
   }
   now = ethp2p_env_now(u->base.env);
   if (now < u->next_req_at) {
-    ethp2p_timer_start(u->kick, u->next_req_at);
+    ethp2p_timer_start(u->pump, u->next_req_at);
     return;
   }
-  op = u->head;
-  u->head = op->next;
-  if (u->head == NULL)
-    u->tail = NULL;
+  /* Mappings queued together with an address request go first: a caller that publishes
+   * the address as soon as it has it (the record) then never advertises a port the router
+   * does not forward yet.  Otherwise first in, first out. */
+  {
+    upnp_op **pp = &u->head, *prev = NULL;
+    while (*pp != NULL && (*pp)->kind == OP_EXTIP) {
+      prev = *pp;
+      pp = &(*pp)->next;
+    }
+    if (*pp == NULL) {
+      pp = &u->head;
+      prev = NULL;
+    }
+    op = *pp;
+    *pp = op->next;
+    if (u->tail == op)
+      u->tail = prev;
+  }
   op->next = NULL;
   u->cur = op;
   op_start(u, op);
 }
 
-static void upnp_on_kick(ethp2p_timer *t, void *data) {
+static void upnp_on_pump(ethp2p_timer *t, void *data) {
+  (void)t;
+  upnp_pump(data);
+}
+
+static void upnp_on_retry(ethp2p_timer *t, void *data) {
   upnp *u = data;
-  if (u->retry_pending) {
-    u->retry_pending = false;
-    if (u->cur != NULL)
-      map_attempt(u);
-    return;
-  }
-  upnp_pump(u);
+  (void)t;
+  if (u->cur != NULL && u->cur->kind == OP_MAP)
+    map_attempt(u);
 }
 
 static void upnp_pump_later(upnp *u) {
-  ethp2p_timer_start(u->kick, ethp2p_env_now(u->base.env));
+  ethp2p_timer_start(u->pump, ethp2p_env_now(u->base.env));
 }
 
 static void upnp_enqueue(upnp *u, upnp_op *op) {
@@ -307,7 +384,7 @@ static void upnp_enqueue(upnp *u, upnp_op *op) {
   else
     u->head = op;
   u->tail = op;
-  if (u->cur == NULL && !u->discovering)
+  if (u->cur == NULL && u->dev_state != UPNP_DEV_SEARCHING)
     upnp_pump_later(u);
 }
 
@@ -339,13 +416,10 @@ static void soap_on_http(ethp2p_http_client *c, int status, const ethp2p_http_ms
   if (status != 0) {
     ethp2p_log(ETHP2P_LOG_DEBUG, "upnp", "SOAP exchange failed", "action=%s err=%s detail=\"%s\"",
                u->soap_action, ethp2p_strerror(status), ethp2p_http_client_diag(c)->msg);
-    if (upnp_is_conn_error(status))
-      u->base.conn_failures++;
     u->next_req_at = ethp2p_env_now(u->base.env) + UPNP_ERROR_SPACING;
     done(u, status, NULL);
     return;
   }
-  u->base.conn_failures = 0;
   rc = ethp2p_soap_response_parse(&u->soap, u->soap_action, (const char *)resp->body,
                                   resp->body_len, &diag);
   if (rc == 0 && resp->status != 200)
@@ -401,8 +475,8 @@ static int upnp_soap(upnp *u, const upnp_device *dev, const char *action,
   if (rc != 0) {
     u->soap_done = NULL;
     u->http = NULL;
-    if (upnp_is_conn_error(rc))
-      u->base.conn_failures++; /* e.g. the route to the router is gone */
+  } else {
+    u->soap_requests++;
   }
   return rc;
 }
@@ -424,16 +498,23 @@ static void disc_cleanup(upnp *u) {
   ethp2p_timer_stop(u->disc_timer);
   free(u->desc);
   u->desc = NULL;
-  u->discovering = false;
   u->fetching = false;
 }
 
+static void disc_success(upnp *u);
+
 static void disc_fail(upnp *u, int status) {
+  if (u->have_fallback) {
+    /* No service said Connected: use the first one that answered anyway. */
+    u->trial = u->fallback;
+    u->have_fallback = false;
+    disc_success(u);
+    return;
+  }
   ethp2p_log(ETHP2P_LOG_DEBUG, "upnp", "No usable UPnP gateway", "candidates=%zu err=%s", u->ncands,
              ethp2p_strerror(status));
   disc_cleanup(u);
-  if (u->ncands == 0)
-    u->base.conn_failures++; /* nobody answered at all */
+  upnp_set_dev_state(u, UPNP_DEV_UNKNOWN);
   if (upnp_fail_queue(u, status))
     return;
 }
@@ -441,9 +522,9 @@ static void disc_fail(upnp *u, int status) {
 static void disc_success(upnp *u) {
   char ip[ETHP2P_ADDRSTRLEN];
   u->dev = u->trial;
-  u->have_dev = true;
-  u->base.conn_failures = 0;
   disc_cleanup(u);
+  upnp_set_dev_state(u, UPNP_DEV_KNOWN); /* the uptime baseline was just read */
+  upnp_watch_begin(u);
   ethp2p_log(ETHP2P_LOG_INFO, "upnp", "Found UPnP gateway", "location=%s service=%s internal=%s",
              u->dev.location, u->dev.service_type,
              ethp2p_addr_format(&u->dev.internal, false, ip, sizeof ip));
@@ -486,14 +567,19 @@ static void disc_send_burst(upnp *u) {
 static void disc_on_timer(ethp2p_timer *t, void *data) {
   upnp *u = data;
   ethp2p_time now = ethp2p_env_now(u->base.env);
-  if (!u->discovering)
+  if (u->dev_state != UPNP_DEV_SEARCHING)
     return;
   if (u->bursts < 3 && !u->window_over) {
     disc_send_burst(u);
-    ethp2p_timer_start(u->disc_timer,
-                       u->disc_start + (u->bursts == 2 ? UPNP_RESEND_2 : UPNP_WINDOW));
+    ethp2p_timer_start(u->disc_timer, u->disc_start + (u->bursts == 2 ? UPNP_RESEND_2
+                                                       : u->have_gw ? UPNP_RESEND_2 + UPNP_RESEND_1
+                                                                    : UPNP_WINDOW));
     return;
   }
+  if (!u->fetching && u->cand_idx < u->ncands)
+    disc_next_cand(u); /* answers held back for the default gateway's */
+  if (u->dev_state != UPNP_DEV_SEARCHING)
+    return;
   if (now >= u->disc_start + UPNP_WINDOW) {
     u->window_over = true;
     disc_close_socks(u);
@@ -512,7 +598,7 @@ static void disc_on_recv(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t
   ethp2p_diag diag = {0};
   upnp_cand *c;
   size_t i;
-  if (!u->discovering)
+  if (u->dev_state != UPNP_DEV_SEARCHING)
     return;
   if (ethp2p_ssdp_reply_parse(&r, buf, len, &diag) != 0) {
     ethp2p_log(ETHP2P_LOG_TRACE, "upnp", "Ignoring SSDP datagram", "len=%zu err=\"%s\"", len,
@@ -542,6 +628,8 @@ static void disc_on_recv(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t
   }
   upnp_copy(c->location, sizeof c->location, r.location);
   c->sock = (size_t)(s - u->socks);
+  c->has_bootid = r.has_bootid;
+  c->bootid = r.bootid;
   u->ncands++;
   ethp2p_log(ETHP2P_LOG_DEBUG, "upnp", "SSDP reply", "location=%s st=%s server=\"%s\"", r.location,
              r.st, r.server);
@@ -558,6 +646,39 @@ static ethp2p_addr disc_internal_addr(upnp *u, const upnp_cand *c) {
   return u->socks[c->sock].iface;
 }
 
+/* GetStatusInfo (WANIPConnection §2.4.6): a service whose connection is not Connected is
+ * kept only as a fallback, as miniupnpc's UPNP_GetValidIGD does; NewUptime is the baseline
+ * the poll compares against.  A fault (routers without the action) is tolerated. */
+static void disc_on_status(upnp *u, int status, const ethp2p_soap_msg *msg) {
+  if (status == 0) {
+    const char *cs = ethp2p_soap_msg_arg(msg, "NewConnectionStatus");
+    bool restarted;
+    if (cs != NULL && cs[0] != '\0' && strcmp(cs, "Connected") != 0) {
+      ethp2p_log(ETHP2P_LOG_DEBUG, "upnp", "Service is not connected", "service=%s status=%s",
+                 u->trial.service_type, cs);
+      if (!u->have_fallback) {
+        u->fallback = u->trial;
+        u->have_fallback = true;
+      }
+      disc_try_service(u);
+      return;
+    }
+    upnp_check_uptime(u, msg, &restarted);
+  } else if (upnp_is_conn_error(status)) {
+    disc_next_cand(u);
+    return;
+  } else {
+    u->next_req_at = 0; /* a missing action says nothing about the router's health */
+  }
+  u->have_fallback = false;
+  disc_success(u);
+}
+
+static void disc_check_status(upnp *u) {
+  if (upnp_soap(u, &u->trial, "GetStatusInfo", NULL, 0, disc_on_status) != 0)
+    disc_next_cand(u);
+}
+
 static void disc_on_natrsip(upnp *u, int status, const ethp2p_soap_msg *msg) {
   if (status == 0) {
     const char *en = ethp2p_soap_msg_arg(msg, "NewNatEnabled");
@@ -567,7 +688,7 @@ static void disc_on_natrsip(upnp *u, int status, const ethp2p_soap_msg *msg) {
       disc_try_service(u);
       return;
     }
-    disc_success(u);
+    disc_check_status(u);
     return;
   }
   if (upnp_is_conn_error(status)) {
@@ -577,7 +698,7 @@ static void disc_on_natrsip(upnp *u, int status, const ethp2p_soap_msg *msg) {
   /* A fault or an unreadable answer: tolerated (some routers lack GetNATRSIPStatus).  A
    * missing action says nothing about the router's health: no spacing before the next. */
   u->next_req_at = 0;
-  disc_success(u);
+  disc_check_status(u);
 }
 
 static void disc_try_service(upnp *u) {
@@ -602,6 +723,12 @@ static void disc_try_service(upnp *u) {
     upnp_copy(d->location, sizeof d->location, c->location);
     d->host = c->url.addr;
     d->internal = disc_internal_addr(u, c);
+    d->has_bootid = c->has_bootid;
+    d->bootid = c->bootid;
+    if (svc->event_url[0] == '\0' ||
+        ethp2p_http_url_resolve(d->event, sizeof d->event,
+                                ethp2p_upnp_desc_base(u->desc, c->location), svc->event_url) != 0)
+      d->event[0] = '\0';
     d->kind = svc->kind;
     upnp_copy(d->service_type, sizeof d->service_type, svc->service_type);
     /* Address the service by its canonical type, as written by the device. */
@@ -645,9 +772,38 @@ static void disc_on_desc(ethp2p_http_client *cl, int status, const ethp2p_http_m
   disc_try_service(u);
 }
 
+static bool disc_cand_is_gw(const upnp *u, const upnp_cand *c) {
+  return u->have_gw && ethp2p_addr_equal(&c->url.addr, &u->gw, false);
+}
+
+/* Moves the best untried candidate to cand_idx: the device at the default gateway first
+ * (mesh nodes and second routers answer too, sometimes faster), else the first answer.
+ * Returns false to wait: no gateway answer yet but it may still come (before the second
+ * burst has had its answers). */
+static bool disc_pick_cand(upnp *u) {
+  size_t i;
+  for (i = u->cand_idx; i < u->ncands; i++) {
+    if (disc_cand_is_gw(u, &u->cands[i])) {
+      upnp_cand t = u->cands[u->cand_idx];
+      u->cands[u->cand_idx] = u->cands[i];
+      u->cands[i] = t;
+      return true;
+    }
+  }
+  if (u->have_gw && !u->window_over &&
+      ethp2p_env_now(u->base.env) < u->disc_start + UPNP_RESEND_2 + UPNP_RESEND_1)
+    return false;
+  return true;
+}
+
 static void disc_next_cand(upnp *u) {
   while (u->cand_idx < u->ncands) {
-    const upnp_cand *c = &u->cands[u->cand_idx++];
+    const upnp_cand *c;
+    if (!disc_pick_cand(u)) {
+      u->fetching = false;
+      return; /* the disc timer comes back */
+    }
+    c = &u->cands[u->cand_idx++];
     char host[ETHP2P_ADDRSTRLEN];
     uint8_t req[1024];
     size_t len;
@@ -674,7 +830,8 @@ static void disc_next_cand(upnp *u) {
 static void upnp_disc_start(upnp *u) {
   ethp2p_iface ifs[16];
   size_t n = 0, i;
-  u->discovering = true;
+  upnp_set_dev_state(u, UPNP_DEV_SEARCHING);
+  u->have_fallback = false;
   u->window_over = false;
   u->bursts = 0;
   u->ncands = u->cand_idx = 0;
@@ -706,6 +863,122 @@ static void upnp_disc_start(upnp *u) {
   }
   disc_send_burst(u);
   ethp2p_timer_start(u->disc_timer, u->disc_start + UPNP_RESEND_1);
+  if (u->hint[0] != '\0') {
+    upnp_cand *c = &u->cands[0];
+    ethp2p_diag diag = {0};
+    if (ethp2p_http_url_parse(&c->url, u->hint, &diag) == 0 && c->url.has_addr &&
+        c->url.addr.family == 4 &&
+        (!u->have_gw || ethp2p_addr_equal(&c->url.addr, &u->gw, false))) {
+      upnp_copy(c->location, sizeof c->location, u->hint);
+      c->sock = 0;
+      c->has_bootid = false;
+      u->ncands = 1;
+      ethp2p_log(ETHP2P_LOG_DEBUG, "upnp", "Using the advertised description", "location=%s",
+                 u->hint);
+      disc_next_cand(u);
+    }
+    u->hint[0] = '\0';
+  }
+}
+
+/* ---------------------------------------------------------------------------
+ * Following the device: restarts, departures and address changes it tells us about
+ * (nat/upnp_watch.h), and the uptime the poll reads.
+ * ------------------------------------------------------------------------- */
+
+/* Forgets the device (and its watch); the next operation discovers again. */
+static void upnp_forget(upnp *u) {
+  upnp_watch_stop(u->watch);
+  u->watch = NULL;
+  if (u->dev_state == UPNP_DEV_KNOWN)
+    upnp_set_dev_state(u, UPNP_DEV_UNKNOWN);
+  u->have_uptime = false;
+  u->any_unsupported = false;
+}
+
+/* Raises a notification; returns true if the NAT was destroyed inside it. */
+static bool upnp_raise(upnp *u, ethp2p_nat_event ev, const ethp2p_addr *ip) {
+  UPNP_CALL(u, ethp2p_nat_notify(&u->base, ev, ip));
+  return upnp_gone(u);
+}
+
+static void upnp_on_watch(void *data, upnp_watch_event ev, const ethp2p_addr *ip, const char *why) {
+  upnp *u = data;
+  switch (ev) {
+  case UPNP_WATCH_RESTART:
+    /* Fetch the description again (a restart may move the HTTP port) and re-map. */
+    ethp2p_log(ETHP2P_LOG_INFO, "upnp", "UPnP gateway lost its mappings", "why=\"%s\"", why);
+    /* Its advertisement named the description: no need to wait for search answers (a
+     * device may delay those up to MX). */
+    upnp_copy(u->hint, sizeof u->hint, upnp_watch_location(u->watch));
+    upnp_forget(u);
+    upnp_raise(u, ETHP2P_NAT_EV_STATE_LOST, NULL);
+    break;
+  case UPNP_WATCH_GONE:
+    /* Forget the device but keep listening: its ssdp:alive when it is back is a restart. */
+    if (u->dev_state == UPNP_DEV_KNOWN)
+      upnp_set_dev_state(u, UPNP_DEV_UNKNOWN);
+    u->have_uptime = false;
+    upnp_raise(u, ETHP2P_NAT_EV_GATEWAY_GONE, NULL);
+    break;
+  case UPNP_WATCH_EXTIP: {
+    bool news = u->have_ip;
+    u->have_ip = true;
+    u->last_ip = *ip;
+    /* An address we never reported (the first subscription's initial event) is not news:
+     * the caller's own external_ip() answers it, in order with the mappings it queued
+     * before (a record must not advertise a port the router does not forward yet). */
+    if (news)
+      upnp_raise(u, ETHP2P_NAT_EV_EXTIP_ANNOUNCED, ip);
+    break;
+  } break;
+  }
+}
+
+static void upnp_watch_begin(upnp *u) {
+  upnp_watch_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.device = u->dev.host;
+  cfg.local = u->dev.internal;
+  upnp_copy(cfg.location, sizeof cfg.location, u->dev.location);
+  cfg.has_bootid = u->dev.has_bootid;
+  cfg.bootid = u->dev.bootid;
+  upnp_copy(cfg.event_url, sizeof cfg.event_url, u->dev.event);
+  cfg.gena_deferred = true; /* SUBSCRIBE once the queued requests are done (upnp_pump) */
+  upnp_watch_stop(u->watch);
+  u->watch = NULL;
+  if (upnp_watch_start(u->base.env, &cfg, upnp_on_watch, u, &u->watch) != 0)
+    u->watch = NULL; /* the poll still follows the router */
+  else if (u->have_ip)
+    upnp_watch_note_extip(u->watch, &u->last_ip); /* so its initial event is not news */
+}
+
+/* Reads GetStatusInfo's NewUptime; *restarted when it grew less than the time that passed
+ * since the last reading (the device booted again since). */
+static void upnp_check_uptime(upnp *u, const ethp2p_soap_msg *msg, bool *restarted) {
+  const char *v = ethp2p_soap_msg_arg(msg, "NewUptime");
+  ethp2p_time now = ethp2p_env_now(u->base.env);
+  uint32_t up = 0;
+  size_t i;
+  *restarted = false;
+  if (v == NULL || v[0] == '\0')
+    return;
+  for (i = 0; v[i] != '\0'; i++) {
+    if (v[i] < '0' || v[i] > '9' || i >= 10)
+      return;
+    up = up * 10 + (uint32_t)(v[i] - '0');
+  }
+  if (u->have_uptime) {
+    /* Uptime grows with the time that passed unless the device booted again in between
+     * (even when it has been up longer since than it was before).  5 s of slack for
+     * rounding and for the exchanges' own delays. */
+    uint64_t expect = (uint64_t)u->uptime_s + (now - u->uptime_at) / ETHP2P_SEC;
+    if ((uint64_t)up + 5 < expect)
+      *restarted = true;
+  }
+  u->have_uptime = true;
+  u->uptime_s = up;
+  u->uptime_at = now;
 }
 
 /* ---------------------------------------------------------------------------
@@ -724,9 +997,35 @@ static void map_fail(upnp *u, int status, const ethp2p_soap_msg *msg) {
   op_finish(u, status, &r, NULL);
 }
 
+static void held_add(upnp *u, ethp2p_proto proto, uint16_t port) {
+  size_t i;
+  for (i = 0; i < u->nheld; i++)
+    if (u->held[i].proto == proto && u->held[i].port == port)
+      return;
+  if (u->nheld < sizeof u->held / sizeof u->held[0]) {
+    u->held[u->nheld].proto = proto;
+    u->held[u->nheld].port = port;
+    u->nheld++;
+  }
+  upnp_watch_resubscribe(u->watch); /* after an earlier last delete */
+}
+
+static void held_remove(upnp *u, ethp2p_proto proto, uint16_t port) {
+  size_t i;
+  for (i = 0; i < u->nheld; i++) {
+    if (u->held[i].proto == proto && u->held[i].port == port) {
+      u->held[i] = u->held[--u->nheld];
+      if (u->nheld == 0)
+        upnp_watch_unsubscribe(u->watch); /* UDA 1.1 §4.1.4, e.g. at the node's shutdown */
+      return;
+    }
+  }
+}
+
 static void map_ok(upnp *u, uint16_t port) {
   ethp2p_nat_map_result r;
   char ip[ETHP2P_ADDRSTRLEN];
+  held_add(u, u->cur->proto, port);
   memset(&r, 0, sizeof r);
   r.external_port = port;
   r.lifetime_s = u->cur->lease;
@@ -758,11 +1057,18 @@ static void map_on_reply(upnp *u, int status, const ethp2p_soap_msg *msg) {
     return;
   }
   /* A UPnP fault: decide the next attempt. */
-  if (code == 725 && op->lease != 0 && !op->tried_perm) {
-    op->tried_perm = true;
-    op->lease = 0;
-    u->perm_only = true;
-  } else if (op->any_later && code != 606 && code != 724) {
+  if (code == 725 && op->lease != 0) {
+    /* OnlyPermanentLeasesSupported: the caller asks again with lifetime 0. */
+    map_fail(u, ETHP2P_EPERMANENT, msg);
+    return;
+  }
+  if (op->addr_changed && (code == 718 || code == 606 || code == 729)) {
+    /* Refused while our LAN address is not the one the router knew: what it holds is
+     * for our old address.  Rediscover instead of fighting over ports. */
+    map_fail(u, ETHP2P_EADDRCHANGED, msg);
+    return;
+  }
+  if (op->any_later && code != 606 && code != 724) {
     /* IGDv2 refused the exact port (taken, outside its range, ...): let it choose. */
     op->any_later = false;
     op->use_any = true;
@@ -792,8 +1098,27 @@ static void map_on_reply(upnp *u, int status, const ethp2p_soap_msg *msg) {
     map_fail(u, status, msg);
     return;
   }
-  u->retry_pending = true;
-  ethp2p_timer_start(u->kick, u->next_req_at);
+  ethp2p_timer_start(u->retry, u->next_req_at);
+}
+
+/* NewInternalClient is our address toward the router now, not at discovery (a DHCP change
+ * would otherwise make every refresh fail forever). */
+static void upnp_refresh_internal(upnp *u, upnp_op *op) {
+  ethp2p_addr now_addr;
+  if (ethp2p_nat_local_addr_toward(u->base.env, &u->dev.host, &now_addr) != 0)
+    return;
+  now_addr.port = 0;
+  if (ethp2p_addr_equal(&now_addr, &u->dev.internal, false))
+    return;
+  {
+    char a[ETHP2P_ADDRSTRLEN], b[ETHP2P_ADDRSTRLEN];
+    ethp2p_log(ETHP2P_LOG_INFO, "upnp", "Our LAN address changed", "old=%s new=%s",
+               ethp2p_addr_format(&u->dev.internal, false, a, sizeof a),
+               ethp2p_addr_format(&now_addr, false, b, sizeof b));
+  }
+  u->dev.internal = now_addr;
+  op->addr_changed = true;
+  upnp_watch_begin(u); /* its listener and group membership were on the old address */
 }
 
 static void map_attempt(upnp *u) {
@@ -808,6 +1133,7 @@ static void map_attempt(upnp *u) {
   snprintf(ext, sizeof ext, "%u", op->use_any ? op->wanted : op->port);
   snprintf(in, sizeof in, "%u", op->internal_port);
   snprintf(lease, sizeof lease, "%u", (unsigned)l);
+  upnp_refresh_internal(u, op);
   ethp2p_addr_format(&u->dev.internal, false, client, sizeof client);
   /* Argument order is the SCPD's; some routers insist on it. */
   f[0] = (ethp2p_soap_field){"NewRemoteHost", ""};
@@ -829,7 +1155,45 @@ static void map_attempt(upnp *u) {
 static void unmap_on_reply(upnp *u, int status, const ethp2p_soap_msg *msg) {
   if (status == ETHP2P_EREFUSED && msg != NULL && msg->upnp_error_code == 714)
     status = 0; /* NoSuchEntryInArray: the mapping is gone, which is what was asked */
+  if (status == 0)
+    held_remove(u, u->cur->proto, u->cur->port);
   op_finish(u, status, NULL, NULL);
+}
+
+static void extip_on_reply(upnp *u, int status, const ethp2p_soap_msg *msg);
+
+static void extip_ask(upnp *u) {
+  int rc = upnp_soap(u, &u->dev, "GetExternalIPAddress", NULL, 0, extip_on_reply);
+  if (rc != 0)
+    op_finish(u, rc, NULL, NULL);
+}
+
+/* The poll: GetStatusInfo first, whose NewUptime shows a restart (then STATE_LOST, and the
+ * loop re-maps), then the address — from the last GENA event while subscribed, so a poll
+ * is one request, else GetExternalIPAddress. */
+static void extip_on_status(upnp *u, int status, const ethp2p_soap_msg *msg) {
+  ethp2p_addr ip;
+  bool restarted = false;
+  if (status != 0 && status != ETHP2P_EREFUSED && status != ETHP2P_EPROTO) {
+    op_finish(u, status, NULL, NULL); /* the router did not answer */
+    return;
+  }
+  if (status == 0)
+    upnp_check_uptime(u, msg, &restarted);
+  if (restarted) {
+    ethp2p_log(ETHP2P_LOG_INFO, "upnp", "UPnP gateway lost its mappings",
+               "why=\"uptime went down\" uptime_s=%u", (unsigned)u->uptime_s);
+    upnp_watch_begin(u); /* the router forgot our subscription too */
+    if (upnp_raise(u, ETHP2P_NAT_EV_STATE_LOST, NULL))
+      return;
+    if (u->cur == NULL)
+      return;
+  }
+  if (!restarted && upnp_watch_extip(u->watch, &ip)) {
+    op_finish(u, 0, NULL, &ip);
+    return;
+  }
+  extip_ask(u);
 }
 
 static void extip_on_reply(upnp *u, int status, const ethp2p_soap_msg *msg) {
@@ -846,6 +1210,9 @@ static void extip_on_reply(upnp *u, int status, const ethp2p_soap_msg *msg) {
     op_finish(u, ETHP2P_EPROTO, NULL, NULL);
     return;
   }
+  upnp_watch_note_extip(u->watch, &ip);
+  u->have_ip = true;
+  u->last_ip = ip;
   op_finish(u, 0, NULL, &ip);
 }
 
@@ -856,8 +1223,6 @@ static void op_start(upnp *u, upnp_op *op) {
     op->port = op->wanted;
     op->use_any = false;
     op->any_later = u->dev.kind == ETHP2P_UPNP_SVC_KIND_WANIP2 && !u->any_unsupported;
-    if (u->perm_only)
-      op->lease = 0;
     map_attempt(u);
     return;
   case OP_UNMAP: {
@@ -871,7 +1236,12 @@ static void op_start(upnp *u, upnp_op *op) {
     break;
   }
   case OP_EXTIP:
-    rc = upnp_soap(u, &u->dev, "GetExternalIPAddress", NULL, 0, extip_on_reply);
+    /* The uptime was just read (discovery ends with GetStatusInfo): no second reading. */
+    if (u->have_uptime && ethp2p_env_now(u->base.env) < u->uptime_at + UPNP_UPTIME_FRESH) {
+      extip_on_status(u, ETHP2P_EPROTO, NULL);
+      return;
+    }
+    rc = upnp_soap(u, &u->dev, "GetStatusInfo", NULL, 0, extip_on_status);
     break;
   }
   if (rc != 0)
@@ -941,10 +1311,8 @@ static int upnp_external_ip(ethp2p_nat *nat, ethp2p_nat_extip_cb cb, void *data)
 static void upnp_rediscover(ethp2p_nat *nat) {
   upnp *u = (upnp *)nat;
   ethp2p_log(ETHP2P_LOG_DEBUG, "upnp", "Forgetting UPnP gateway", "location=%s",
-             u->have_dev ? u->dev.location : "");
-  u->have_dev = false;
-  u->any_unsupported = false;
-  u->perm_only = false;
+             u->dev_state == UPNP_DEV_KNOWN ? u->dev.location : "");
+  upnp_forget(u);
 }
 
 static void upnp_free(upnp *u) {
@@ -952,7 +1320,9 @@ static void upnp_free(upnp *u) {
   if (u->http != NULL)
     ethp2p_http_client_cancel(u->http);
   disc_close_socks(u);
-  ethp2p_timer_destroy(u->kick);
+  upnp_watch_stop(u->watch);
+  ethp2p_timer_destroy(u->pump);
+  ethp2p_timer_destroy(u->retry);
   ethp2p_timer_destroy(u->disc_timer);
   free(u->desc);
   free(u->cur);
@@ -973,10 +1343,12 @@ static void upnp_destroy(ethp2p_nat *nat) {
       u->http = NULL;
     }
     disc_close_socks(u);
-    ethp2p_timer_stop(u->kick);
+    upnp_watch_stop(u->watch);
+    u->watch = NULL;
+    ethp2p_timer_stop(u->pump);
+    ethp2p_timer_stop(u->retry);
     ethp2p_timer_stop(u->disc_timer);
-    u->discovering = false;
-    u->retry_pending = false;
+    u->dev_state = UPNP_DEV_UNKNOWN; /* no transition: nothing may run any more */
     while (u->head != NULL) {
       upnp_op *op = u->head;
       u->head = op->next;
@@ -1017,12 +1389,18 @@ int ethp2p_nat_upnp_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_
     u->base.spec.kind = ETHP2P_NAT_UPNP;
   u->base.name = "UPnP";
   u->base.can_map = true;
-  u->base.caps = ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP;
-  rc = ethp2p_timer_create(env, &u->kick, upnp_on_kick, u);
+  /* Restarts are seen in NOTIFY (new BOOTID/LOCATION) and in the poll's uptime; address
+   * changes come as GENA events; the poll stays as the fallback. */
+  u->base.caps = ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP | ETHP2P_NAT_CAP_DETECTS_RESTART |
+                 ETHP2P_NAT_CAP_ANNOUNCES_EXTIP;
+  rc = ethp2p_timer_create(env, &u->pump, upnp_on_pump, u);
+  if (rc == 0)
+    rc = ethp2p_timer_create(env, &u->retry, upnp_on_retry, u);
   if (rc == 0)
     rc = ethp2p_timer_create(env, &u->disc_timer, disc_on_timer, u);
   if (rc != 0) {
-    ethp2p_timer_destroy(u->kick);
+    ethp2p_timer_destroy(u->pump);
+    ethp2p_timer_destroy(u->retry);
     free(u);
     return rc;
   }

@@ -441,6 +441,80 @@ const char *ethp2p_soap_msg_arg(const ethp2p_soap_msg *msg, const char *name) {
 }
 
 /* ---------------------------------------------------------------------------
+ * GENA propertysets (UDA 1.1 §4.3.2).
+ * ------------------------------------------------------------------------- */
+typedef struct ps_ctx {
+  ethp2p_upnp_propertyset *out;
+  bool in_var; /* inside the variable element of the current <property> (depth 3) */
+} ps_ctx;
+
+static void XMLCALL ps_start(void *data, const XML_Char *name, const XML_Char **attrs) {
+  xml_ctx *x = data;
+  ps_ctx *p = x->user;
+  (void)attrs;
+  if (!xml_push(x, name))
+    return;
+  if (x->depth == 1 && strcmp(xml_up(x, 0), "propertyset") != 0)
+    xml_stop(x, ETHP2P_ESYNTAX, "event root element is not <propertyset>");
+  else if (x->depth == 3 && strcmp(xml_up(x, 1), "property") == 0)
+    p->in_var = true;
+}
+
+static void XMLCALL ps_end(void *data, const XML_Char *name) {
+  xml_ctx *x = data;
+  ps_ctx *p = x->user;
+  if (x->depth == 3 && p->in_var) {
+    ethp2p_upnp_propertyset *o = p->out;
+    const char *el = xml_up(x, 0);
+    p->in_var = false;
+    if (o->nvars == ETHP2P_SOAP_MAX_ARGS) {
+      xml_stop(x, ETHP2P_ETOOBIG, "too many evented variables");
+      return;
+    }
+    if (strlen(xml_local(name)) >= sizeof o->vars[0].name) {
+      xml_stop(x, ETHP2P_ETOOBIG, "variable name too long");
+      return;
+    }
+    memcpy(o->vars[o->nvars].name, el, strlen(el) + 1);
+    if (!xml_take_text(x, o->vars[o->nvars].value, sizeof o->vars[0].value, "variable"))
+      return;
+    o->nvars++;
+  }
+  x->depth--;
+  x->text_len = 0; /* text of a nested element is not the variable's */
+  x->text_overflow = false;
+}
+
+int ethp2p_upnp_propertyset_parse(ethp2p_upnp_propertyset *out, const char *xml, size_t len,
+                                  ethp2p_diag *diag) {
+  xml_ctx x;
+  ps_ctx p;
+  int rc;
+  if (out == NULL || (xml == NULL && len > 0))
+    return ETHP2P_EINVAL;
+  memset(out, 0, sizeof *out);
+  memset(&x, 0, sizeof x);
+  memset(&p, 0, sizeof p);
+  p.out = out;
+  x.diag = diag;
+  x.user = &p;
+  rc = xml_run(&x, xml, len, ps_start, ps_end);
+  if (rc != 0)
+    memset(out, 0, sizeof *out);
+  return rc;
+}
+
+const char *ethp2p_upnp_propertyset_get(const ethp2p_upnp_propertyset *ps, const char *name) {
+  size_t i;
+  if (ps == NULL || name == NULL)
+    return NULL;
+  for (i = ps->nvars; i-- > 0;)
+    if (strcmp(ps->vars[i].name, name) == 0)
+      return ps->vars[i].value;
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------------
  * Builders.
  * ------------------------------------------------------------------------- */
 typedef struct xml_out {
@@ -585,6 +659,30 @@ int ethp2p_soap_fault_build(char *buf, size_t size, size_t *len, int code, const
   xo_escaped(&o, desc);
   xo_str(&o, "</errorDescription></UPnPError></detail></s:Fault>");
   xo_str(&o, soap_tail);
+  return xo_finish(&o, len);
+}
+
+int ethp2p_upnp_propertyset_build(char *buf, size_t size, size_t *len,
+                                  const ethp2p_soap_field *fields, size_t nfields) {
+  xml_out o = {buf, size, 0};
+  size_t i;
+  if ((buf == NULL && size > 0) || (fields == NULL && nfields > 0))
+    return ETHP2P_EINVAL;
+  for (i = 0; i < nfields; i++)
+    if (!xml_name_ok(fields[i].name) || fields[i].value == NULL)
+      return ETHP2P_EINVAL;
+  xo_str(&o, "<?xml version=\"1.0\"?>\r\n"
+             "<e:propertyset xmlns:e=\"urn:schemas-upnp-org:event-1-0\">");
+  for (i = 0; i < nfields; i++) {
+    xo_str(&o, "<e:property><");
+    xo_str(&o, fields[i].name);
+    xo_str(&o, ">");
+    xo_escaped(&o, fields[i].value);
+    xo_str(&o, "</");
+    xo_str(&o, fields[i].name);
+    xo_str(&o, "></e:property>");
+  }
+  xo_str(&o, "</e:propertyset>\r\n");
   return xo_finish(&o, len);
 }
 

@@ -187,6 +187,40 @@ int ethp2p_soap_action_header(char *buf, size_t size, const char *service_type, 
 int ethp2p_soap_action_parse(const char *value, char *service_type, size_t st_size, char *action,
                              size_t action_size);
 
+/* ---------------------------------------------------------------------------
+ * GENA event bodies (UDA 1.1 §4.3.2):
+ *
+ *   <?xml version="1.0"?>
+ *   <e:propertyset xmlns:e="urn:schemas-upnp-org:event-1-0">
+ *     <e:property><ExternalIPAddress>203.0.113.7</ExternalIPAddress></e:property>
+ *     <e:property><ConnectionStatus>Connected</ConnectionStatus></e:property>
+ *   </e:propertyset>
+ *
+ * Each <property> holds one evented state variable.  Matched by local names as above.
+ * ------------------------------------------------------------------------- */
+typedef struct ethp2p_upnp_propertyset {
+  size_t nvars;
+  ethp2p_soap_arg vars[ETHP2P_SOAP_MAX_ARGS]; /* name = variable name, value = its text */
+} ethp2p_upnp_propertyset;
+
+/*
+ * Parses a propertyset.  Requires the root <propertyset>; a <property> with no element
+ * child is skipped; a variable holding child elements keeps only its text after the last
+ * child (their text is never part of the value).  More than ETHP2P_SOAP_MAX_ARGS variables, or a
+ * name/value over its field, is ETHP2P_ETOOBIG. Returns 0, ETHP2P_ESYNTAX, ETHP2P_ETOOBIG,
+ * ETHP2P_EDEPTH, ETHP2P_EUNSUPP, ETHP2P_ENOMEM. *out is zeroed first.
+ */
+int ethp2p_upnp_propertyset_parse(ethp2p_upnp_propertyset *out, const char *xml, size_t len,
+                                  ethp2p_diag *diag);
+
+/* The value of the variable `name` (the last one when repeated), or NULL. */
+const char *ethp2p_upnp_propertyset_get(const ethp2p_upnp_propertyset *ps, const char *name);
+
+/* Builds a propertyset with one <e:property> per field (names must be plain XML names,
+ * values are escaped).  Returns 0, ETHP2P_EINVAL, ETHP2P_ESPACE (*len = size needed). */
+int ethp2p_upnp_propertyset_build(char *buf, size_t size, size_t *len,
+                                  const ethp2p_soap_field *fields, size_t nfields);
+
 /* Escapes & < > " ' for element text or attribute values; NUL-terminated.
  * Returns 0 or ETHP2P_ESPACE (*len, if not NULL, = size needed without the NUL). */
 int ethp2p_xml_escape(char *out, size_t size, size_t *len, const char *in);

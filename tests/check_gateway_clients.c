@@ -11,8 +11,12 @@
 
 static fx F;
 
-static void setup(void) { fx_setup(&F, NULL); }
-static void teardown(void) { fx_teardown(&F); }
+static void setup(void) {
+  fx_setup(&F, NULL);
+}
+static void teardown(void) {
+  fx_teardown(&F);
+}
 
 typedef struct cres {
   int done;
@@ -90,21 +94,26 @@ static void map_unmap_cycle(const char *spec_text, ethp2p_gw_origin origin) {
   ethp2p_sim_forward fw;
   ck_assert_int_eq(ethp2p_sim_nat_forward_lookup(F.nat, ETHP2P_SIM_UDP, 30303, &fw), 0);
   memset(&c, 0, sizeof c);
-  ck_assert_int_eq(ethp2p_nat_delete_mapping(nat, ETHP2P_PROTO_UDP, 30303, 30303, on_done, &c),
-                   0);
+  ck_assert_int_eq(ethp2p_nat_delete_mapping(nat, ETHP2P_PROTO_UDP, 30303, 30303, on_done, &c), 0);
   wait_done(&c);
   ck_assert_int_eq(c.status, 0);
   ck_assert_uint_eq(ethp2p_gw_mappings(F.gw, NULL, 0), 0);
   ethp2p_nat_destroy(nat);
 }
 
-START_TEST(pmp_client_maps_and_unmaps) { map_unmap_cycle("pmp:192.168.1.1", ETHP2P_GW_PMP); }
+START_TEST(pmp_client_maps_and_unmaps) {
+  map_unmap_cycle("pmp:192.168.1.1", ETHP2P_GW_PMP);
+}
 END_TEST
 
-START_TEST(pcp_client_maps_and_unmaps) { map_unmap_cycle("pcp:192.168.1.1", ETHP2P_GW_PCP); }
+START_TEST(pcp_client_maps_and_unmaps) {
+  map_unmap_cycle("pcp:192.168.1.1", ETHP2P_GW_PCP);
+}
 END_TEST
 
-START_TEST(upnp_client_maps_and_unmaps) { map_unmap_cycle("upnp", ETHP2P_GW_UPNP); }
+START_TEST(upnp_client_maps_and_unmaps) {
+  map_unmap_cycle("upnp", ETHP2P_GW_UPNP);
+}
 END_TEST
 
 START_TEST(pcp_client_downgrades_to_pmp_on_a_pmp_only_gateway) {
@@ -149,8 +158,8 @@ START_TEST(pmp_client_hears_that_the_router_restarted) {
 END_TEST
 
 START_TEST(upnp_client_copes_with_quirky_routers) {
-  unsigned quirks[] = {ETHP2P_GW_Q_UNNAMESPACED_SOAP | ETHP2P_GW_Q_CHUNKED,
-                       ETHP2P_GW_Q_NO_NATRSIP, ETHP2P_GW_Q_RANDOM_PORT};
+  unsigned quirks[] = {ETHP2P_GW_Q_UNNAMESPACED_SOAP | ETHP2P_GW_Q_CHUNKED, ETHP2P_GW_Q_NO_NATRSIP,
+                       ETHP2P_GW_Q_RANDOM_PORT};
   for (size_t i = 0; i < sizeof quirks / sizeof quirks[0]; i++) {
     ethp2p_gw_set_quirks(F.gw, quirks[i]);
     ethp2p_nat *nat = client("upnp");
@@ -219,6 +228,125 @@ START_TEST(clients_map_through_every_quirk) {
 }
 END_TEST
 
+/* The emulator advertises and events as miniupnpd does, and the UPnP client follows it
+ * in well under a second; with both left out (quirks) the poll still sees it all. */
+typedef struct follow {
+  int lost, gone, extip;
+  ethp2p_addr ip;
+} follow;
+
+static void on_follow(ethp2p_nat *nat, ethp2p_nat_event ev, const ethp2p_addr *ip, void *data) {
+  follow *f = data;
+  (void)nat;
+  if (ev == ETHP2P_NAT_EV_STATE_LOST)
+    f->lost++;
+  else if (ev == ETHP2P_NAT_EV_GATEWAY_GONE)
+    f->gone++;
+  else if (ev == ETHP2P_NAT_EV_EXTIP_ANNOUNCED) {
+    f->extip++;
+    f->ip = *ip;
+  }
+}
+
+static void map_one(ethp2p_nat *nat, uint16_t port) {
+  cres c;
+  memset(&c, 0, sizeof c);
+  ck_assert_int_eq(ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, port, port, "f", 600, on_map, &c),
+                   0);
+  wait_done(&c);
+  ck_assert_int_eq(c.map.status, 0);
+}
+
+static void poll_ip(ethp2p_nat *nat, ethp2p_addr *out) {
+  cres c;
+  memset(&c, 0, sizeof c);
+  ck_assert_int_eq(ethp2p_nat_external_ip(nat, on_ip, &c), 0);
+  wait_done(&c);
+  ck_assert_int_eq(c.status, 0);
+  *out = c.ip;
+}
+
+START_TEST(upnp_client_follows_restart_and_new_address_in_under_a_second) {
+  ethp2p_nat *nat = client("upnp");
+  follow f = {0};
+  ethp2p_gw_stats st0, st;
+  ethp2p_addr ip2 = ethp2p_addr_v4(198, 51, 100, 77, 0), got;
+  ethp2p_nat_set_notify(nat, on_follow, &f);
+  map_one(nat, 31000);
+  ethp2p_sim_run(F.sim, ETHP2P_SEC);
+  ethp2p_gw_get_stats(F.gw, &st0);
+  ck_assert_uint_eq(st0.subscribes, 1);
+  ck_assert_uint_ge(st0.events_sent, 1); /* the initial event */
+  ck_assert_int_eq(f.extip, 0); /* its address was never reported: not news, the poll says it */
+  ck_assert_int_eq(ethp2p_gw_restart(F.gw), 0);
+  ethp2p_sim_run(F.sim, 500 * ETHP2P_MSEC);
+  ethp2p_gw_get_stats(F.gw, &st);
+  ck_assert_uint_ne(st.bootid, st0.bootid);
+  ck_assert_int_eq(f.lost, 1); /* ssdp:alive with the new BOOTID */
+  map_one(nat, 31000);
+  ethp2p_sim_run(F.sim, ETHP2P_SEC);
+  ethp2p_gw_set_external_ip(F.gw, &ip2);
+  ethp2p_sim_run(F.sim, 500 * ETHP2P_MSEC);
+  ck_assert_int_eq(f.extip, 1); /* GENA event */
+  ck_assert(ethp2p_addr_equal(&f.ip, &ip2, false));
+  /* The poll is one request now (GetStatusInfo): the address comes from the event. */
+  ethp2p_sim_run(F.sim, 15 * ETHP2P_SEC); /* past the freshness of discovery's uptime */
+  ethp2p_gw_get_stats(F.gw, &st0);
+  poll_ip(nat, &got);
+  ethp2p_gw_get_stats(F.gw, &st);
+  ck_assert(ethp2p_addr_equal(&got, &ip2, false));
+  ck_assert_uint_eq(st.soap_requests - st0.soap_requests, 1);
+  ck_assert_int_eq(f.gone, 0);
+  ethp2p_nat_destroy(nat);
+}
+END_TEST
+
+START_TEST(upnp_client_without_notify_or_gena_falls_back_to_the_poll) {
+  ethp2p_nat *nat;
+  follow f = {0};
+  ethp2p_gw_stats st;
+  ethp2p_addr ip2 = ethp2p_addr_v4(198, 51, 100, 78, 0), got;
+  ethp2p_gw_set_quirks(F.gw, ETHP2P_GW_Q_NO_NOTIFY | ETHP2P_GW_Q_NO_GENA);
+  nat = client("upnp");
+  ethp2p_nat_set_notify(nat, on_follow, &f);
+  map_one(nat, 31001);
+  ethp2p_sim_run(F.sim, 10 * ETHP2P_SEC);
+  ethp2p_gw_get_stats(F.gw, &st);
+  ck_assert_uint_eq(st.subscribes, 0);
+  ck_assert_int_eq(ethp2p_gw_restart(F.gw), 0);
+  ethp2p_sim_run(F.sim, 5 * ETHP2P_SEC);
+  ck_assert_int_eq(f.lost, 0); /* nothing said it */
+  poll_ip(nat, &got);          /* GetStatusInfo: the uptime went down */
+  ck_assert_int_eq(f.lost, 1);
+  ethp2p_gw_set_external_ip(F.gw, &ip2);
+  ethp2p_sim_run(F.sim, 5 * ETHP2P_SEC);
+  ck_assert_int_eq(f.extip, 0);
+  poll_ip(nat, &got);
+  ck_assert(ethp2p_addr_equal(&got, &ip2, false));
+  ethp2p_nat_destroy(nat);
+}
+END_TEST
+
+START_TEST(gateway_says_byebye_at_a_clean_stop_only) {
+  ethp2p_gw_stats a, b;
+  ethp2p_gw_get_stats(F.gw, &a);
+  ck_assert_uint_ge(a.notifies_sent, 10); /* ssdp:alive for each NT at start */
+  ck_assert_int_eq(ethp2p_gw_restart(F.gw), 0);
+  ethp2p_sim_run(F.sim, ETHP2P_SEC);
+  ethp2p_gw_get_stats(F.gw, &b);
+  ck_assert_uint_eq(b.notifies_sent - a.notifies_sent, 10); /* alive, no byebye */
+  ethp2p_gw_stop(F.gw);
+  ethp2p_gw_get_stats(F.gw, &a);
+  ck_assert_uint_eq(a.notifies_sent - b.notifies_sent, 10); /* byebye */
+  ck_assert_int_eq(ethp2p_gw_start(F.gw), 0);
+  ethp2p_gw_set_quirks(F.gw, ETHP2P_GW_Q_NO_NOTIFY);
+  ethp2p_sim_run(F.sim, 2 * ETHP2P_MIN);
+  ethp2p_gw_stop(F.gw);
+  ethp2p_gw_get_stats(F.gw, &b);
+  ck_assert_uint_eq(b.notifies_sent - a.notifies_sent, 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("gateway_clients");
   TCase *tc = tcase_create("clients");
@@ -233,6 +361,9 @@ int main(void) {
   tcase_add_test(tc, pmp_client_hears_that_the_router_restarted);
   tcase_add_test(tc, upnp_client_copes_with_quirky_routers);
   tcase_add_test(tc, clients_map_through_every_quirk);
+  tcase_add_test(tc, upnp_client_follows_restart_and_new_address_in_under_a_second);
+  tcase_add_test(tc, upnp_client_without_notify_or_gena_falls_back_to_the_poll);
+  tcase_add_test(tc, gateway_says_byebye_at_a_clean_stop_only);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

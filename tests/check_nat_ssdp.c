@@ -1,4 +1,4 @@
-/* tests/check_nat_ssdp.c — SSDP M-SEARCH / reply codec (nat/ssdp.h). */
+/* tests/check_nat_ssdp.c — SSDP M-SEARCH / reply / NOTIFY codec (nat/ssdp.h). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,6 +219,160 @@ START_TEST(reply_parse_never_reads_past_any_truncation) {
 }
 END_TEST
 
+/* The shape miniupnpd 2.3.1 sends (minissdp.c SendSSDPNotify), OPT and 01-NLS included. */
+static const char mupnp_alive[] = "NOTIFY * HTTP/1.1\r\n"
+                                  "HOST: 239.255.255.250:1900\r\n"
+                                  "CACHE-CONTROL: max-age=120\r\n"
+                                  "LOCATION: http://192.168.50.1:5000/rootDesc.xml\r\n"
+                                  "SERVER: Debian/12 UPnP/1.1 MiniUPnPd/2.3.1\r\n"
+                                  "NT: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n"
+                                  "USN: uuid:b7a1c0de-0000-4000-8000-000000000001::"
+                                  "urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n"
+                                  "NTS: ssdp:alive\r\n"
+                                  "OPT: \"http://schemas.upnp.org/upnp/1/0/\"; ns=01\r\n"
+                                  "01-NLS: 1700000000\r\n"
+                                  "BOOTID.UPNP.ORG: 1700000000\r\n"
+                                  "CONFIGID.UPNP.ORG: 1337\r\n"
+                                  "\r\n";
+
+static const char mupnp_byebye[] =
+    "NOTIFY * HTTP/1.1\r\n"
+    "HOST: 239.255.255.250:1900\r\n"
+    "NT: upnp:rootdevice\r\n"
+    "USN: uuid:b7a1c0de-0000-4000-8000-000000000001::upnp:rootdevice\r\n"
+    "NTS: ssdp:byebye\r\n"
+    "OPT: \"http://schemas.upnp.org/upnp/1/0/\"; ns=01\r\n"
+    "01-NLS: 1700000000\r\n"
+    "BOOTID.UPNP.ORG: 1700000000\r\n"
+    "CONFIGID.UPNP.ORG: 1337\r\n"
+    "\r\n";
+
+START_TEST(notify_parse_reads_miniupnpd_alive_and_byebye) {
+  ethp2p_ssdp_notify n;
+  ck_assert_int_eq(ethp2p_ssdp_notify_parse(&n, S(mupnp_alive), NULL), 0);
+  ck_assert_int_eq(n.nts, ETHP2P_SSDP_NTS_ALIVE);
+  ck_assert_str_eq(n.nt, ETHP2P_SSDP_ST_IGD1);
+  ck_assert_str_eq(n.location, "http://192.168.50.1:5000/rootDesc.xml");
+  ck_assert_uint_eq(n.max_age, 120);
+  ck_assert(n.has_bootid);
+  ck_assert_uint_eq(n.bootid, 1700000000u);
+  ck_assert(n.has_configid);
+  ck_assert_uint_eq(n.configid, 1337);
+  ck_assert(!n.has_next_bootid);
+  ck_assert_str_eq(n.server, "Debian/12 UPnP/1.1 MiniUPnPd/2.3.1");
+  ck_assert_int_eq(ethp2p_ssdp_notify_parse(&n, S(mupnp_byebye), NULL), 0);
+  ck_assert_int_eq(n.nts, ETHP2P_SSDP_NTS_BYEBYE);
+  ck_assert_str_eq(n.nt, "upnp:rootdevice");
+  ck_assert_str_eq(n.location, "");
+  ck_assert_uint_eq(n.bootid, 1700000000u);
+}
+END_TEST
+
+START_TEST(notify_build_round_trips_each_kind) {
+  ethp2p_ssdp_notify n, back;
+  uint8_t buf[ETHP2P_SSDP_MAX_LEN];
+  size_t len;
+  for (int k = ETHP2P_SSDP_NTS_ALIVE; k <= ETHP2P_SSDP_NTS_UPDATE; k++) {
+    memset(&n, 0, sizeof n);
+    n.nts = (ethp2p_ssdp_nts)k;
+    COPY(n.nt, ETHP2P_SSDP_ST_IGD2);
+    COPY(n.usn, "uuid:x::urn:schemas-upnp-org:device:InternetGatewayDevice:2");
+    COPY(n.location, "http://10.0.0.1:80/d.xml");
+    COPY(n.server, "Test/1 UPnP/1.1 t/1");
+    n.max_age = 1800;
+    n.has_bootid = true;
+    n.bootid = 7;
+    n.has_configid = true;
+    n.configid = 9;
+    n.has_next_bootid = k == ETHP2P_SSDP_NTS_UPDATE;
+    n.next_bootid = 8;
+    ck_assert_int_eq(ethp2p_ssdp_notify_build(buf, sizeof buf, &len, &n), 0);
+    ck_assert_int_eq(ethp2p_ssdp_notify_parse(&back, buf, len, NULL), 0);
+    ck_assert_int_eq(back.nts, k);
+    ck_assert_str_eq(back.nt, n.nt);
+    ck_assert_str_eq(back.usn, n.usn);
+    ck_assert_str_eq(back.location, k == ETHP2P_SSDP_NTS_BYEBYE ? "" : n.location);
+    ck_assert_uint_eq(back.max_age, k == ETHP2P_SSDP_NTS_ALIVE ? 1800 : 0);
+    ck_assert_uint_eq(back.bootid, 7);
+    ck_assert_uint_eq(back.configid, 9);
+    ck_assert(back.has_next_bootid == (k == ETHP2P_SSDP_NTS_UPDATE));
+    ck_assert_str_eq(back.host, "239.255.255.250:1900");
+  }
+  /* Too small a buffer says how much is needed. */
+  ck_assert_int_eq(ethp2p_ssdp_notify_build(buf, 10, &len, &n), ETHP2P_ESPACE);
+  ck_assert_uint_gt(len, 10);
+  /* Refused: alive without LOCATION, CR/LF in a value, bad NTS. */
+  n.nts = ETHP2P_SSDP_NTS_ALIVE;
+  n.location[0] = '\0';
+  ck_assert_int_eq(ethp2p_ssdp_notify_build(buf, sizeof buf, &len, &n), ETHP2P_EINVAL);
+  COPY(n.location, "http://10.0.0.1/\r\nX: y");
+  ck_assert_int_eq(ethp2p_ssdp_notify_build(buf, sizeof buf, &len, &n), ETHP2P_EINVAL);
+  COPY(n.location, "http://10.0.0.1/");
+  n.nts = (ethp2p_ssdp_nts)9;
+  ck_assert_int_eq(ethp2p_ssdp_notify_build(buf, sizeof buf, &len, &n), ETHP2P_EINVAL);
+}
+END_TEST
+
+START_TEST(notify_parse_refuses_what_is_not_a_usable_notify) {
+  ethp2p_ssdp_notify n;
+  ck_assert_int_eq(
+      ethp2p_ssdp_notify_parse(&n, S("M-SEARCH * HTTP/1.1\r\nST: a\r\nMAN: x\r\n\r\n"), NULL),
+      ETHP2P_ESYNTAX);
+  ck_assert_int_eq(ethp2p_ssdp_notify_parse(&n, S("HTTP/1.1 200 OK\r\nST: a\r\n\r\n"), NULL),
+                   ETHP2P_ESYNTAX);
+  /* no NT */
+  ck_assert_int_eq(ethp2p_ssdp_notify_parse(
+                       &n, S("NOTIFY * HTTP/1.1\r\nNTS: ssdp:byebye\r\nUSN: uuid:a\r\n\r\n"), NULL),
+                   ETHP2P_ESYNTAX);
+  /* no USN */
+  ck_assert_int_eq(ethp2p_ssdp_notify_parse(
+                       &n, S("NOTIFY * HTTP/1.1\r\nNT: a\r\nNTS: ssdp:byebye\r\n\r\n"), NULL),
+                   ETHP2P_ESYNTAX);
+  /* alive without LOCATION */
+  ck_assert_int_eq(
+      ethp2p_ssdp_notify_parse(
+          &n, S("NOTIFY * HTTP/1.1\r\nNT: a\r\nNTS: ssdp:alive\r\nUSN: uuid:a\r\n\r\n"), NULL),
+      ETHP2P_ESYNTAX);
+  /* unknown NTS */
+  ck_assert_int_eq(
+      ethp2p_ssdp_notify_parse(
+          &n, S("NOTIFY * HTTP/1.1\r\nNT: a\r\nNTS: ssdp:sleep\r\nUSN: uuid:a\r\n\r\n"), NULL),
+      ETHP2P_EUNSUPP);
+  /* BOOTID above 31 bits, or not a number */
+  ck_assert_int_eq(ethp2p_ssdp_notify_parse(&n,
+                                            S("NOTIFY * HTTP/1.1\r\nNT: a\r\nNTS: ssdp:byebye\r\n"
+                                              "USN: uuid:a\r\nBOOTID.UPNP.ORG: 2147483648\r\n\r\n"),
+                                            NULL),
+                   ETHP2P_ESYNTAX);
+  ck_assert_int_eq(ethp2p_ssdp_notify_parse(&n,
+                                            S("NOTIFY * HTTP/1.1\r\nNT: a\r\nNTS: ssdp:byebye\r\n"
+                                              "USN: uuid:a\r\nBOOTID.UPNP.ORG: -1\r\n\r\n"),
+                                            NULL),
+                   ETHP2P_ESYNTAX);
+  ck_assert(!n.has_bootid); /* zeroed on failure */
+  /* lower-case names and LF-only lines are fine */
+  ck_assert_int_eq(ethp2p_ssdp_notify_parse(&n,
+                                            S("NOTIFY * HTTP/1.1\nnt: a\nnts: ssdp:byebye\n"
+                                              "usn: uuid:a\nbootid.upnp.org: 2147483647\n\n"),
+                                            NULL),
+                   0);
+  ck_assert_uint_eq(n.bootid, 2147483647u);
+}
+END_TEST
+
+START_TEST(notify_parse_never_reads_past_any_truncation) {
+  size_t i;
+  for (i = 0; i < sizeof mupnp_alive - 1; i++) {
+    ethp2p_ssdp_notify n;
+    uint8_t *copy = malloc(i + 1);
+    ck_assert_ptr_nonnull(copy);
+    memcpy(copy, mupnp_alive, i);
+    ck_assert_int_ne(ethp2p_ssdp_notify_parse(&n, copy, i, NULL), 0);
+    free(copy);
+  }
+}
+END_TEST
+
 START_TEST(st_is_gateway_knows_the_four_targets) {
   ck_assert(ethp2p_ssdp_st_is_gateway(ETHP2P_SSDP_ST_IGD1));
   ck_assert(ethp2p_ssdp_st_is_gateway("URN:schemas-upnp-org:device:WANConnectionDevice:2"));
@@ -243,6 +397,10 @@ int main(void) {
   tcase_add_test(tc, reply_parse_refuses_missing_fields_and_oversize);
   tcase_add_test(tc, reply_parse_never_reads_past_any_truncation);
   tcase_add_test(tc, st_is_gateway_knows_the_four_targets);
+  tcase_add_test(tc, notify_parse_reads_miniupnpd_alive_and_byebye);
+  tcase_add_test(tc, notify_build_round_trips_each_kind);
+  tcase_add_test(tc, notify_parse_refuses_what_is_not_a_usable_notify);
+  tcase_add_test(tc, notify_parse_never_reads_past_any_truncation);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

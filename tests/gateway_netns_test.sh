@@ -22,6 +22,9 @@ EXTIP=11.22.33.44
 WORK=$(mktemp -d /tmp/ethp2p-gwtest.XXXXXX)
 GWPID=
 
+HOLD_PID=
+early_cleanup() { [ -n "$HOLD_PID" ] && kill "$HOLD_PID" 2>/dev/null; rm -rf "$WORK"; }
+trap early_cleanup EXIT
 skip() { echo "SKIP: $*"; exit 77; }
 [ -x "$BIN" ] || skip "no binary $BIN"
 
@@ -37,6 +40,34 @@ fi
   || { echo "FAIL: bad --allow accepted"; exit 1; }
 [ "$(usage_rc --lan-addr nope --external-ip 1.2.3.4)" = 2 ] || { echo "FAIL: bad --lan-addr accepted"; exit 1; }
 echo "ok: usage errors exit 2, --help exits 0"
+
+# A gateway that cannot start exits 1 with its reason (it aborted in uv_close, exit 134).
+# Loopback only; nothing is sent (UPnP only, --quirk no-notify: no advertisements).
+start_fail() { # start_fail WANT_REGEX ARGS...: runs a gateway that must fail at once
+  local want=$1 rc out
+  shift
+  out=$(timeout 10 "$BIN" gateway "$@" 2>&1 >/dev/null); rc=$?
+  [ "$rc" = 1 ] || { echo "FAIL: gateway $* exited $rc, want 1: $out"; exit 1; }
+  echo "$out" | grep -Eq "$want" || { echo "FAIL: gateway $*: no '$want' in: $out"; exit 1; }
+}
+start_fail 'cannot start: 192\.0\.2\.1 is not an address of this host' \
+  --lan-addr 192.0.2.1 --external-ip 1.2.3.4
+start_fail 'cannot start: every service is disabled' \
+  --lan-addr 127.0.0.1 --external-ip 1.2.3.4 --no-upnp --no-pmp --no-pcp
+HOLD_PORT=$(( 20000 + $$ % 20000 ))
+"$BIN" gateway --lan-addr 127.0.0.1 --external-ip 1.2.3.4 --no-pmp --no-pcp --quirk no-notify \
+  --http-port "$HOLD_PORT" >/dev/null 2>"$WORK/hold.err" &
+HOLD_PID=$!
+DEADLINE=$(( $(date +%s) + 5 ))
+until grep -q '^gateway: lan' "$WORK/hold.err" 2>/dev/null; do
+  kill -0 "$HOLD_PID" 2>/dev/null || { echo "FAIL: holder gateway exited: $(cat "$WORK/hold.err")"; exit 1; }
+  [ "$(date +%s)" -lt "$DEADLINE" ] || { echo "FAIL: holder gateway did not start"; exit 1; }
+  sleep 0.05
+done
+start_fail "cannot start: a port is already in use on 127\.0\.0\.1 \(1900/udp, $HOLD_PORT/tcp\)" \
+  --lan-addr 127.0.0.1 --external-ip 1.2.3.4 --no-pmp --no-pcp --quirk no-notify --http-port "$HOLD_PORT"
+kill "$HOLD_PID"; wait "$HOLD_PID" 2>/dev/null; HOLD_PID=
+echo "ok: failed starts exit 1 with the reason (address not here, port in use, all disabled)"
 
 [ "$(id -u)" = 0 ] || skip "needs root"
 command -v ip >/dev/null 2>&1 || skip "no ip(8)"

@@ -55,7 +55,9 @@ static const char gateway_help_text[] =
     "\n"
     "Quirks and faults (repeat --quirk):\n"
     "  --quirk NAME           no-natrsip, unnamespaced-soap, chunked, pmp-alt-port,\n"
-    "                         random-port, no-concurrent, http-port-moves, slow, drop\n"
+    "                         random-port, no-concurrent, http-port-moves, slow, drop,\n"
+    "                         no-notify (no SSDP advertisements), no-gena (no events)\n"
+    "  --notify-interval S    SSDP ssdp:alive interval in seconds (default 30)\n"
     "  --slow-ms N            delay of the slow quirk (default 500)\n"
     "  --drop-percent N       chance of the drop quirk (default 50)\n"
     "\n"
@@ -63,8 +65,10 @@ static const char gateway_help_text[] =
     "  -v, --verbose          debug logs on stderr\n"
     "  -h, --help             show this help\n"
     "\n"
-    "Signals: SIGUSR1 announces the external address (NAT-PMP/PCP), SIGHUP\n"
-    "simulates a router restart (mappings and epoch lost), SIGINT/SIGTERM exit 0.\n"
+    "Signals: SIGUSR1 announces the external address (NAT-PMP/PCP announcements and a\n"
+    "UPnP event to subscribers), SIGHUP simulates a router restart (mappings, epoch and\n"
+    "subscriptions lost; ssdp:alive with a new BOOTID), SIGINT/SIGTERM exit 0 (after\n"
+    "ssdp:byebye).\n"
     "\n"
     "Output lines: <change> <proto> <external port> -> <client>:<port> lease <s>s by <protocol>\n"
     "  e.g. added tcp 4000 -> 192.168.50.2:4000 lease 604800s by UPnP \"upnpc\"\n"
@@ -77,6 +81,7 @@ typedef struct gw_app {
   ethp2p_env *env;
   ethp2p_gateway *gw;
   uv_signal_t sig_int, sig_term, sig_usr1, sig_hup;
+  unsigned nsignals; /* handles initialised so far: only those may be closed */
   int exit_code;
 } gw_app;
 
@@ -139,16 +144,54 @@ static void on_signal(uv_signal_t *h, int signum) {
   uv_stop(&app->loop);
 }
 
-static void close_cb(uv_handle_t *h) { (void)h; }
+static void close_cb(uv_handle_t *h) {
+  (void)h;
+}
+
+/* True if addr is configured on one of this host's interfaces. */
+static bool addr_is_local(ethp2p_env *env, const ethp2p_addr *addr) {
+  ethp2p_iface ifs[64];
+  size_t n = 0;
+  if (ethp2p_env_interfaces(env, ifs, sizeof ifs / sizeof ifs[0], &n) != 0)
+    return true; /* cannot tell: let the bind say */
+  for (size_t i = 0; i < n; i++)
+    if (ethp2p_addr_equal(&ifs[i].addr, addr, false))
+      return true;
+  return false;
+}
+
+/* The start error in a user's words. */
+static void report_start_error(const ethp2p_gw_config *cfg, int rc) {
+  char lan[ETHP2P_ADDRSTRLEN];
+  ethp2p_addr_format(&cfg->lan_addr, false, lan, sizeof lan);
+  if (rc == ETHP2P_EADDRINUSE) {
+    char http[16] = "";
+    if (cfg->policy.upnp && cfg->http_port != 0)
+      snprintf(http, sizeof http, ", %u/tcp", cfg->http_port);
+    fprintf(stderr,
+            "ethp2p gateway: cannot start: a port is already in use on %s (%s%s%s); is another "
+            "gateway or router daemon running?\n",
+            lan, cfg->policy.upnp ? "1900/udp" : "",
+            (cfg->policy.pmp || cfg->policy.pcp) ? (cfg->policy.upnp ? ", 5351/udp" : "5351/udp")
+                                                 : "",
+            http);
+  } else {
+    fprintf(stderr, "ethp2p gateway: cannot start on %s: %s\n", lan, ethp2p_strerror(rc));
+  }
+}
 
 static int signals_start(gw_app *app) {
   struct {
     uv_signal_t *h;
     int sig;
-  } s[] = {{&app->sig_int, SIGINT}, {&app->sig_term, SIGTERM}, {&app->sig_usr1, SIGUSR1},
+  } s[] = {{&app->sig_int, SIGINT},
+           {&app->sig_term, SIGTERM},
+           {&app->sig_usr1, SIGUSR1},
            {&app->sig_hup, SIGHUP}};
   for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
-    uv_signal_init(&app->loop, s[i].h);
+    if (uv_signal_init(&app->loop, s[i].h) != 0)
+      return ETHP2P_EIO;
+    app->nsignals++;
     s[i].h->data = app;
     if (uv_signal_start(s[i].h, on_signal, s[i].sig) != 0)
       return ETHP2P_EIO;
@@ -158,7 +201,8 @@ static int signals_start(gw_app *app) {
 
 static void signals_close(gw_app *app) {
   uv_signal_t *s[] = {&app->sig_int, &app->sig_term, &app->sig_usr1, &app->sig_hup};
-  for (size_t i = 0; i < 4; i++)
+  /* A failed start never initialised them: uv_close on a zeroed handle aborts. */
+  for (size_t i = 0; i < app->nsignals; i++)
     if (!uv_is_closing((uv_handle_t *)s[i]))
       uv_close((uv_handle_t *)s[i], close_cb);
 }
@@ -181,6 +225,7 @@ enum {
   OPT_ANY_CLIENT,
   OPT_SLOW_MS,
   OPT_DROP,
+  OPT_NOTIFY_INTERVAL,
 };
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -210,6 +255,7 @@ static int parse_args(int argc, char **argv, ethp2p_gw_config *cfg, int *verbose
       {"any-client", no_argument, NULL, OPT_ANY_CLIENT},
       {"slow-ms", required_argument, NULL, OPT_SLOW_MS},
       {"drop-percent", required_argument, NULL, OPT_DROP},
+      {"notify-interval", required_argument, NULL, OPT_NOTIFY_INTERVAL},
       {"verbose", no_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
@@ -296,6 +342,11 @@ static int parse_args(int argc, char **argv, ethp2p_gw_config *cfg, int *verbose
         return usage_error("--slow-ms: expected milliseconds: %s", optarg);
       cfg->slow_ms = (uint32_t)v;
       break;
+    case OPT_NOTIFY_INTERVAL:
+      if (parse_uint(optarg, 86400, &v) != 0 || v == 0)
+        return usage_error("--notify-interval: expected 1..86400 seconds: %s", optarg);
+      cfg->notify_interval_s = (uint32_t)v;
+      break;
     case OPT_DROP:
       if (parse_uint(optarg, 100, &v) != 0)
         return usage_error("--drop-percent: expected 0..100: %s", optarg);
@@ -311,8 +362,12 @@ static int parse_args(int argc, char **argv, ethp2p_gw_config *cfg, int *verbose
     return usage_error("%s", "--lan-addr is required");
   if (!have_ext)
     return usage_error("%s", "--external-ip is required");
-  if (!cfg->policy.upnp && !cfg->policy.pmp && !cfg->policy.pcp)
-    return usage_error("%s", "every protocol is disabled");
+  if (!cfg->policy.upnp && !cfg->policy.pmp && !cfg->policy.pcp) {
+    /* Well-formed, but nothing could start: a failed start, not a usage error. */
+    fprintf(stderr, "ethp2p gateway: cannot start: every service is disabled "
+                    "(--no-upnp, --no-pmp and --no-pcp all given)\n");
+    return CLI_EXIT_INVALID;
+  }
   return -1;
 }
 
@@ -340,15 +395,20 @@ int ethp2p_cmd_gateway(int argc, char **argv) {
     uv_loop_close(&app.loop);
     return CLI_EXIT_INVALID;
   }
+  if (!addr_is_local(app.env, &cfg.lan_addr)) {
+    fprintf(stderr,
+            "ethp2p gateway: cannot start: %s is not an address of this host (see `ip addr`)\n",
+            ethp2p_addr_format(&cfg.lan_addr, false, lan, sizeof lan));
+    app.exit_code = CLI_EXIT_INVALID;
+    goto out;
+  }
   rc = ethp2p_gw_create(app.env, &cfg, &app.gw);
   if (rc == 0) {
     ethp2p_gw_set_change_cb(app.gw, on_change, &app);
     rc = ethp2p_gw_start(app.gw);
   }
   if (rc != 0) {
-    fprintf(stderr, "ethp2p gateway: cannot start: %s (is the LAN address configured here, and "
-                    "are ports 1900/5351 free?)\n",
-            ethp2p_strerror(rc));
+    report_start_error(&cfg, rc);
     app.exit_code = CLI_EXIT_INVALID;
     goto out;
   }

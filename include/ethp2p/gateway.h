@@ -42,12 +42,12 @@ const char *ethp2p_gw_origin_name(ethp2p_gw_origin origin);
 typedef struct ethp2p_gw_mapping {
   ethp2p_proto proto;
   uint16_t external_port;
-  ethp2p_addr internal;     /* internal client IP and internal port */
-  char desc[64];            /* description (UPnP) or "" */
-  uint32_t lease_s;         /* granted lease in seconds; 0 = permanent */
-  ethp2p_time expires;      /* env time of expiry; 0 = permanent */
+  ethp2p_addr internal; /* internal client IP and internal port */
+  char desc[64];        /* description (UPnP) or "" */
+  uint32_t lease_s;     /* granted lease in seconds; 0 = permanent */
+  ethp2p_time expires;  /* env time of expiry; 0 = permanent */
   ethp2p_gw_origin origin;
-  bool has_nonce;           /* PCP: owned by this nonce */
+  bool has_nonce; /* PCP: owned by this nonce */
   uint8_t nonce[12];
 } ethp2p_gw_mapping;
 
@@ -60,15 +60,15 @@ typedef struct ethp2p_gw_port_range {
 /* Router settings.  ethp2p_gw_policy_default() fills sensible values. */
 typedef struct ethp2p_gw_policy {
   ethp2p_gw_port_range allow[ETHP2P_GW_MAX_RANGES]; /* allowed external ports */
-  size_t n_allow;                 /* 0 = every port 1..65535 */
-  unsigned max_mappings;          /* whole table, >= 1 */
-  unsigned max_per_client;        /* per internal client IP, >= 1 */
-  uint32_t lease_cap_s;           /* 0 = no cap; permanent requests get the cap */
-  bool internal_must_be_requester;/* UPnP 718 (IGDv1) / 606 (IGDv2); PCP ADDRESS_MISMATCH */
-  bool permanent_only;            /* UPnP 725 for a non-zero lease */
-  bool same_port_only;            /* UPnP 724 when external != internal port */
-  unsigned igd_version;           /* 1 or 2 */
-  bool upnp, pmp, pcp;            /* protocols enabled */
+  size_t n_allow;                                   /* 0 = every port 1..65535 */
+  unsigned max_mappings;                            /* whole table, >= 1 */
+  unsigned max_per_client;                          /* per internal client IP, >= 1 */
+  uint32_t lease_cap_s;                             /* 0 = no cap; permanent requests get the cap */
+  bool internal_must_be_requester; /* UPnP 718 (IGDv1) / 606 (IGDv2); PCP ADDRESS_MISMATCH */
+  bool permanent_only;             /* UPnP 725 for a non-zero lease */
+  bool same_port_only;             /* UPnP 724 when external != internal port */
+  unsigned igd_version;            /* 1 or 2 */
+  bool upnp, pmp, pcp;             /* protocols enabled */
 } ethp2p_gw_policy;
 
 /* Defaults: all ports, 128 mappings, 32 per client, no lease cap, internal
@@ -93,6 +93,8 @@ typedef enum ethp2p_gw_quirk {
   ETHP2P_GW_Q_HTTP_PORT_MOVES = 1u << 6,   /* restart listens on a new HTTP port */
   ETHP2P_GW_Q_SLOW = 1u << 7,              /* every reply delayed by slow_ms */
   ETHP2P_GW_Q_DROP = 1u << 8,              /* replies dropped with drop_percent chance */
+  ETHP2P_GW_Q_NO_NOTIFY = 1u << 9,         /* no SSDP advertisements (alive, byebye) */
+  ETHP2P_GW_Q_NO_GENA = 1u << 10,          /* SUBSCRIBE answered 501: no events */
 } ethp2p_gw_quirk;
 
 /* Parses a quirk name ("no-natrsip", "chunked", ...).  Returns 0 and sets
@@ -104,26 +106,30 @@ const char *ethp2p_gw_quirk_name(unsigned bit);
 void ethp2p_gw_quirks_format(unsigned quirks, char *buf, size_t size);
 
 typedef struct ethp2p_gw_config {
-  ethp2p_addr lan_addr;     /* inside address services bind on (port ignored) */
-  ethp2p_addr external_ip;  /* reported external address */
+  ethp2p_addr lan_addr;    /* inside address services bind on (port ignored) */
+  ethp2p_addr external_ip; /* reported external address */
   ethp2p_gw_policy policy;
-  unsigned quirks;          /* ETHP2P_GW_Q_* bits */
-  uint32_t slow_ms;         /* delay for ETHP2P_GW_Q_SLOW (default 500) */
-  unsigned drop_percent;    /* chance for ETHP2P_GW_Q_DROP, 0..100 (default 50) */
-  uint16_t http_port;       /* 0 = let the env choose */
-  uint16_t pmp_port;        /* NAT-PMP/PCP server port (default 5351) */
-  uint16_t ssdp_port;       /* default 1900 */
-  ethp2p_addr ssdp_bind;    /* SSDP socket bind address; unset = 0.0.0.0:ssdp_port */
-  ethp2p_addr ssdp_group;   /* default 239.255.255.250:1900 */
-  ethp2p_addr announce_to;  /* NAT-PMP/PCP announcements, default 224.0.0.1:5350 */
-  unsigned announce_count;  /* announcements per event, default 10 (RFC 6886 3.2.1), 0 = none */
+  unsigned quirks;         /* ETHP2P_GW_Q_* bits */
+  uint32_t slow_ms;        /* delay for ETHP2P_GW_Q_SLOW (default 500) */
+  unsigned drop_percent;   /* chance for ETHP2P_GW_Q_DROP, 0..100 (default 50) */
+  uint16_t http_port;      /* 0 = let the env choose */
+  uint16_t pmp_port;       /* NAT-PMP/PCP server port (default 5351) */
+  uint16_t ssdp_port;      /* default 1900 */
+  ethp2p_addr ssdp_bind;   /* SSDP socket bind address; unset = 0.0.0.0:ssdp_port */
+  ethp2p_addr ssdp_group;  /* default 239.255.255.250:1900 */
+  ethp2p_addr announce_to; /* NAT-PMP/PCP announcements, default 224.0.0.1:5350 */
+  unsigned announce_count; /* announcements per event, default 10 (RFC 6886 3.2.1), 0 = none */
   /* HTTP server limits. */
-  size_t http_max_header;   /* default 8192 bytes */
-  size_t http_max_body;     /* default 16384 bytes */
-  unsigned http_max_conns;  /* default 64 */
+  size_t http_max_header;       /* default 8192 bytes */
+  size_t http_max_body;         /* default 16384 bytes */
+  unsigned http_max_conns;      /* default 64 */
   unsigned http_max_per_client; /* default 8 */
-  uint32_t http_timeout_ms; /* whole-request deadline, default 5000 */
-  char uuid[40];            /* device UUID; "" = derived from env random at create */
+  uint32_t http_timeout_ms;     /* whole-request deadline, default 5000 */
+  char uuid[40];                /* device UUID; "" = derived from env random at create */
+  /* SSDP advertisements (UDA 1.1 §1.2), as miniupnpd 2.3.1 sends them: ssdp:alive for
+   * every device and service at start, after a restart (with a new BOOTID.UPNP.ORG) and
+   * every notify_interval_s; ssdp:byebye at a clean stop. */
+  uint32_t notify_interval_s; /* default 30 (miniupnpd's notify_interval) */
 } ethp2p_gw_config;
 
 /* Fills defaults (policy defaults, ports, groups, limits); the caller sets
@@ -154,8 +160,8 @@ typedef void (*ethp2p_gw_change_cb)(ethp2p_gateway *gw, ethp2p_gw_change change,
 typedef int (*ethp2p_gw_mirror_cb)(void *data, bool add, const ethp2p_gw_mapping *m,
                                    const ethp2p_addr *external_ip);
 
-/* Creates a gateway on env (no I/O yet; env must outlive it).  cfg is copied.  Returns 0, ETHP2P_EINVAL
- * (no LAN/external address, bad policy) or ETHP2P_ENOMEM.  *out is NULL on error. */
+/* Creates a gateway on env (no I/O yet; env must outlive it).  cfg is copied.  Returns 0,
+ * ETHP2P_EINVAL (no LAN/external address, bad policy) or ETHP2P_ENOMEM.  *out is NULL on error. */
 int ethp2p_gw_create(ethp2p_env *env, const ethp2p_gw_config *cfg, ethp2p_gateway **out);
 /* Stops (if running) and frees the gateway.  NULL is fine. */
 void ethp2p_gw_destroy(ethp2p_gateway *gw);
@@ -169,9 +175,11 @@ void ethp2p_gw_stop(ethp2p_gateway *gw);
  * ETHP2P_GW_Q_HTTP_PORT_MOVES the HTTP port changes), announcements are sent.
  * Returns 0 or a bind error (the gateway is then stopped). */
 int ethp2p_gw_restart(ethp2p_gateway *gw);
-/* Changes the external address and announces it (NAT-PMP and PCP). */
+/* Changes the external address and announces it (NAT-PMP and PCP announcements, and a
+ * GENA event with ExternalIPAddress to every subscriber). */
 void ethp2p_gw_set_external_ip(ethp2p_gateway *gw, const ethp2p_addr *ip);
-/* Sends an announcement series now (as on SIGUSR1). */
+/* Sends an announcement series now, and the WANIPConnection event to every subscriber
+ * (as miniupnpd does on SIGUSR1). */
 void ethp2p_gw_announce(ethp2p_gateway *gw);
 
 /* Sets (or clears, cb NULL) the table-change callback; data is passed back. */
@@ -194,6 +202,20 @@ int ethp2p_gw_location(const ethp2p_gateway *gw, char *buf, size_t size);
 ethp2p_addr ethp2p_gw_external_ip(const ethp2p_gateway *gw);
 /* Number of open HTTP connections (for tests and logs). */
 unsigned ethp2p_gw_http_connections(const ethp2p_gateway *gw);
+
+/* What the gateway has served and sent, for tests and benchmarks. */
+typedef struct ethp2p_gw_stats {
+  unsigned soap_requests; /* control POSTs answered (any action, faults included) */
+  unsigned gets;          /* description GETs */
+  unsigned subscribes;    /* new GENA subscriptions granted */
+  unsigned renewals;      /* renewals granted */
+  unsigned unsubscribes;  /* subscriptions cancelled */
+  unsigned events_sent;   /* event NOTIFY requests sent */
+  unsigned notifies_sent; /* SSDP advertisement datagrams sent */
+  uint32_t bootid;        /* current BOOTID.UPNP.ORG */
+  unsigned subscriptions; /* active subscriptions */
+} ethp2p_gw_stats;
+void ethp2p_gw_get_stats(const ethp2p_gateway *gw, ethp2p_gw_stats *out);
 
 #ifdef __cplusplus
 }

@@ -54,7 +54,9 @@ void gw_buf_add(gw_buf *b, const char *s, size_t n) {
   b->p[b->len] = '\0';
 }
 
-void gw_buf_puts(gw_buf *b, const char *s) { gw_buf_add(b, s, strlen(s)); }
+void gw_buf_puts(gw_buf *b, const char *s) {
+  gw_buf_add(b, s, strlen(s));
+}
 
 void gw_buf_printf(gw_buf *b, const char *fmt, ...) {
   va_list ap;
@@ -122,8 +124,8 @@ const char *gw_desc_wanip_urn(const ethp2p_gateway *gw) {
 
 /* ---- root description ------------------------------------------------------ */
 
-static void service(gw_buf *b, const char *type, const char *id, const char *scpd,
-                    const char *ctl, const char *evt) {
+static void service(gw_buf *b, const char *type, const char *id, const char *scpd, const char *ctl,
+                    const char *evt) {
   gw_buf_printf(b,
                 "<service><serviceType>%s</serviceType><serviceId>%s</serviceId>"
                 "<SCPDURL>%s</SCPDURL><controlURL>%s</controlURL><eventSubURL>%s</eventSubURL>"
@@ -163,13 +165,13 @@ static int root_desc(const ethp2p_gateway *gw, gw_buf *b) {
                  "<specVersion><major>1</major><minor>1</minor></specVersion>");
   device_head(b, gw, gw_desc_igd_urn(gw), "ethp2p gateway", 0);
   gw_buf_puts(b, "<serviceList>");
-  service(b, GW_URN_L3F, "urn:upnp-org:serviceId:L3Forwarding1", GW_PATH_SCPD_L3F,
-          GW_PATH_CTL_L3F, "/evt/L3F");
+  service(b, GW_URN_L3F, "urn:upnp-org:serviceId:L3Forwarding1", GW_PATH_SCPD_L3F, GW_PATH_CTL_L3F,
+          "/evt/L3F");
   gw_buf_puts(b, "</serviceList><deviceList>");
   device_head(b, gw, gw_desc_wandev_urn(gw), "WANDevice", 1);
   gw_buf_puts(b, "<serviceList>");
-  service(b, GW_URN_CIF, "urn:upnp-org:serviceId:WANCommonIFC1", GW_PATH_SCPD_CIF,
-          GW_PATH_CTL_CIF, "/evt/CmnIfCfg");
+  service(b, GW_URN_CIF, "urn:upnp-org:serviceId:WANCommonIFC1", GW_PATH_SCPD_CIF, GW_PATH_CTL_CIF,
+          "/evt/CmnIfCfg");
   gw_buf_puts(b, "</serviceList><deviceList>");
   device_head(b, gw, gw_desc_wanconn_urn(gw), "WANConnectionDevice", 2);
   gw_buf_puts(b, "<serviceList>");

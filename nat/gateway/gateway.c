@@ -45,9 +45,9 @@ const char *ethp2p_gw_change_name(ethp2p_gw_change change) {
 
 const char *gw_status_name(gw_status st) {
   static const char *const names[] = {
-      "ok",           "not requester", "port not allowed", "conflict",
-      "no free port", "table full",    "client quota",     "nonce mismatch",
-      "permanent only", "forwarder refused", "not found",
+      "ok",         "not requester", "port not allowed", "conflict",       "no free port",
+      "table full", "client quota",  "nonce mismatch",   "permanent only", "forwarder refused",
+      "not found",
   };
   if ((size_t)st < sizeof names / sizeof names[0])
     return names[st];
@@ -69,6 +69,7 @@ void ethp2p_gw_config_default(ethp2p_gw_config *cfg) {
   cfg->http_max_conns = 64;
   cfg->http_max_per_client = 8;
   cfg->http_timeout_ms = 5000;
+  cfg->notify_interval_s = 30;
 }
 
 /* ---- randomness and quirks ---------------------------------------------- */
@@ -318,8 +319,7 @@ static gw_status map_inner(ethp2p_gateway *gw, const gw_request *rq, ethp2p_gw_m
   uint16_t port;
 
   memset(out, 0, sizeof *out);
-  if (pol->internal_must_be_requester &&
-      !ethp2p_addr_equal(&rq->requester, &rq->internal, false))
+  if (pol->internal_must_be_requester && !ethp2p_addr_equal(&rq->requester, &rq->internal, false))
     return GW_E_NOT_REQUESTER;
 
   if (rq->key_by_internal) {
@@ -350,8 +350,8 @@ static gw_status map_inner(ethp2p_gateway *gw, const gw_request *rq, ethp2p_gw_m
     port = hint;
   } else {
     bool random_first = (gw->cfg.quirks & ETHP2P_GW_Q_RANDOM_PORT) != 0;
-    bool skip_hint = (gw->cfg.quirks & ETHP2P_GW_Q_PMP_ALT_PORT) != 0 &&
-                     rq->origin != ETHP2P_GW_UPNP;
+    bool skip_hint =
+        (gw->cfg.quirks & ETHP2P_GW_Q_PMP_ALT_PORT) != 0 && rq->origin != ETHP2P_GW_UPNP;
     port = gw_policy_pick_port(pol, &gw->table, rq->proto, hint, skip_hint, random_first,
                                gw_random_u32, gw);
     if (port == 0)
@@ -406,9 +406,16 @@ int ethp2p_gw_create(ethp2p_env *env, const ethp2p_gw_config *cfg, ethp2p_gatewa
     gw->cfg.pmp_port = 5351;
   if (gw->cfg.ssdp_port == 0)
     gw->cfg.ssdp_port = 1900;
+  if (gw->cfg.notify_interval_s == 0)
+    gw->cfg.notify_interval_s = 30;
   rc = gw_table_init(&gw->table, cfg->policy.max_mappings);
   if (rc != 0)
     goto out_free;
+  rc = gw_gena_init(gw);
+  if (rc != 0) {
+    gw_table_free(&gw->table);
+    goto out_free;
+  }
   rc = ethp2p_timer_create(env, &gw->expiry_timer, expiry_fire, gw);
   if (rc != 0)
     goto out_table;
@@ -417,24 +424,36 @@ int ethp2p_gw_create(ethp2p_env *env, const ethp2p_gw_config *cfg, ethp2p_gatewa
     ethp2p_env_random(env, r, sizeof r);
     snprintf(gw->cfg.uuid, sizeof gw->cfg.uuid,
              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1],
-             r[2], r[3], r[4], r[5], (r[6] & 0x0f) | 0x40, r[7], (r[8] & 0x3f) | 0x80, r[9],
-             r[10], r[11], r[12], r[13], r[14], r[15]);
+             r[2], r[3], r[4], r[5], (r[6] & 0x0f) | 0x40, r[7], (r[8] & 0x3f) | 0x80, r[9], r[10],
+             r[11], r[12], r[13], r[14], r[15]);
   }
   *out = gw;
   return 0;
 
 out_table:
+  gw_gena_clear(gw, true);
   gw_table_free(&gw->table);
 out_free:
   free(gw);
   return rc;
 }
 
-static void stop_services(ethp2p_gateway *gw) {
+static void stop_services(ethp2p_gateway *gw, bool byebye) {
   gw_http_stop(gw);
-  gw_ssdp_stop(gw);
+  gw_ssdp_stop(gw, byebye);
   gw_pmp_stop(gw);
   gw_udp_cancel(gw, NULL);
+  gw_gena_clear(gw, false); /* a restarted router knows no subscription */
+}
+
+/* BOOTID.UPNP.ORG (UDA 1.1 §1.2.2): miniupnpd uses its start time; strictly increasing. */
+static void new_bootid(ethp2p_gateway *gw) {
+  int64_t wall = ethp2p_env_wall_ms(gw->env) / 1000;
+  uint32_t b = (uint32_t)(wall & 0x7fffffff);
+  if (b <= gw->bootid)
+    b = gw->bootid + 1;
+  gw->bootid = b & 0x7fffffff;
+  gw->stats.bootid = gw->bootid;
 }
 
 bool gw_from_lan(const ethp2p_gateway *gw, const ethp2p_addr *from) {
@@ -473,7 +492,7 @@ static int start_services(ethp2p_gateway *gw, uint16_t http_port) {
   }
   return 0;
 fail:
-  stop_services(gw);
+  stop_services(gw, false);
   return rc;
 }
 
@@ -484,6 +503,7 @@ int ethp2p_gw_start(ethp2p_gateway *gw) {
     return ETHP2P_ESTATE;
   gw->epoch_start = gw_now(gw);
   learn_lan_prefix(gw);
+  new_bootid(gw);
   rc = start_services(gw, gw->cfg.http_port);
   if (rc != 0)
     return rc;
@@ -499,7 +519,7 @@ int ethp2p_gw_start(ethp2p_gateway *gw) {
 void ethp2p_gw_stop(ethp2p_gateway *gw) {
   if (gw == NULL || !gw->running)
     return;
-  stop_services(gw);
+  stop_services(gw, true);
   clear_table(gw);
   gw->running = false;
   gw->http_port = 0;
@@ -511,9 +531,10 @@ int ethp2p_gw_restart(ethp2p_gateway *gw) {
   if (!gw->running)
     return ETHP2P_ESTATE;
   port = gw->http_port;
-  stop_services(gw);
+  stop_services(gw, false);
   clear_table(gw);
   gw->restarts++;
+  new_bootid(gw);
   if (gw->cfg.quirks & ETHP2P_GW_Q_HTTP_PORT_MOVES)
     port = (uint16_t)(port >= 65000 ? 49152 : port + 1);
   gw->epoch_start = gw_now(gw);
@@ -537,6 +558,7 @@ void ethp2p_gw_destroy(ethp2p_gateway *gw) {
     return;
   ethp2p_gw_stop(gw);
   gw_udp_cancel(gw, NULL);
+  gw_gena_clear(gw, true);
   ethp2p_timer_destroy(gw->expiry_timer);
   gw_table_free(&gw->table);
   free(gw);
@@ -557,11 +579,19 @@ void ethp2p_gw_set_external_ip(ethp2p_gateway *gw, const ethp2p_addr *ip) {
              ethp2p_addr_format(&gw->external_ip, false, b, sizeof b));
   if (gw->running && (gw->cfg.policy.pmp || gw->cfg.policy.pcp))
     gw_pmp_announce(gw);
+  if (gw->running && gw->cfg.policy.upnp)
+    gw_gena_notify_all(gw);
 }
 
 void ethp2p_gw_announce(ethp2p_gateway *gw) {
   if (gw->running && (gw->cfg.policy.pmp || gw->cfg.policy.pcp))
     gw_pmp_announce(gw);
+  if (gw->running && gw->cfg.policy.upnp)
+    gw_gena_notify_all(gw);
+}
+
+void ethp2p_gw_get_stats(const ethp2p_gateway *gw, ethp2p_gw_stats *out) {
+  *out = gw->stats;
 }
 
 void ethp2p_gw_set_change_cb(ethp2p_gateway *gw, ethp2p_gw_change_cb cb, void *data) {
@@ -574,7 +604,9 @@ void ethp2p_gw_set_mirror(ethp2p_gateway *gw, ethp2p_gw_mirror_cb cb, void *data
   gw->mirror_data = data;
 }
 
-void ethp2p_gw_set_quirks(ethp2p_gateway *gw, unsigned quirks) { gw->cfg.quirks = quirks; }
+void ethp2p_gw_set_quirks(ethp2p_gateway *gw, unsigned quirks) {
+  gw->cfg.quirks = quirks;
+}
 
 size_t ethp2p_gw_mappings(const ethp2p_gateway *gw, ethp2p_gw_mapping *out, size_t cap) {
   for (size_t i = 0; i < gw->table.n && i < cap; i++)
@@ -589,7 +621,9 @@ uint32_t ethp2p_gw_epoch(const ethp2p_gateway *gw) {
   return (uint32_t)((now - gw->epoch_start) / ETHP2P_SEC);
 }
 
-uint16_t ethp2p_gw_http_port(const ethp2p_gateway *gw) { return gw->http_port; }
+uint16_t ethp2p_gw_http_port(const ethp2p_gateway *gw) {
+  return gw->http_port;
+}
 
 int ethp2p_gw_location(const ethp2p_gateway *gw, char *buf, size_t size) {
   char b[ETHP2P_ADDRSTRLEN];
@@ -601,6 +635,10 @@ int ethp2p_gw_location(const ethp2p_gateway *gw, char *buf, size_t size) {
   return 0;
 }
 
-ethp2p_addr ethp2p_gw_external_ip(const ethp2p_gateway *gw) { return gw->external_ip; }
+ethp2p_addr ethp2p_gw_external_ip(const ethp2p_gateway *gw) {
+  return gw->external_ip;
+}
 
-unsigned ethp2p_gw_http_connections(const ethp2p_gateway *gw) { return gw_http_count(gw); }
+unsigned ethp2p_gw_http_connections(const ethp2p_gateway *gw) {
+  return gw_http_count(gw);
+}

@@ -9,6 +9,7 @@
  *   http.c    bounded HTTP/1.1 server
  *   soap.c    SOAP control actions
  *   desc.c    root device description and SCPD documents
+ *   gena.c    GENA eventing: subscriptions on the eventSubURL and event NOTIFYs
  */
 #ifndef ETHP2P_NAT_GATEWAY_INTERNAL_H
 #define ETHP2P_NAT_GATEWAY_INTERNAL_H
@@ -79,14 +80,14 @@ const char *gw_status_name(gw_status st);
 typedef struct gw_request {
   ethp2p_gw_origin origin;
   ethp2p_proto proto;
-  ethp2p_addr requester;  /* requesting host (IP; port ignored) */
-  ethp2p_addr internal;   /* internal client IP and port */
-  uint16_t ext_port;      /* wanted external port; 0 = same as internal */
-  bool exact;             /* only ext_port will do (UPnP AddPortMapping) */
-  bool key_by_internal;   /* renew the mapping of this internal endpoint (PMP, PCP) */
-  uint32_t lease_s;       /* 0 = permanent */
+  ethp2p_addr requester; /* requesting host (IP; port ignored) */
+  ethp2p_addr internal;  /* internal client IP and port */
+  uint16_t ext_port;     /* wanted external port; 0 = same as internal */
+  bool exact;            /* only ext_port will do (UPnP AddPortMapping) */
+  bool key_by_internal;  /* renew the mapping of this internal endpoint (PMP, PCP) */
+  uint32_t lease_s;      /* 0 = permanent */
   const char *desc;
-  const uint8_t *nonce;   /* PCP nonce or NULL */
+  const uint8_t *nonce; /* PCP nonce or NULL */
 } gw_request;
 
 /* Creates or renews a mapping.  *out gets the resulting mapping on GW_OK. */
@@ -97,6 +98,7 @@ void gw_unmap_index(ethp2p_gateway *gw, size_t i, ethp2p_gw_change why);
 /* ---- the gateway object ------------------------------------------------- */
 
 struct gw_http;
+struct gw_gena;
 struct gw_delayed;
 struct gw_pmp;
 struct gw_ssdp;
@@ -122,6 +124,9 @@ struct ethp2p_gateway {
   void *soap_busy_owner;
   struct gw_delayed *delayed; /* queued slow replies */
   unsigned lan_prefix;        /* prefix of the LAN interface, 0 = unknown (accept all) */
+  struct gw_gena *gena;
+  uint32_t bootid; /* BOOTID.UPNP.ORG: new at every start and restart */
+  ethp2p_gw_stats stats;
 };
 
 /* True if `from` is on the LAN (same subnet as the LAN address), or the LAN
@@ -129,7 +134,9 @@ struct ethp2p_gateway {
 bool gw_from_lan(const ethp2p_gateway *gw, const ethp2p_addr *from);
 
 /* Time helpers. */
-static inline ethp2p_time gw_now(const ethp2p_gateway *gw) { return ethp2p_env_now(gw->env); }
+static inline ethp2p_time gw_now(const ethp2p_gateway *gw) {
+  return ethp2p_env_now(gw->env);
+}
 uint32_t gw_random_u32(void *gw);
 /* True if the drop quirk says this reply is lost (draws from the env PRNG). */
 bool gw_should_drop(ethp2p_gateway *gw);
@@ -152,8 +159,32 @@ void gw_pmp_stop(ethp2p_gateway *gw);
 void gw_pmp_announce(ethp2p_gateway *gw);
 
 /* ---- ssdp.c ------------------------------------------------------------ */
+/* Binds, joins, and (unless the no-notify quirk) advertises ssdp:alive now and every
+ * notify interval. */
 int gw_ssdp_start(ethp2p_gateway *gw);
-void gw_ssdp_stop(ethp2p_gateway *gw);
+/* byebye: send ssdp:byebye first (a clean stop), not on a restart. */
+void gw_ssdp_stop(ethp2p_gateway *gw, bool byebye);
+
+/* ---- gena.c ------------------------------------------------------------ */
+int gw_gena_init(ethp2p_gateway *gw);
+/* Drops every subscription (restart, stop) and frees (free=true). */
+void gw_gena_clear(ethp2p_gateway *gw, bool free_all);
+/* Handles SUBSCRIBE / UNSUBSCRIBE on path: fills the response status and, for a grant,
+ * sid/timeout headers into hdr (static storage until the next call).  After the grant
+ * is sent, call gw_gena_after_grant to send the initial event. */
+typedef struct gw_gena_answer {
+  int status;
+  const char *reason;
+  char sid[64];
+  char timeout[32];
+  bool grant;    /* SID/TIMEOUT headers go with the answer */
+  void *initial; /* the subscription owed its initial event (opaque) */
+} gw_gena_answer;
+void gw_gena_handle(ethp2p_gateway *gw, const void *msg, const char *path, const ethp2p_addr *peer,
+                    gw_gena_answer *out);
+void gw_gena_after_grant(ethp2p_gateway *gw, void *sub);
+/* Sends the WANIPConnection event (ExternalIPAddress, ConnectionStatus) to everyone. */
+void gw_gena_notify_all(ethp2p_gateway *gw);
 
 /* ---- http.c ------------------------------------------------------------ */
 int gw_http_start(ethp2p_gateway *gw, uint16_t port);
@@ -164,8 +195,8 @@ unsigned gw_http_count(const ethp2p_gateway *gw);
 
 /* A response body and status produced by the SOAP layer. */
 typedef struct gw_soap_reply {
-  int status;          /* 200 or 500 */
-  char *body;          /* malloc'd, owned by the caller */
+  int status; /* 200 or 500 */
+  char *body; /* malloc'd, owned by the caller */
   size_t len;
 } gw_soap_reply;
 

@@ -57,7 +57,9 @@ struct gw_http {
   unsigned n;
 };
 
-unsigned gw_http_count(const ethp2p_gateway *gw) { return gw->http ? gw->http->n : 0; }
+unsigned gw_http_count(const ethp2p_gateway *gw) {
+  return gw->http ? gw->http->n : 0;
+}
 
 static void conn_close(gw_conn *c) {
   struct gw_http *s = c->srv;
@@ -87,12 +89,13 @@ static void conn_send_now(gw_conn *c, const uint8_t *buf, size_t len) {
   ethp2p_timer_start(c->timer, gw_now(gw) + LINGER);
 }
 
-/* Builds a full response.  soap: body is a SOAP envelope (EXT header). */
-static void respond(gw_conn *c, int status, const char *reason, const char *ctype,
-                    const uint8_t *body, size_t body_len, bool soap) {
+/* Builds a full response with extra header fields.  soap: body is a SOAP envelope (EXT). */
+static void respond_x(gw_conn *c, int status, const char *reason, const char *ctype,
+                      const uint8_t *body, size_t body_len, bool soap,
+                      const ethp2p_http_field *extra, size_t nextra) {
   ethp2p_gateway *gw = c->srv->gw;
   bool chunked = (gw->cfg.quirks & ETHP2P_GW_Q_CHUNKED) != 0 && body_len > 0;
-  ethp2p_http_field f[5];
+  ethp2p_http_field f[8];
   size_t nf = 0, len = 0, clen = 0, cap;
   uint8_t *cbody = NULL, *out;
   unsigned flags = 0;
@@ -104,6 +107,8 @@ static void respond(gw_conn *c, int status, const char *reason, const char *ctyp
     f[nf++] = (ethp2p_http_field){"Content-Type", ctype};
   if (soap)
     f[nf++] = (ethp2p_http_field){"EXT", ""};
+  for (size_t i = 0; i < nextra && nf < 7; i++)
+    f[nf++] = extra[i];
   if (chunked) {
     f[nf++] = (ethp2p_http_field){"Transfer-Encoding", "chunked"};
     cap = body_len + (body_len / CHUNK_LEN + 2) * 16;
@@ -120,9 +125,8 @@ static void respond(gw_conn *c, int status, const char *reason, const char *ctyp
   }
   cap = body_len + 512;
   out = malloc(cap);
-  if (out == NULL ||
-      ethp2p_http_response_build(out, cap, &len, status, reason, f, nf, body, body_len, flags) !=
-          0) {
+  if (out == NULL || ethp2p_http_response_build(out, cap, &len, status, reason, f, nf, body,
+                                                body_len, flags) != 0) {
     free(out);
     free(cbody);
     conn_close(c);
@@ -141,10 +145,15 @@ static void respond(gw_conn *c, int status, const char *reason, const char *ctyp
   ethp2p_timer_start(c->timer, gw_now(gw) + delay);
 }
 
+static void respond(gw_conn *c, int status, const char *reason, const char *ctype,
+                    const uint8_t *body, size_t body_len, bool soap) {
+  respond_x(c, status, reason, ctype, body, body_len, soap, NULL, 0);
+}
+
 static void respond_error(gw_conn *c, int status, const char *reason) {
   char body[128];
-  int n = snprintf(body, sizeof body, "<html><body><h1>%d %s</h1></body></html>\r\n", status,
-                   reason);
+  int n =
+      snprintf(body, sizeof body, "<html><body><h1>%d %s</h1></body></html>\r\n", status, reason);
   respond(c, status, reason, "text/html", (const uint8_t *)body, (size_t)n, false);
 }
 
@@ -152,6 +161,7 @@ static void handle_get(gw_conn *c, const char *path) {
   char *doc = NULL;
   size_t len = 0;
   int rc = gw_desc_get(c->srv->gw, path, &doc, &len);
+  c->srv->gw->stats.gets++;
   if (rc == ETHP2P_ENOTFOUND) {
     respond_error(c, 404, "Not Found");
     return;
@@ -186,8 +196,9 @@ static void handle_post(gw_conn *c, const ethp2p_http_msg *msg, const char *path
     return;
   }
   gw->soap_busy_owner = c;
-  if (gw_soap_handle(gw, path, ethp2p_http_msg_header(msg, "SOAPAction"), msg->body,
-                     msg->body_len, &c->peer, &rep) != 0) {
+  gw->stats.soap_requests++;
+  if (gw_soap_handle(gw, path, ethp2p_http_msg_header(msg, "SOAPAction"), msg->body, msg->body_len,
+                     &c->peer, &rep) != 0) {
     respond_error(c, 500, "Internal Server Error");
     return;
   }
@@ -200,6 +211,22 @@ static void handle_post(gw_conn *c, const ethp2p_http_msg *msg, const char *path
   respond(c, rep.status, rep.status == 200 ? "OK" : "Internal Server Error",
           "text/xml; charset=\"utf-8\"", (const uint8_t *)rep.body, rep.len, true);
   free(rep.body);
+}
+
+static void handle_gena(gw_conn *c, const ethp2p_http_msg *msg, const char *path) {
+  ethp2p_gateway *gw = c->srv->gw;
+  gw_gena_answer a;
+  ethp2p_http_field f[2];
+  gw_gena_handle(gw, msg, path, &c->peer, &a);
+  if (!a.grant) {
+    respond_x(c, a.status, a.reason, NULL, NULL, 0, false, NULL, 0);
+    return;
+  }
+  f[0] = (ethp2p_http_field){"SID", a.sid};
+  f[1] = (ethp2p_http_field){"TIMEOUT", a.timeout};
+  respond_x(c, 200, "OK", NULL, NULL, 0, false, f, 2);
+  /* After the grant is on its way, as miniupnpd does; a slow quirk delays the grant only. */
+  gw_gena_after_grant(gw, a.initial);
 }
 
 static void handle_request(gw_conn *c) {
@@ -216,6 +243,8 @@ static void handle_request(gw_conn *c) {
     handle_get(c, path);
   else if (strcmp(msg->method, "POST") == 0)
     handle_post(c, msg, path);
+  else if (strcmp(msg->method, "SUBSCRIBE") == 0 || strcmp(msg->method, "UNSUBSCRIBE") == 0)
+    handle_gena(c, msg, path);
   else
     respond_error(c, 405, "Method Not Allowed");
 }

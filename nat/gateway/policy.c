@@ -164,6 +164,8 @@ static const struct {
     {ETHP2P_GW_Q_HTTP_PORT_MOVES, "http-port-moves"},
     {ETHP2P_GW_Q_SLOW, "slow"},
     {ETHP2P_GW_Q_DROP, "drop"},
+    {ETHP2P_GW_Q_NO_NOTIFY, "no-notify"},
+    {ETHP2P_GW_Q_NO_GENA, "no-gena"},
 };
 
 int ethp2p_gw_quirk_parse(const char *name, unsigned *bit) {

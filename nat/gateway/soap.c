@@ -93,8 +93,9 @@ static int reply_fault(soap_ctx *x, int code) {
     return ETHP2P_ENOMEM;
   const char *desc = ethp2p_upnp_error_name(code);
   if (desc == NULL || *desc == '\0')
-    desc = code == 730 ? "PortMappingNotFound"
-                       : code == 733 ? "InconsistentParameters" : "ActionFailed";
+    desc = code == 730   ? "PortMappingNotFound"
+           : code == 733 ? "InconsistentParameters"
+                         : "ActionFailed";
   if (ethp2p_soap_fault_build(buf, cap, &need, code, desc) != 0) {
     free(buf);
     return ETHP2P_ENOMEM;
@@ -136,7 +137,9 @@ static bool arg_proto(const soap_ctx *x, ethp2p_proto *out) {
   return true;
 }
 
-static const char *proto_upper(ethp2p_proto p) { return p == ETHP2P_PROTO_TCP ? "TCP" : "UDP"; }
+static const char *proto_upper(ethp2p_proto p) {
+  return p == ETHP2P_PROTO_TCP ? "TCP" : "UDP";
+}
 
 /* NewRemoteHost must be present (may be empty).  Returns 0, 402 or 726. */
 static int check_remote_host(const soap_ctx *x) {
@@ -256,8 +259,7 @@ static int delete_mapping(soap_ctx *x) {
   return reply_ok(x, "DeletePortMapping", NULL, 0);
 }
 
-static int entry_reply(soap_ctx *x, const char *action, const ethp2p_gw_mapping *m,
-                       bool generic) {
+static int entry_reply(soap_ctx *x, const char *action, const ethp2p_gw_mapping *m, bool generic) {
   char ext[8], in[8], lease[12], client[ETHP2P_ADDRSTRLEN];
   snprintf(ext, sizeof ext, "%u", m->external_port);
   snprintf(in, sizeof in, "%u", m->internal.port);
@@ -301,8 +303,8 @@ static int specific_entry(soap_ctx *x) {
 
 /* IGDv2: the requester's mappings (all with NewManage=1 when the policy lets
  * hosts manage others) with protocol `proto` and external port in [lo, hi]. */
-static bool in_range(const soap_ctx *x, const ethp2p_gw_mapping *m, ethp2p_proto proto,
-                     uint32_t lo, uint32_t hi, bool manage) {
+static bool in_range(const soap_ctx *x, const ethp2p_gw_mapping *m, ethp2p_proto proto, uint32_t lo,
+                     uint32_t hi, bool manage) {
   bool all = manage && !x->gw->cfg.policy.internal_must_be_requester;
   return m->proto == proto && m->external_port >= lo && m->external_port <= hi &&
          (all || ethp2p_addr_equal(&m->internal, x->requester, false));
@@ -335,8 +337,7 @@ static int list_mappings(soap_ctx *x) {
   bool manage;
   unsigned n = 0;
   gw_buf b;
-  if (!range_args(x, &lo, &hi, &proto, &manage) ||
-      !arg_uint(x, "NewNumberOfPorts", 65535, &max))
+  if (!range_args(x, &lo, &hi, &proto, &manage) || !arg_uint(x, "NewNumberOfPorts", 65535, &max))
     return reply_fault(x, 402);
   if (lo > hi)
     return reply_fault(x, 733);
@@ -360,8 +361,9 @@ static int list_mappings(soap_ctx *x) {
                   "<p:NewDescription>",
                   m->external_port, proto_upper(m->proto), m->internal.port, client);
     gw_buf_xml(&b, m->desc);
-    gw_buf_printf(&b, "</p:NewDescription><p:NewLeaseTime>%u</p:NewLeaseTime>"
-                      "</p:PortMappingEntry>\n",
+    gw_buf_printf(&b,
+                  "</p:NewDescription><p:NewLeaseTime>%u</p:NewLeaseTime>"
+                  "</p:PortMappingEntry>\n",
                   gw_remaining_s(x->gw, m));
   }
   gw_buf_puts(&b, "</p:PortMappingList>\n");
@@ -517,9 +519,8 @@ int gw_soap_handle(ethp2p_gateway *gw, const char *path, const char *soapaction,
     rc = reply_fault(&x, rc == ETHP2P_ETOOBIG ? 402 : 401);
     goto out;
   }
-  if (soapaction != NULL &&
-      ethp2p_soap_action_parse(soapaction, hdr_type, sizeof hdr_type, hdr_action,
-                               sizeof hdr_action) == 0) {
+  if (soapaction != NULL && ethp2p_soap_action_parse(soapaction, hdr_type, sizeof hdr_type,
+                                                     hdr_action, sizeof hdr_action) == 0) {
     if (strcmp(hdr_action, msg->action) != 0) {
       rc = reply_fault(&x, 401);
       goto out;

@@ -7,6 +7,13 @@
  * version N answers searches for versions 1..N, echoing the version asked),
  * with a unicast reply carrying LOCATION.  Replies are sent at once instead of
  * after a random delay within MX (fine for one device on a LAN; document).
+ *
+ * Advertisements (§1.2), as miniupnpd 2.3.1 sends them: ssdp:alive for the root device,
+ * each device UUID and type and each service type, with BOOTID.UPNP.ORG and
+ * CONFIGID.UPNP.ORG, at start (and after a restart, with the new BOOTID) and every
+ * notify interval; ssdp:byebye for the same set at a clean stop.  Sent from the SSDP
+ * socket out of the LAN interface to 239.255.255.250:1900.  The no-notify quirk leaves
+ * all of them out (routers with advertisements off, or lost multicast).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +28,65 @@
 #define SSDP_SERVER "Linux/6 UPnP/1.1 ethp2p-gateway/0.1"
 #define SSDP_MAX_AGE 120
 
+#define SSDP_CONFIGID 1337
+
 struct gw_ssdp {
   ethp2p_gateway *gw;
   ethp2p_udp *udp;
+  ethp2p_timer *notify_timer;
 };
+
+/* One advertisement series: every (NT, USN) pair the device has. */
+static void advertise(ethp2p_gateway *gw, ethp2p_ssdp_nts nts) {
+  char uuid[3][48];
+  const char *types[6];
+  const int owner[6] = {0, 1, 2, 2, 1, 0};
+  ethp2p_ssdp_notify n;
+  uint8_t buf[ETHP2P_SSDP_MAX_LEN];
+  size_t len;
+  if ((gw->cfg.quirks & ETHP2P_GW_Q_NO_NOTIFY) || gw->ssdp == NULL)
+    return;
+  for (int i = 0; i < 3; i++)
+    gw_desc_uuid(gw, i, uuid[i], sizeof uuid[i]);
+  types[0] = gw_desc_igd_urn(gw);
+  types[1] = gw_desc_wandev_urn(gw);
+  types[2] = gw_desc_wanconn_urn(gw);
+  types[3] = gw_desc_wanip_urn(gw);
+  types[4] = GW_URN_CIF;
+  types[5] = GW_URN_L3F;
+  for (int k = 0; k < 10; k++) {
+    memset(&n, 0, sizeof n);
+    n.nts = nts;
+    n.max_age = SSDP_MAX_AGE;
+    n.has_bootid = true;
+    n.bootid = gw->bootid;
+    n.has_configid = true;
+    n.configid = SSDP_CONFIGID;
+    snprintf(n.server, sizeof n.server, "%s", SSDP_SERVER);
+    if (ethp2p_gw_location(gw, n.location, sizeof n.location) != 0)
+      return;
+    if (k == 0) {
+      snprintf(n.nt, sizeof n.nt, "upnp:rootdevice");
+      snprintf(n.usn, sizeof n.usn, "uuid:%s::upnp:rootdevice", uuid[0]);
+    } else if (k <= 3) {
+      snprintf(n.nt, sizeof n.nt, "uuid:%s", uuid[k - 1]);
+      snprintf(n.usn, sizeof n.usn, "uuid:%s", uuid[k - 1]);
+    } else {
+      snprintf(n.nt, sizeof n.nt, "%s", types[k - 4]);
+      snprintf(n.usn, sizeof n.usn, "uuid:%s::%s", uuid[owner[k - 4]], types[k - 4]);
+    }
+    if (ethp2p_ssdp_notify_build(buf, sizeof buf, &len, &n) != 0)
+      continue;
+    if (ethp2p_udp_send(gw->ssdp->udp, &gw->cfg.ssdp_group, buf, len) == 0)
+      gw->stats.notifies_sent++;
+  }
+}
+
+static void on_notify_timer(ethp2p_timer *t, void *data) {
+  ethp2p_gateway *gw = data;
+  advertise(gw, ETHP2P_SSDP_NTS_ALIVE);
+  ethp2p_timer_start(t, gw_now(gw) + (ethp2p_time)gw->cfg.notify_interval_s * ETHP2P_SEC);
+}
 
 static void send_reply(ethp2p_gateway *gw, const ethp2p_addr *to, const char *st,
                        const char *uuid) {
@@ -38,6 +100,8 @@ static void send_reply(ethp2p_gateway *gw, const ethp2p_addr *to, const char *st
     return;
   snprintf(r.st, sizeof r.st, "%s", st);
   snprintf(r.server, sizeof r.server, "%s", SSDP_SERVER);
+  r.has_bootid = true;
+  r.bootid = gw->bootid;
   if (strncmp(st, "uuid:", 5) == 0)
     snprintf(r.usn, sizeof r.usn, "uuid:%s", uuid);
   else
@@ -127,14 +191,26 @@ int gw_ssdp_start(ethp2p_gateway *gw) {
   if (rc != 0) /* e.g. no multicast on that interface: unicast searches still work */
     ethp2p_log(ETHP2P_LOG_WARN, LOGMOD, "Cannot join SSDP group; answering unicast searches only",
                "err=%s", ethp2p_strerror(rc));
+  ethp2p_udp_set_multicast(s->udp, &gw->cfg.lan_addr, 2); /* advertisements leave on the LAN */
+  rc = ethp2p_timer_create(gw->env, &s->notify_timer, on_notify_timer, gw);
+  if (rc != 0) {
+    ethp2p_udp_close(s->udp);
+    free(s);
+    return rc;
+  }
   gw->ssdp = s;
+  /* From the next loop turn: the HTTP port is known by then (restart moves it). */
+  ethp2p_timer_start(s->notify_timer, gw_now(gw));
   return 0;
 }
 
-void gw_ssdp_stop(ethp2p_gateway *gw) {
+void gw_ssdp_stop(ethp2p_gateway *gw, bool byebye) {
   struct gw_ssdp *s = gw->ssdp;
   if (s == NULL)
     return;
+  if (byebye)
+    advertise(gw, ETHP2P_SSDP_NTS_BYEBYE);
+  ethp2p_timer_destroy(s->notify_timer);
   gw_udp_cancel(gw, s->udp);
   ethp2p_udp_close(s->udp);
   free(s);
