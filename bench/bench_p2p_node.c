@@ -193,7 +193,6 @@ static double mock_run(unsigned days, double *events_per_min) {
   fn->base.env = ethp2p_sim_host_env(host);
   fn->base.spec.kind = ETHP2P_NAT_PMP;
   fn->base.name = "fast";
-  fn->base.can_map = true;
   fn->base.caps = ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP | ETHP2P_NAT_CAP_DETECTS_RESTART;
   ethp2p_server_config_default(&sc);
   sc.nodekey_hex = "b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291";

@@ -490,7 +490,6 @@ int ethp2p_nat_any_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_n
   a->base.env = env;
   a->base.spec = *spec;
   a->base.name = "any";
-  a->base.can_map = true; /* deprecated mirror of caps, still read outside nat/ */
   a->base.caps = ANY_CAPS;
   a->excluded = -1;
   *out = &a->base;

@@ -142,7 +142,8 @@ static void mapping_next(ethp2p_doctor *d) {
   for (int i = 0; i < ETHP2P_DOCTOR_NGW; i++) {
     const ethp2p_doctor_gateway *p = &d->r.gateways[i];
     const doctor_gw_run *g = &d->gw[i];
-    if (p->probed && !g->done && p->extip_status == 0 && g->nat != NULL && g->nat->can_map) {
+    if (p->probed && !g->done && p->extip_status == 0 && g->nat != NULL &&
+        (g->nat->caps & ETHP2P_NAT_CAP_MAP) != 0) {
       d->mapping_turn = i;
       gw_step(d, i);
       return;

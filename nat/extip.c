@@ -90,7 +90,6 @@ int ethp2p_nat_extip_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p
   x->base.env = env;
   x->base.spec = *spec;
   x->base.name = "extip";
-  x->base.can_map = false;
   x->base.caps = ETHP2P_NAT_CAP_STATIC_IP;
   *out = &x->base;
   return 0;

@@ -43,7 +43,6 @@ int ethp2p_nat_none_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_
   nat->env = env;
   nat->spec = *spec;
   nat->name = "none";
-  nat->can_map = false;
   nat->caps = 0;
   *out = nat;
   return 0;

@@ -960,7 +960,6 @@ int ethp2p_nat_pcp_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_n
   c->base.env = env;
   c->base.spec = *spec;
   c->base.name = "PCP";
-  c->base.can_map = true; /* deprecated mirror of caps, still read outside nat/ */
   c->base.caps = ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP | ETHP2P_NAT_CAP_DETECTS_RESTART |
                  ETHP2P_NAT_CAP_ANNOUNCES_EXTIP | ETHP2P_NAT_CAP_DELETES_BY_INTERNAL;
   *out = &c->base;

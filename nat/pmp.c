@@ -411,7 +411,6 @@ int ethp2p_nat_pmp_create_opts(ethp2p_env *env, const ethp2p_nat_spec *spec,
   p->base.env = env;
   p->base.spec = *spec;
   p->base.name = "NAT-PMP";
-  p->base.can_map = true; /* deprecated mirror of caps, still read outside nat/ */
   p->base.caps = ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP | ETHP2P_NAT_CAP_DETECTS_RESTART |
                  ETHP2P_NAT_CAP_ANNOUNCES_EXTIP | ETHP2P_NAT_CAP_DELETES_BY_INTERNAL;
   p->listen_announcements = listen_announcements;

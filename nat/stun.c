@@ -262,7 +262,6 @@ int ethp2p_nat_stun_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_
   s->base.env = env;
   s->base.spec = *spec;
   s->base.name = "STUN";
-  s->base.can_map = false;
   s->base.caps = ETHP2P_NAT_CAP_POLL_EXTIP;
   parse_servers(s, spec->stun_servers[0] != '\0' ? spec->stun_servers
                                                  : ETHP2P_NAT_STUN_DEFAULT_SERVERS);

@@ -1388,7 +1388,6 @@ int ethp2p_nat_upnp_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_
   else
     u->base.spec.kind = ETHP2P_NAT_UPNP;
   u->base.name = "UPnP";
-  u->base.can_map = true;
   /* Restarts are seen in NOTIFY (new BOOTID/LOCATION) and in the poll's uptime; address
    * changes come as GENA events; the poll stays as the fallback. */
   u->base.caps = ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP | ETHP2P_NAT_CAP_DETECTS_RESTART |

@@ -373,7 +373,7 @@ static void world_setup(world *w, uint64_t seed) {
   spec.kind = ETHP2P_NAT_UPNP;
   ck_assert_int_eq(ethp2p_nat_upnp_create(ethp2p_sim_host_env(w->host), &spec, &w->nat), 0);
   ck_assert_str_eq(w->nat->name, "UPnP");
-  ck_assert(w->nat->can_map);
+  ck_assert((w->nat->caps & ETHP2P_NAT_CAP_MAP) != 0);
 }
 
 static void world_teardown(world *w) {
@@ -473,7 +473,6 @@ START_TEST(igd1_discovery_and_add_port_mapping_within_100ms) {
   ck_assert_str_eq(q->lease, "600");
   ck_assert_str_eq(q->proto, "TCP");
   ck_assert_str_eq(q->desc, "ethp2p test");
-  ck_assert_uint_eq(w.nat->conn_failures, 0);
   world_teardown(&w);
 }
 END_TEST
@@ -537,7 +536,6 @@ START_TEST(persistent_conflicts_fail_with_the_router_answer) {
   ck_assert_int_eq(o.map.router_code, 718);
   ck_assert_str_eq(o.map.router_msg, "ConflictInMappingEntry");
   ck_assert_uint_eq(count_action(&w.r, "AddPortMapping"), 4); /* wanted + 3 random */
-  ck_assert_uint_eq(w.nat->conn_failures, 0);                 /* the router did answer */
   world_teardown(&w);
 }
 END_TEST
@@ -728,7 +726,6 @@ START_TEST(silent_router_times_out_with_generic_connection_statuses) {
   map_tcp(&w, &o, 30306, 600);
   ck_assert_int_eq(o.status, ETHP2P_ECONNREFUSED);
   ck_assert(ethp2p_nat_is_conn_failure(o.status));
-  ck_assert_uint_eq(w.nat->conn_failures, 0);
   {
     ethp2p_addr inside = w.r.self;
     ck_assert_int_eq(ethp2p_tcp_listen(w.r.env, &w.r.listener, &inside, router_on_accept, &w.r), 0);
@@ -753,7 +750,6 @@ START_TEST(no_gateway_fails_after_the_window_with_enogateway) {
   ck_assert_uint_lt(o.at - start, 3 * ETHP2P_SEC);
   ck_assert_uint_eq(w.r.searches, 9); /* bursts of one, four and four */
   ck_assert_uint_eq(w.r.unicast_searches, 9);
-  ck_assert_uint_eq(w.nat->conn_failures, 0);
   world_teardown(&w);
 }
 END_TEST

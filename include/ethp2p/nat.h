@@ -174,12 +174,8 @@ struct ethp2p_nat {
   ethp2p_env *env;
   ethp2p_nat_spec spec;
   const char *name; /* for logs: "none", "extip", "NAT-PMP", "PCP", "UPnP", "STUN", "any" */
-  unsigned caps;    /* ETHP2P_NAT_CAP_* */
-  /* Deprecated, to be deleted: read caps & ETHP2P_NAT_CAP_MAP instead.  The
-   * port-mapping loop no longer reads either field; it counts connection
-   * failures from the statuses itself (ethp2p_nat_is_conn_failure). */
-  bool can_map;
-  unsigned conn_failures;
+  unsigned caps;    /* ETHP2P_NAT_CAP_*; the port-mapping loop counts connection
+                       failures from the statuses itself (ethp2p_nat_is_conn_failure) */
   ethp2p_nat_notify_cb notify_cb;
   void *notify_data;
 };
