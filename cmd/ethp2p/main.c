@@ -10,17 +10,17 @@
 
 #include "cmd/ethp2p/cli.h"
 
-#define ETHP2P_COMMANDS(X)                                                                   \
-  X(node, "run a node: key, record, listeners, port mapping")                               \
-  X(sim, "run the node in the simulated world and print a timeline")                        \
-  X(enr, "decode, verify and explain Ethereum Node Records")                                \
-  X(key, "generate node keys and derive IDs, enode URLs and records")                       \
-  X(rlp, "dump and check RLP")                                                              \
-  X(nat, "talk to the gateway: extip, map, unmap, doctor")                                  \
-  X(gateway, "run a UPnP IGD / NAT-PMP / PCP gateway emulator")                            \
-  X(discv4, "talk discovery v4 to a node: ping, resolve, requestenr, crawl")                \
-  X(discv5, "talk discovery v5 to a node: ping, resolve, crawl, listen")                    \
-  X(rlpx, "talk RLPx to a node: ping (handshake and Hello)")                                \
+#define ETHP2P_COMMANDS(X)                                                                         \
+  X(node, "run a node: record, port mapping, discovery, RLPx peers")                               \
+  X(sim, "run the node in the simulated world and print a timeline")                               \
+  X(enr, "decode, verify and explain Ethereum Node Records")                                       \
+  X(key, "generate node keys and derive IDs, enode URLs and records")                              \
+  X(rlp, "dump and check RLP")                                                                     \
+  X(nat, "talk to the gateway: extip, map, unmap, doctor")                                         \
+  X(gateway, "run a UPnP IGD / NAT-PMP / PCP gateway emulator")                                    \
+  X(discv4, "talk discovery v4 to a node: ping, resolve, requestenr, crawl")                       \
+  X(discv5, "talk discovery v5 to a node: ping, resolve, crawl, listen")                           \
+  X(rlpx, "talk RLPx to a node: ping (handshake, Hello, Ping), listen")                            \
   X(version, "print the version")
 
 #define DECLARE_CMD(name, help) int ethp2p_cmd_##name(int argc, char **argv) __attribute__((weak));
@@ -40,7 +40,7 @@ static const struct command commands[] = {
 };
 
 static void usage(FILE *out) {
-  fprintf(out, "ethp2p — Ethereum node identity and NAT traversal\n\n"
+  fprintf(out, "ethp2p — Ethereum node identity, NAT traversal, discovery and RLPx\n\n"
                "Usage: ethp2p <command> [options]\n\nCommands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (commands[i].fn != NULL)
