@@ -132,9 +132,10 @@ int ethp2p_discv4_decode(ethp2p_discv4_packet *out, uint8_t sender_pub64[64], ui
 /*
  * Encodes and signs p with secret.  ENRResponse requires p->u.enrresponse.record
  * to be signed.  Neighbors takes at most ETHP2P_DISCV4_NEIGHBORS_PER_PACKET
- * nodes.
- * Returns 0, ETHP2P_EINVAL (unknown type, too many neighbors, an endpoint with
- * family 0 in Ping/Pong), ETHP2P_ESTATE (unsigned record), ETHP2P_ESPACE (cap
+ * nodes, each with an IP; a Ping/Pong endpoint of family 0 goes out with an
+ * empty IP.
+ * Returns 0, ETHP2P_EINVAL (unknown type, too many neighbors, a neighbor
+ * without IP), ETHP2P_ESTATE (unsigned record), ETHP2P_ESPACE (cap
  * too small), ETHP2P_ETOOBIG (over 1280 bytes), ETHP2P_EKEY (bad secret).
  * Out: out[0..*out_len), hash (may be NULL).
  */
@@ -207,7 +208,9 @@ typedef struct ethp2p_discv4_config {
 int ethp2p_discv4_create(ethp2p_discover *mux, const ethp2p_discv4_config *cfg,
                          ethp2p_discv4 **out);
 /* Stops: every request in flight is failed with ETHP2P_ECANCELED (callbacks
- * run inside this call), the mux handler is removed.  NULL is fine. */
+ * run inside this call), the mux handler is removed.  NULL is fine.  Never
+ * call it from inside one of discv4's own callbacks (defer it to a timer or
+ * stop the loop first). */
 void ethp2p_discv4_destroy(ethp2p_discv4 *d);
 
 /* Our node ID and the table (borrowed). */
@@ -286,8 +289,9 @@ int ethp2p_discv4_iter_create(ethp2p_discv4 *d, ethp2p_discv4_filter_fn filter, 
 /* Asks for the next node: cb runs once, later.  Returns 0 or ETHP2P_EBUSY (a
  * next is already pending). */
 int ethp2p_discv4_iter_next(ethp2p_discv4_iter *it, ethp2p_discv4_iter_cb cb, void *data);
-/* Closes (a pending next gets ETHP2P_ECANCELED inside this call).  Must be called
- * before ethp2p_discv4_destroy.  NULL is fine. */
+/* Closes (a pending next gets ETHP2P_ECANCELED inside this call).  NULL is fine.
+ * ethp2p_discv4_destroy closes the iterators still open (their pointers are
+ * invalid afterwards). */
 void ethp2p_discv4_iter_close(ethp2p_discv4_iter *it);
 
 #ifdef __cplusplus
