@@ -373,14 +373,14 @@ END_TEST
 /* --- network ----------------------------------------------------------- */
 
 START_TEST(network_bootstraps_and_lookup_resolves_every_node) {
-  const int N = 30;
+  const int N = 24;
   static enr_res r;
   world();
-  refresh_interval = 20 * ETHP2P_SEC;
+  refresh_interval = 30 * ETHP2P_SEC;
   node_setup(0, true, NULL, 0, true);
   for (int i = 1; i < N; i++)
     node_setup(i, true, &nodes[0].self, 1, true);
-  run(2 * ETHP2P_MIN);
+  run(90 * ETHP2P_SEC);
   for (int i = 0; i < N; i++)
     ck_assert_msg(ethp2p_table_len(ethp2p_discv4_table(nodes[i].v4)) >= 5,
                   "node %d has only %zu table entries", i,
@@ -509,7 +509,7 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("discover_v4");
   TCase *tc = tcase_create("v4");
-  tcase_set_timeout(tc, 120);
+  tcase_set_timeout(tc, 300);
   tcase_add_test(tc, ping_gets_pong_with_our_endpoint_and_both_sides_bond);
   tcase_add_test(tc, ping_to_a_silent_address_times_out);
   tcase_add_test(tc, expired_ping_is_dropped_and_fresh_ping_answered);

@@ -20,7 +20,7 @@
 
 #define V4_MODULE "discv4"
 #define PENDING_MAX 256
-#define BONDS_MAX 2048
+#define BONDS_MAX 512
 #define ITER_SEEN_MAX 4096
 #define ITER_QUEUE_MAX 64
 
@@ -53,7 +53,7 @@ typedef struct pending {
   ethp2p_discv4_nodes_cb nodes_cb;
   void *data;
   lkctx *lk;
-  ethp2p_discover_node found[ETHP2P_TABLE_BUCKET_SIZE];
+  ethp2p_discover_node *found; /* FindNode only: ETHP2P_TABLE_BUCKET_SIZE, heap */
   size_t nfound;
   size_t nreceived; /* nodes received, usable or not (go-ethereum counts these) */
 } pending;
@@ -305,6 +305,7 @@ static void complete(ethp2p_discv4 *d, pending *slot, int status,
   pending p = *slot;
   ethp2p_time now = ethp2p_env_now(d->env);
   slot->kind = P_FREE;
+  slot->found = NULL; /* p owns it now */
   if (status == ETHP2P_ETIMEDOUT)
     d->stats.timeouts++;
   switch (p.kind) {
@@ -346,6 +347,7 @@ static void complete(ethp2p_discv4 *d, pending *slot, int status,
   default:
     break;
   }
+  free(p.found);
 }
 
 static void on_ptimer(ethp2p_timer *t, void *data) {
@@ -381,6 +383,11 @@ static int start(ethp2p_discv4 *d, p_kind k, const ethp2p_discover_node *n, cons
   p = pend_alloc(d);
   if (p == NULL)
     return ETHP2P_EBUSY;
+  if (k == P_USER_FIND || k == P_LOOKUP_FIND) {
+    p->found = calloc(ETHP2P_TABLE_BUCKET_SIZE, sizeof *p->found);
+    if (p->found == NULL)
+      return ETHP2P_ENOMEM;
+  }
   p->kind = k;
   p->node = *n;
   p->any_id = zero64(n->pub64);
@@ -397,6 +404,8 @@ static int start(ethp2p_discv4 *d, p_kind k, const ethp2p_discover_node *n, cons
   }
   if (rc != 0) {
     p->kind = P_FREE;
+    free(p->found);
+    p->found = NULL;
     return rc;
   }
   *out = p;
@@ -923,6 +932,8 @@ void ethp2p_discv4_destroy(ethp2p_discv4 *d) {
       if (d->pend[i].kind == P_LOOKUP_FIND && d->pend[i].lk == c) {
         pending p = d->pend[i];
         d->pend[i].kind = P_FREE;
+        d->pend[i].found = NULL;
+        free(p.found);
         ethp2p_lookup_answer(c->lk, p.node.id, ETHP2P_ECANCELED, NULL, 0);
       }
     free(c);
