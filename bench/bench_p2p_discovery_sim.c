@@ -135,7 +135,7 @@ int main(int argc, char **argv) {
   uint64_t seed = 1;
   double t0 = cpu_s();
   ethp2p_time all_live = 0;
-  N = argc > 1 ? atoi(argv[1]) : 1000;
+  N = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 1000;
   if (argc > 2)
     seed = strtoull(argv[2], NULL, 10);
   if (N < NBOOT + 1 || N > 60000)
