@@ -349,6 +349,33 @@ START_TEST(enr_request_returns_the_peers_record) {
 }
 END_TEST
 
+START_TEST(resolve_asks_a_table_node_directly_then_looks_it_up) {
+  static enr_res r;
+  ping_res pr = {0};
+  ethp2p_discv4_stats st;
+  memset(&r, 0, sizeof r);
+  world();
+  node_setup(0, true, NULL, 0, false);
+  node_setup(1, true, NULL, 0, false);
+  node_setup(2, false, NULL, 0, false); /* silent */
+  ck_assert_int_eq(ethp2p_discv4_ping(nodes[1].v4, &nodes[0].self, on_ping, &pr), 0);
+  run(2 * ETHP2P_SEC);
+  ck_assert_ptr_nonnull(ethp2p_table_find(ethp2p_discv4_table(nodes[0].v4), nodes[1].self.id));
+  ck_assert_int_eq(ethp2p_discv4_resolve(nodes[0].v4, nodes[1].pub, on_enr, &r), 0);
+  run(2 * ETHP2P_SEC);
+  ck_assert_int_eq(r.calls, 1);
+  ck_assert_int_eq(r.status, 0);
+  ethp2p_discv4_get_stats(nodes[0].v4, &st);
+  ck_assert_uint_eq(st.lookups, 0); /* answered without a lookup */
+  /* a key no node knows: the lookup ends without it */
+  ck_assert_int_eq(ethp2p_discv4_resolve(nodes[1].v4, nodes[2].pub, on_enr, &r), 0);
+  run(3 * ETHP2P_SEC);
+  ck_assert_int_eq(r.calls, 2);
+  ck_assert_int_eq(r.status, ETHP2P_ENOTFOUND);
+  teardown_all(3);
+}
+END_TEST
+
 START_TEST(higher_enr_seq_in_ping_makes_the_peer_fetch_the_new_record) {
   ping_res r = {0};
   const ethp2p_table_entry *e;
@@ -580,6 +607,7 @@ int main(void) {
   tcase_add_test(tc, findnode_and_enrrequest_without_endpoint_proof_get_no_answer);
   tcase_add_test(tc, findnode_bonds_first_and_collects_split_neighbors);
   tcase_add_test(tc, enr_request_returns_the_peers_record);
+  tcase_add_test(tc, resolve_asks_a_table_node_directly_then_looks_it_up);
   tcase_add_test(tc, higher_enr_seq_in_ping_makes_the_peer_fetch_the_new_record);
   tcase_add_test(tc, network_bootstraps_and_lookup_resolves_every_node);
   tcase_add_test(tc, iterator_hands_out_filtered_nodes_once);
