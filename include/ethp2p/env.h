@@ -281,9 +281,10 @@ static inline void ethp2p_tcp_close(ethp2p_tcp *c) {
 /* ---------------------------------------------------------------------------
  * Alarm (env/alarm.c): go-ethereum's mclock.Alarm on top of a timer.
  *
- * schedule(t): if the alarm is armed and its deadline is still in the future
- * and not later than t, it is kept; otherwise it is re-armed at t.  A time in
- * the past fires on the next loop turn.  The callback runs once per arming.
+ * schedule(t) keeps the earliest deadline: if the alarm is armed (its callback
+ * has not run yet) and its deadline is not later than t, it is kept, even when
+ * that deadline is already due; otherwise it is re-armed at t.  A time in the
+ * past fires on the next loop turn.  The callback runs once per arming.
  * ------------------------------------------------------------------------- */
 typedef struct ethp2p_alarm ethp2p_alarm;
 typedef void (*ethp2p_alarm_cb)(ethp2p_alarm *alarm, void *data);
