@@ -32,6 +32,7 @@ struct ethp2p_server {
   ethp2p_rlpx_host *host;
   ethp2p_discv4_iter *iter; /* feeds the host's dial candidates */
   ethp2p_timer *feed_timer;
+  size_t nprotos; /* registered protocols: without any, discovered nodes are not dialed */
   ethp2p_enode *static_nodes, *trusted_nodes; /* from datadir, until the host has them */
   size_t nstatic, ntrusted;
   ethp2p_nodekey key; /* kept for discv4 until it starts (then wiped) */
@@ -388,6 +389,7 @@ static int setup_rlpx(ethp2p_server *srv, const ethp2p_server_config *cfg, ethp2
       return ethp2p_diag_set(diag, rc, 0, "protocol %zu (%s/%u): %s", i + 1,
                              cfg->protocols[i].name ? cfg->protocols[i].name : "(null)",
                              (unsigned)cfg->protocols[i].version, ethp2p_strerror(rc));
+    srv->nprotos++;
   }
   for (size_t i = 0; i < srv->ntrusted; i++)
     (void)ethp2p_rlpx_host_add_trusted(srv->host, srv->trusted_nodes[i].pubkey);
@@ -425,7 +427,8 @@ static void on_feed_node(void *data, int status, const ethp2p_discover_node *n) 
 }
 
 static void feed_next(ethp2p_server *srv) {
-  if (srv->iter != NULL && !srv->stopping)
+  /* every session would end "useless peer" before a protocol is registered */
+  if (srv->iter != NULL && !srv->stopping && srv->nprotos > 0)
     (void)ethp2p_discv4_iter_next(srv->iter, on_feed_node, srv);
 }
 
@@ -577,7 +580,10 @@ int ethp2p_server_register_protocol(ethp2p_server *srv, const ethp2p_rlpx_protoc
     return ETHP2P_EINVAL;
   if (srv->host == NULL || srv->stopping)
     return ETHP2P_ESTATE;
-  return ethp2p_rlpx_host_register(srv->host, p);
+  int rc = ethp2p_rlpx_host_register(srv->host, p);
+  if (rc >= 0 && srv->nprotos++ == 0)
+    feed_next(srv); /* the first protocol: start dialing discovered nodes */
+  return rc;
 }
 ethp2p_addr ethp2p_server_tcp_addr(const ethp2p_server *srv) {
   return srv->tcp_addr;

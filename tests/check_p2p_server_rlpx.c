@@ -57,7 +57,8 @@ static void on_event(ethp2p_server *srv, const ethp2p_rlpx_event *ev, void *data
     useless_seen++;
 }
 
-static ethp2p_server *start_at(int i, const char *boot, side *s, const char *datadir) {
+/* late: register the protocol right after start instead of through the config */
+static ethp2p_server *start_at(int i, const char *boot, side *s, bool late) {
   ethp2p_sim_host *h;
   ethp2p_server_config c;
   ethp2p_server *srv;
@@ -71,7 +72,6 @@ static ethp2p_server *start_at(int i, const char *boot, side *s, const char *dat
   ck_assert_int_eq(ethp2p_sim_host_create_public(sim, &h, name, &a), 0);
   ethp2p_server_config_default(&c);
   c.nat.kind = ETHP2P_NAT_NONE;
-  c.datadir = datadir;
   c.rlpx_event = on_event;
   if (boot != NULL) {
     c.bootnodes = b;
@@ -85,15 +85,20 @@ static ethp2p_server *start_at(int i, const char *boot, side *s, const char *dat
   tiny.message = tiny_message;
   tiny.peer_removed = tiny_removed;
   tiny.data = s;
-  if (s != NULL) {
+  if (s != NULL && !late) {
     c.protocols = &tiny;
     c.nprotocols = 1;
   }
   int rc = ethp2p_server_start(ethp2p_sim_host_env(h), &c, &srv, &diag);
   ck_assert_msg(rc == 0, "start: %s (%s)", ethp2p_strerror(rc), diag.msg);
   ck_assert_ptr_nonnull(ethp2p_server_rlpx(srv));
-  if (s != NULL)
+  if (s != NULL && late) {
+    s->proto = ethp2p_server_register_protocol(srv, &tiny);
+    ck_assert_int_ge(s->proto, 0);
+    ck_assert_int_eq(ethp2p_server_register_protocol(srv, &tiny), ETHP2P_EEXIST);
+  } else if (s != NULL) {
     s->proto = 0; /* the first of cfg.protocols */
+  }
   return srv;
 }
 
@@ -116,11 +121,10 @@ START_TEST(two_servers_find_each_other_and_talk_over_rlpx) {
   sides[0].tag = 'A';
   sides[1].tag = 'B';
   useless_seen = 0;
-  boot = start_at(0, NULL, NULL, NULL); /* no protocol at all */
+  boot = start_at(0, NULL, NULL, false); /* no protocol at all */
   boot_url(boot, url, sizeof url);
-  a = start_at(1, url, &sides[0], NULL);
-  b = start_at(2, url, &sides[1], NULL);
-  /* registering after the first peer is refused by the host, not before */
+  a = start_at(1, url, &sides[0], false);
+  b = start_at(2, url, &sides[1], true);
   ethp2p_sim_run(sim, 2 * ETHP2P_MIN);
 
   ck_assert_int_ge(sides[0].added, 1);
@@ -140,6 +144,7 @@ START_TEST(two_servers_find_each_other_and_talk_over_rlpx) {
                         st.reasons_received[ETHP2P_RLPX_DISC_USELESS_PEER],
                     1);
   ck_assert_int_ge(useless_seen, 1);
+  /* registering after the first peer is refused by the host */
   ethp2p_rlpx_protocol late = {.name = "late", .version = 1, .length = 1};
   ck_assert_int_eq(ethp2p_server_register_protocol(a, &late), ETHP2P_ESTATE);
 

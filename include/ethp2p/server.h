@@ -31,7 +31,9 @@
  *      go to it (unless accept_cb is set: then they go to accept_cb); the static
  *      and trusted nodes are added; nodes that discv4's iterator yields with a
  *      TCP port become dial candidates (ethp2p_rlpx_host_add_candidate), pulled
- *      only while fewer than 16 wait in the host's dial queue (else once a second).
+ *      only while fewer than 16 wait in the host's dial queue (else once a second)
+ *      and only once a protocol is registered (without one every session would
+ *      end "useless peer").
  * Stopping ends discovery, deletes the mappings with a bounded wait, then
  * closes the sockets and the RLPx host (its peers are dropped).
  *
