@@ -3,6 +3,7 @@
  */
 #include "ethp2p/server.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,8 +72,13 @@ static int read_nodes_file(const ethp2p_server *srv, const char *name, ethp2p_en
   if (rc < 0 || (size_t)rc >= sizeof path)
     return ethp2p_diag_set(diag, ETHP2P_ETOOBIG, 0, "data directory path too long");
   f = fopen(path, "rb");
-  if (f == NULL)
-    return 0;
+  if (f == NULL) {
+    int e = errno;
+    if (e == ENOENT)
+      return 0;
+    return ethp2p_diag_set(diag, e == EACCES ? ETHP2P_EPERM : ETHP2P_EIO, 0, "%s: %s", path,
+                           strerror(e));
+  }
   text = malloc(SRV_NODES_FILE_MAX + 1);
   if (text == NULL) {
     fclose(f);

@@ -200,6 +200,13 @@ START_TEST(bad_node_files_and_busy_ports_write_nothing) {
   ck_assert_msg(strstr(diag.msg, "trusted-nodes.json") != NULL, "diag: %s", diag.msg);
   ck_assert(!exists(key));
   unlink(path);
+  /* unreadable (a directory): an I/O error naming it, not "no nodes" */
+  ck_assert_int_eq(mkdir(path, 0700), 0);
+  memset(&diag, 0, sizeof diag);
+  ck_assert_int_eq(ethp2p_server_start(ethp2p_sim_host_env(h), &c, &s, &diag), ETHP2P_EIO);
+  ck_assert_msg(strstr(diag.msg, "trusted-nodes.json") != NULL, "diag: %s", diag.msg);
+  ck_assert(!exists(key));
+  ck_assert_int_eq(rmdir(path), 0);
 
   /* the ports in use: no key file either */
   c.datadir = NULL;
