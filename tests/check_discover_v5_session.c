@@ -359,6 +359,21 @@ START_TEST(a_peer_with_the_wrong_key_fails_the_handshake) {
 }
 END_TEST
 
+START_TEST(a_record_with_seq_zero_still_travels_in_the_handshake) {
+  /* regression: WHOAREYOU enr-seq 0 means "no record known"; a seq-0 record must be sent */
+  ethp2p_discv5_destroy(A.v5);
+  make_record(&A, 0);
+  ck_assert_uint_eq(ethp2p_enr_seq(&A.rec), 0);
+  start(&A, 0, 0);
+  result r = {0};
+  ck_assert_int_eq(ethp2p_discv5_ping(A.v5, &B.peer, pong_cb, &r), 0);
+  ethp2p_sim_run(w, ETHP2P_SEC / 2);
+  ck_assert_int_eq(r.calls, 1);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_uint_eq(stats(&B).handshakes, 1);
+}
+END_TEST
+
 START_TEST(garbage_is_not_discv5_and_changes_nothing) {
   uint8_t junk[100];
   memset(junk, 0xa5, sizeof junk);
@@ -383,6 +398,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, a_higher_enr_seq_in_ping_makes_the_peer_fetch_the_record);
   tcase_add_test(tc, the_session_cache_is_bounded_and_evicts_the_least_recently_used);
   tcase_add_test(tc, a_peer_with_the_wrong_key_fails_the_handshake);
+  tcase_add_test(tc, a_record_with_seq_zero_still_travels_in_the_handshake);
   tcase_add_test(tc, garbage_is_not_discv5_and_changes_nothing);
   suite_add_tcase(s, tc);
   return s;

@@ -739,7 +739,8 @@ static void on_whoareyou(ethp2p_discv5 *v5, const ethp2p_v5_packet *pkt, const e
   ethp2p_secp_wipe(eph, sizeof eph);
   if (rc == 0)
     rc = ethp2p_v5_id_sign(sig, v5->secret, pkt->head, pkt->head_len, eph_pub, r->peer.id);
-  bool with_record = pkt->enr_seq < ethp2p_enr_seq(&v5->record);
+  /* enr-seq 0 means the peer knows no record of ours (even one with seq 0) */
+  bool with_record = pkt->enr_seq == 0 || pkt->enr_seq < ethp2p_enr_seq(&v5->record);
   if (rc == 0)
     rc = ethp2p_v5_authdata_handshake(auth, sizeof auth, &alen, v5->id, sig, eph_pub,
                                       with_record ? v5->record_raw : NULL,
