@@ -160,6 +160,14 @@ START_TEST(ping_handshakes_then_reuses_the_session_both_ways) {
   ck_assert_uint_eq(stats(&B).handshakes, 1);
   ck_assert_uint_eq(stats(&A).packets_out, 4);
   ck_assert_uint_eq(stats(&A).sessions, 1);
+  /* dropping the session makes the next request handshake again */
+  ck_assert_uint_eq(ethp2p_discv5_session_drop(A.v5, B.peer.id), 1);
+  ck_assert_uint_eq(stats(&A).sessions, 0);
+  memset(&r, 0, sizeof r);
+  ck_assert_int_eq(ethp2p_discv5_ping(A.v5, &B.peer, pong_cb, &r), 0);
+  ethp2p_sim_run(w, ETHP2P_SEC / 2);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_uint_eq(stats(&A).handshakes, 2);
 }
 END_TEST
 

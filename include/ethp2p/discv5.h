@@ -177,6 +177,10 @@ int ethp2p_discv5_talkreq(ethp2p_discv5 *v5, const ethp2p_discv5_peer *peer, con
 int ethp2p_discv5_talk_register(ethp2p_discv5 *v5, const char *proto, ethp2p_discv5_talk_fn fn,
                                 void *data);
 
+/* Forgets every session with node `id` (the table dropped it, or a test wants a fresh
+ * handshake).  Keys are wiped.  Returns the number of sessions dropped. */
+size_t ethp2p_discv5_session_drop(ethp2p_discv5 *v5, const uint8_t id[32]);
+
 /* Counters for metrics. */
 typedef struct ethp2p_discv5_stats {
   uint64_t packets_in, packets_out, handshakes, handshake_failures, decrypt_failures, requests,

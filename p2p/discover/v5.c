@@ -972,6 +972,16 @@ int ethp2p_discv5_talk_register(ethp2p_discv5 *v5, const char *proto, ethp2p_dis
   return 0;
 }
 
+size_t ethp2p_discv5_session_drop(ethp2p_discv5 *v5, const uint8_t id[32]) {
+  size_t n = 0;
+  for (size_t i = 0; i < v5->nsessions; i++)
+    if (v5->sessions[i].used && memcmp(v5->sessions[i].id, id, 32) == 0) {
+      ethp2p_secp_wipe(&v5->sessions[i], sizeof v5->sessions[i]);
+      n++;
+    }
+  return n;
+}
+
 void ethp2p_discv5_stats_get(const ethp2p_discv5 *v5, ethp2p_discv5_stats *out) {
   *out = v5->stats;
   out->sessions = 0;
