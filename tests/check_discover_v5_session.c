@@ -382,6 +382,62 @@ START_TEST(a_record_with_seq_zero_still_travels_in_the_handshake) {
 }
 END_TEST
 
+typedef struct lresult {
+  int calls, status;
+  size_t n;
+  uint8_t first[32];
+  bool found;
+} lresult;
+
+static uint8_t lookup_target[32];
+
+static void lookup_cb(void *data, int status, const ethp2p_enr *closest, size_t n) {
+  lresult *r = data;
+  r->calls++;
+  r->status = status;
+  r->n = n;
+  for (size_t i = 0; i < n; i++) {
+    uint8_t id[32];
+    ck_assert_int_eq(ethp2p_enr_node_id(id, &closest[i]), 0);
+    if (i == 0)
+      memcpy(r->first, id, 32);
+    r->found |= memcmp(id, lookup_target, 32) == 0;
+  }
+}
+
+START_TEST(a_lookup_walks_a_ring_to_the_target) {
+  /* 12 nodes in a ring, each knowing only its next 3; node 0 looks up node 8 */
+  enum { N = 12 };
+  static node ring[N];
+  for (int i = 0; i < N; i++) {
+    char name[8];
+    name[0] = 'r';
+    name[1] = (char)('a' + i);
+    name[2] = 0;
+    node_init(&ring[i], name, (uint8_t)(0x60 + i));
+  }
+  for (int i = 0; i < N; i++)
+    for (int k = 1; k <= 3; k++)
+      ck_assert_int_eq(ethp2p_discv5_add_node(ring[i].v5, &ring[(i + k) % N].rec), 0);
+  memcpy(lookup_target, ring[8].peer.id, 32);
+  lresult r = {0};
+  ck_assert_int_eq(ethp2p_discv5_lookup(ring[0].v5, lookup_target, lookup_cb, &r), 0);
+  ck_assert_int_eq(r.calls, 0); /* never inside the call */
+  ethp2p_sim_run(w, 10 * ETHP2P_SEC);
+  ck_assert_int_eq(r.calls, 1);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert(r.found);
+  ck_assert_mem_eq(r.first, lookup_target, 32); /* the closest to itself comes first */
+  ck_assert_uint_gt(ethp2p_discv5_store_count(ring[0].v5), 3);
+  for (int i = 0; i < N; i++)
+    ethp2p_discv5_destroy(ring[i].v5);
+  /* an empty store cannot start a lookup, and says so without calling back */
+  memset(&r, 0, sizeof r);
+  ck_assert_int_eq(ethp2p_discv5_lookup(A.v5, lookup_target, lookup_cb, &r), ETHP2P_ENOTFOUND);
+  ck_assert_int_eq(r.calls, 0);
+}
+END_TEST
+
 START_TEST(garbage_is_not_discv5_and_changes_nothing) {
   uint8_t junk[100];
   memset(junk, 0xa5, sizeof junk);
@@ -407,6 +463,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, the_session_cache_is_bounded_and_evicts_the_least_recently_used);
   tcase_add_test(tc, a_peer_with_the_wrong_key_fails_the_handshake);
   tcase_add_test(tc, a_record_with_seq_zero_still_travels_in_the_handshake);
+  tcase_add_test(tc, a_lookup_walks_a_ring_to_the_target);
   tcase_add_test(tc, garbage_is_not_discv5_and_changes_nothing);
   suite_add_tcase(s, tc);
   return s;

@@ -6,7 +6,8 @@
 #      gets a TALKRESP and finds it by a lookup;
 #   2. our CLI pings a JS node and resolves its record;
 #   3. a mixed network (ours + two JS nodes) is crawled by `ethp2p discv5 crawl`;
-#   4. clear failures: an invalid record, a silent port.
+#   4. our node boots from a JS node (--bootnodes) and appears in its table;
+#   5. clear failures: an invalid record, a silent port.
 # Usage: bash tests/discv5_interop_test.sh <ethp2p-binary> [testdata-dir]
 # Exit 0 pass, 77 skip (node or the npm modules are missing), other = fail.
 set -euo pipefail
@@ -99,7 +100,21 @@ done
 echo "$crawl" | grep -qF "$js1_enr" || fail "crawl did not list JS node 1 (known only to our node)"
 echo "ok 3 - ethp2p discv5 crawl lists the mixed network"
 
-# --- 4. clear failures ----------------------------------------------------------------
+# --- 4. our node boots from a JS node and lands in its table ----------------------------
+p_js3=$(pick_port)
+node "$interop/discv5_peer.mjs" --port "$p_js3" --stay 8 >"$tmp/js3.log" 2>&1 &
+pids+=($!)
+js3_enr=$(wait_line "$tmp/js3.log" '^ENR ' 15 | sed 's/^ENR //') || fail "JS node 3 did not start"
+p_ours2=$(pick_port)
+"$bin" discv5 listen --bind "127.0.0.1:$p_ours2" --bootnodes "$js3_enr" --duration 5 \
+  >"$tmp/ours2.log" 2>&1 || fail "listen --bootnodes failed"
+ours2_id=$(sed -n 's/^id //p' "$tmp/ours2.log")
+grep -q "^lookup of our own id: " "$tmp/ours2.log" || fail "no self-lookup through the bootnode"
+wait_line "$tmp/js3.log" '^TABLE ' 15 | grep -q "$ours2_id" ||
+  fail "our node is not in the JS node's table"
+echo "ok 4 - ethp2p discv5 listen --bootnodes <JS enr> appears in that node's table"
+
+# --- 5. clear failures ----------------------------------------------------------------
 set +e
 msg=$("$bin" discv5 ping "enr:not-a-record" 2>&1)
 rc=$?
@@ -115,5 +130,5 @@ set -e
 [ $rc = 1 ] || fail "silent node: exit $rc"
 echo "$msg" | grep -q "no answer from 127.0.0.1:$p_js1 within 1 s" || fail "silent node message: $msg"
 [ $((SECONDS - start)) -le 5 ] || fail "the silent ping took $((SECONDS - start)) s"
-echo "ok 4 - invalid and unreachable nodes give clear errors"
+echo "ok 5 - invalid and unreachable nodes give clear errors"
 echo "PASS"

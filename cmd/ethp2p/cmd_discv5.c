@@ -81,6 +81,7 @@ typedef struct app {
   uv_signal_t sigint, sigterm;
   bool signals;
   int exit_code;
+  bool looked_up;
   bool stopping; /* destroy is cancelling the requests: callbacks only clean up */
   ethp2p_time started;
   /* ping / resolve */
@@ -433,12 +434,36 @@ static void on_node(void *data, const ethp2p_enr *rec, const ethp2p_addr *from) 
   }
 }
 
+static void on_self_lookup(void *data, int status, const ethp2p_enr *closest, size_t n) {
+  app *a = data;
+  (void)closest;
+  if (a->stopping || status != 0)
+    return;
+  if (a->json)
+    printf("{\"event\":\"lookup\",\"found\":%zu,\"known\":%zu}\n", n,
+           ethp2p_discv5_store_count(a->v5));
+  else
+    printf("lookup of our own id: %zu closest, %zu nodes known\n", n,
+           ethp2p_discv5_store_count(a->v5));
+  fflush(stdout);
+}
+
+/* A bootnode answered: look up our own ID through it (fills the node store and makes
+ * us known around our ID, as go-ethereum's first table refresh does). */
 static void on_boot_pong(void *data, int status, const ethp2p_discv5_pong *pong) {
   app *a = data;
   (void)pong;
-  if (status != 0 && !a->stopping)
+  if (a->stopping)
+    return;
+  if (status != 0) {
     fprintf(stderr, "ethp2p discv5 listen: bootnode did not answer: %s\n", ethp2p_strerror(status));
-  (void)a;
+    return;
+  }
+  if (!a->looked_up) {
+    uint8_t id[32];
+    ethp2p_discv5_id(a->v5, id);
+    a->looked_up = ethp2p_discv5_lookup(a->v5, id, on_self_lookup, a) == 0;
+  }
 }
 
 static void ping_bootnodes(app *a) {
@@ -451,7 +476,9 @@ static void ping_bootnodes(app *a) {
     if (parse_enr(a, t, &rec, &p) != 0)
       continue;
     (void)ethp2p_discv5_add_node(a->v5, &rec);
-    (void)ethp2p_discv5_ping(a->v5, &p, on_boot_pong, a);
+    int rc = ethp2p_discv5_ping(a->v5, &p, on_boot_pong, a);
+    if (rc != 0)
+      fprintf(stderr, "ethp2p discv5 listen: cannot ping a bootnode: %s\n", ethp2p_strerror(rc));
   }
   free(list);
 }

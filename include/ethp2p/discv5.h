@@ -162,7 +162,8 @@ typedef void (*ethp2p_discv5_talk_cb)(void *data, int status, const uint8_t *res
 
 #define ETHP2P_DISCV5_NODES_MAX 16 /* records collected per FINDNODE */
 
-/* Returns 0, ETHP2P_EBUSY (too many pending requests) or ETHP2P_EINVAL. */
+/* Returns 0, ETHP2P_EBUSY (too many pending requests, or the node is being destroyed)
+ * or ETHP2P_EINVAL. */
 int ethp2p_discv5_ping(ethp2p_discv5 *v5, const ethp2p_discv5_peer *peer, ethp2p_discv5_pong_cb cb,
                        void *data);
 /* distances: 1..16 values in 0..256. */
@@ -171,6 +172,21 @@ int ethp2p_discv5_findnode(ethp2p_discv5 *v5, const ethp2p_discv5_peer *peer,
                            void *data);
 int ethp2p_discv5_talkreq(ethp2p_discv5 *v5, const ethp2p_discv5_peer *peer, const char *proto,
                           const uint8_t *req, size_t len, ethp2p_discv5_talk_cb cb, void *data);
+
+/*
+ * Iterative lookup (Kademlia, alpha = 3) for the nodes closest to target, starting
+ * from the node store: each round asks the closest not yet asked nodes for the
+ * log-distances around the target (d, d+1, d-1, as go-ethereum does), until the 16
+ * closest known nodes have all been asked.  cb gets the closest records found
+ * (status 0), or ETHP2P_ECANCELED.  Until the coordinator joins the shared table
+ * (p2p/discover/table.c, lookup.c), this is the discv5 node's own lookup.
+ * Returns 0, ETHP2P_ENOTFOUND (the store is empty), ETHP2P_EBUSY (no request could be
+ * sent) or ETHP2P_ENOMEM; on an error cb is never called.
+ */
+typedef void (*ethp2p_discv5_lookup_cb)(void *data, int status, const ethp2p_enr *closest,
+                                        size_t n);
+int ethp2p_discv5_lookup(ethp2p_discv5 *v5, const uint8_t target[32], ethp2p_discv5_lookup_cb cb,
+                         void *data);
 
 /* Registers the handler of TALKREQ protocol `proto` (at most 8, names up to 32
  * bytes).  Returns 0, ETHP2P_EEXIST or ETHP2P_ENOMEM. */

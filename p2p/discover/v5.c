@@ -107,6 +107,7 @@ struct ethp2p_discv5 {
   talk_handler talk[MAX_TALK];
   size_t ntalk;
   ethp2p_discv5_stats stats;
+  bool closing; /* destroy runs: no new requests */
   ethp2p_enr found[ETHP2P_DISCV5_NODES_MAX]; /* FINDNODE answer scratch */
 };
 
@@ -361,6 +362,8 @@ static void complete(ethp2p_discv5 *v5, request *r, int status, const ethp2p_v5_
 }
 
 static request *request_new(ethp2p_discv5 *v5, const ethp2p_discv5_peer *peer, uint8_t type) {
+  if (v5->closing)
+    return NULL;
   for (size_t i = 0; i < MAX_REQUESTS; i++) {
     request *r = &v5->reqs[i];
     if (r->used)
@@ -923,6 +926,7 @@ fail:
 void ethp2p_discv5_destroy(ethp2p_discv5 *v5) {
   if (v5 == NULL)
     return;
+  v5->closing = true;
   for (size_t i = 0; i < MAX_REQUESTS; i++)
     if (v5->reqs[i].used)
       complete(v5, &v5->reqs[i], ETHP2P_ECANCELED, NULL);
