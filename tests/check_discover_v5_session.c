@@ -438,6 +438,40 @@ START_TEST(a_lookup_walks_a_ring_to_the_target) {
 }
 END_TEST
 
+START_TEST(a_flood_of_unauthenticated_packets_does_not_evict_sessions) {
+  /* regression: a WHOAREYOU used to take a session slot, so packets from made-up IDs at
+   * made-up addresses evicted real sessions */
+  ethp2p_discv5_destroy(B.v5);
+  start(&B, 4, 0);
+  result r = {0};
+  ck_assert_int_eq(ethp2p_discv5_ping(A.v5, &B.peer, pong_cb, &r), 0);
+  ethp2p_sim_run(w, ETHP2P_SEC / 2);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_uint_eq(stats(&B).handshakes, 1);
+  for (int i = 0; i < 100; i++) {
+    uint8_t fake[32], iv[16] = {0}, nonce[12] = {0}, key[16] = {0}, junk[20] = {0}, auth[32];
+    uint8_t out[200];
+    size_t n;
+    memset(fake, i + 1, sizeof fake);
+    nonce[0] = (uint8_t)i;
+    ethp2p_v5_authdata_message(auth, fake);
+    ck_assert_int_eq(ethp2p_v5_packet_encode(out, sizeof out, &n, B.peer.id, iv,
+                                             ETHP2P_V5_FLAG_MESSAGE, nonce, auth, 32, key, junk,
+                                             sizeof junk),
+                     0);
+    ethp2p_addr from = ethp2p_addr_v4(198, 51, 100, (uint8_t)i, 4000);
+    ck_assert_int_eq(ethp2p_discv5_handle_packet(B.v5, &from, out, n), 0);
+  }
+  ck_assert_uint_eq(stats(&B).packets_out, 2 + 100); /* a WHOAREYOU each */
+  memset(&r, 0, sizeof r);
+  ck_assert_int_eq(ethp2p_discv5_ping(A.v5, &B.peer, pong_cb, &r), 0);
+  ethp2p_sim_run(w, ETHP2P_SEC / 2);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_uint_eq(stats(&B).handshakes, 1); /* A's session survived */
+  ck_assert_uint_eq(stats(&B).sessions, 1);
+}
+END_TEST
+
 START_TEST(garbage_is_not_discv5_and_changes_nothing) {
   uint8_t junk[100];
   memset(junk, 0xa5, sizeof junk);
@@ -464,6 +498,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, a_peer_with_the_wrong_key_fails_the_handshake);
   tcase_add_test(tc, a_record_with_seq_zero_still_travels_in_the_handshake);
   tcase_add_test(tc, a_lookup_walks_a_ring_to_the_target);
+  tcase_add_test(tc, a_flood_of_unauthenticated_packets_does_not_evict_sessions);
   tcase_add_test(tc, garbage_is_not_discv5_and_changes_nothing);
   suite_add_tcase(s, tc);
   return s;

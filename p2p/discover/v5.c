@@ -35,6 +35,8 @@
 #define NODES_BUDGET 1100 /* record bytes per NODES message, below 1280 with all overhead */
 #define MAX_NODES_TOTAL 8 /* NODES messages accepted per response */
 #define MAX_HANDSHAKES_PER_REQ 2
+#define MAX_CHALLENGES 64
+#define HANDSHAKE_TIMEOUT (2 * ETHP2P_SEC) /* a challenge older than this is refused */
 
 typedef struct session {
   bool used;
@@ -42,11 +44,20 @@ typedef struct session {
   ethp2p_addr addr;
   bool established;
   uint8_t write_key[16], read_key[16];
-  bool challenged; /* we sent a WHOAREYOU and wait for the handshake */
-  uint8_t chal[ETHP2P_V5_CHALLENGE_LEN];
-  size_t chal_len;
   uint64_t last_used;
 } session;
+
+/* A WHOAREYOU we sent and whose handshake we wait for.  Kept apart from the sessions:
+ * an unauthenticated packet (anyone can send one, from any address) must not evict an
+ * established session, only an older pending challenge. */
+typedef struct challenge {
+  bool used;
+  uint8_t id[32];
+  ethp2p_addr addr;
+  ethp2p_time at;
+  uint8_t data[ETHP2P_V5_CHALLENGE_LEN]; /* challenge-data */
+  size_t len;
+} challenge;
 
 typedef struct store_entry {
   bool used;
@@ -101,13 +112,14 @@ struct ethp2p_discv5 {
   ethp2p_timer *timer;
   session *sessions;
   size_t nsessions;
+  challenge challenges[MAX_CHALLENGES];
   store_entry *store;
   uint64_t clock; /* LRU stamps */
   request reqs[MAX_REQUESTS];
   talk_handler talk[MAX_TALK];
   size_t ntalk;
   ethp2p_discv5_stats stats;
-  bool closing; /* destroy runs: no new requests */
+  bool closing;                              /* destroy runs: no new requests */
   ethp2p_enr found[ETHP2P_DISCV5_NODES_MAX]; /* FINDNODE answer scratch */
 };
 
@@ -677,9 +689,29 @@ static void dispatch(ethp2p_discv5 *v5, session *s, const ethp2p_addr *from, con
 
 /* --- incoming packets -------------------------------------------------------- */
 
+static challenge *challenge_find(ethp2p_discv5 *v5, const uint8_t id[32], const ethp2p_addr *addr) {
+  for (size_t i = 0; i < MAX_CHALLENGES; i++) {
+    challenge *c = &v5->challenges[i];
+    if (c->used && memcmp(c->id, id, 32) == 0 && ethp2p_addr_equal(&c->addr, addr, true))
+      return c;
+  }
+  return NULL;
+}
+
 static void send_whoareyou(ethp2p_discv5 *v5, const ethp2p_v5_packet *pkt,
                            const ethp2p_addr *from) {
-  session *s = session_get(v5, pkt->src_id, from);
+  challenge *ch = challenge_find(v5, pkt->src_id, from);
+  if (ch == NULL) {
+    for (size_t i = 0; i < MAX_CHALLENGES; i++) {
+      challenge *c = &v5->challenges[i];
+      if (!c->used) {
+        ch = c;
+        break;
+      }
+      if (ch == NULL || c->at < ch->at)
+        ch = c; /* the oldest pending challenge gives way */
+    }
+  }
   const store_entry *e = store_find(v5, pkt->src_id);
   uint8_t iv[16], idn[16], auth[24], out[ETHP2P_V5_MAX_PACKET];
   size_t n;
@@ -690,7 +722,12 @@ static void send_whoareyou(ethp2p_discv5 *v5, const ethp2p_v5_packet *pkt,
                               pkt->nonce, auth, sizeof auth, NULL, NULL, 0) != 0)
     return;
   /* challenge-data = masking-iv || static-header || authdata, i.e. the unmasked head */
-  uint8_t *c = s->chal;
+  memset(ch, 0, sizeof *ch);
+  ch->used = true;
+  memcpy(ch->id, pkt->src_id, 32);
+  ch->addr = *from;
+  ch->at = ethp2p_env_now(v5->env);
+  uint8_t *c = ch->data;
   memcpy(c, iv, 16);
   memcpy(c + 16, "discv5", 6);
   c[22] = 0;
@@ -700,8 +737,7 @@ static void send_whoareyou(ethp2p_discv5 *v5, const ethp2p_v5_packet *pkt,
   c[37] = 0;
   c[38] = sizeof auth;
   memcpy(c + 39, auth, sizeof auth);
-  s->chal_len = 39 + sizeof auth;
-  s->challenged = true;
+  ch->len = 39 + sizeof auth;
   (void)transmit(v5, from, out, n);
 }
 
@@ -777,10 +813,10 @@ static void on_whoareyou(ethp2p_discv5 *v5, const ethp2p_v5_packet *pkt, const e
 }
 
 static void on_handshake(ethp2p_discv5 *v5, const ethp2p_v5_packet *pkt, const ethp2p_addr *from) {
-  session *s = session_find(v5, pkt->src_id, from);
+  challenge *ch = challenge_find(v5, pkt->src_id, from);
   char h[17];
   hex8(h, pkt->src_id);
-  if (s == NULL || !s->challenged) {
+  if (ch == NULL || ethp2p_env_now(v5->env) - ch->at > HANDSHAKE_TIMEOUT) {
     ethp2p_log(ETHP2P_LOG_DEBUG, MOD, "Dropped unsolicited handshake", "id=%s", h);
     return;
   }
@@ -805,12 +841,12 @@ static void on_handshake(ethp2p_discv5 *v5, const ethp2p_v5_packet *pkt, const e
     }
     memcpy(pub, e->pub33, 33);
   }
-  if (ethp2p_v5_id_verify(pkt->id_sig, pub, s->chal, s->chal_len, pkt->eph_pub, v5->id) != 0) {
+  if (ethp2p_v5_id_verify(pkt->id_sig, pub, ch->data, ch->len, pkt->eph_pub, v5->id) != 0) {
     why = "bad id signature";
     goto fail;
   }
-  if (ethp2p_v5_derive_keys(ik, rk, v5->secret, pkt->eph_pub, pkt->src_id, v5->id, s->chal,
-                            s->chal_len) != 0) {
+  if (ethp2p_v5_derive_keys(ik, rk, v5->secret, pkt->eph_pub, pkt->src_id, v5->id, ch->data,
+                            ch->len) != 0) {
     why = "bad ephemeral key";
     goto fail;
   }
@@ -818,8 +854,9 @@ static void on_handshake(ethp2p_discv5 *v5, const ethp2p_v5_packet *pkt, const e
     why = "message does not decrypt";
     goto fail;
   }
+  memset(ch, 0, sizeof *ch); /* used once */
+  session *s = session_get(v5, pkt->src_id, from);
   s->established = true;
-  s->challenged = false;
   memcpy(s->read_key, ik, 16);
   memcpy(s->write_key, rk, 16);
   ethp2p_secp_wipe(ik, 16);
