@@ -323,6 +323,7 @@ static void on_pong(void *data, int status, const ethp2p_discv5_pong *pong) {
   else
     printf("PONG from %s (%s): enr-seq %llu, it sees us at %s, %.3f ms\n", from, idh,
            (unsigned long long)pong->enr_seq, to, rtt);
+  fflush(stdout);
   finish(a, CLI_EXIT_OK);
 }
 

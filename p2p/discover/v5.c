@@ -650,6 +650,7 @@ static void dispatch(ethp2p_discv5 *v5, session *s, const ethp2p_addr *from, con
     ethp2p_log(ETHP2P_LOG_DEBUG, MOD, "Dropped bad message", "id=%s err=\"%s\"", h, diag.msg);
     return;
   }
+  ethp2p_log(ETHP2P_LOG_TRACE, MOD, "<< message", "id=%s type=%u", h, m.type);
   request *r;
   switch (m.type) {
   case ETHP2P_V5_PING: {
@@ -880,6 +881,14 @@ int ethp2p_discv5_handle_packet(ethp2p_discv5 *v5, const ethp2p_addr *from, cons
   if (rc == ETHP2P_EPROTO || rc == ETHP2P_ETRUNC || rc == ETHP2P_ETOOBIG)
     return ETHP2P_EPROTO;
   v5->stats.packets_in++;
+  if (ethp2p_log_enabled(ETHP2P_LOG_TRACE)) {
+    char a[ETHP2P_ADDRSTRLEN], h[17] = "-";
+    if (rc == 0 && pkt.flag != ETHP2P_V5_FLAG_WHOAREYOU)
+      hex8(h, pkt.src_id);
+    ethp2p_log(ETHP2P_LOG_TRACE, MOD, "<< packet", "from=%s flag=%d id=%s len=%zu err=%s",
+               ethp2p_addr_format(from, true, a, sizeof a), rc == 0 ? pkt.flag : -1, h, len,
+               rc == 0 ? "none" : ethp2p_err_name(rc));
+  }
   if (rc != 0)
     return 0;
   switch (pkt.flag) {
