@@ -297,15 +297,14 @@ static int send_in_session(ethp2p_discv5 *v5, session *s, const uint8_t *pt, siz
 
 /* A message packet the peer cannot decrypt: it asks for a handshake (WHOAREYOU). */
 static int send_random(ethp2p_discv5 *v5, const ethp2p_discv5_peer *p, uint8_t nonce_out[12]) {
-  uint8_t iv[16], key[16], junk[20], auth[32], out[128];
+  uint8_t iv[16], junk[20 + ETHP2P_V5_TAG_LEN], auth[32], out[128];
   size_t n;
   fresh(v5, iv, sizeof iv);
   fresh(v5, nonce_out, 12);
-  fresh(v5, key, sizeof key);
-  fresh(v5, junk, sizeof junk);
+  fresh(v5, junk, sizeof junk); /* looks like a 20-byte message and its tag */
   ethp2p_v5_authdata_message(auth, v5->id);
   int rc = ethp2p_v5_packet_encode(out, sizeof out, &n, p->id, iv, ETHP2P_V5_FLAG_MESSAGE,
-                                   nonce_out, auth, 32, key, junk, sizeof junk);
+                                   nonce_out, auth, 32, NULL, junk, sizeof junk);
   if (rc != 0)
     return rc;
   return transmit(v5, &p->addr, out, n);

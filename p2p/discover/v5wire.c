@@ -151,11 +151,14 @@ int ethp2p_v5_packet_encode(uint8_t *out, size_t cap, size_t *out_len, const uin
                             size_t authdata_len, const uint8_t *key, const uint8_t *pt,
                             size_t pt_len) {
   *out_len = 0;
+  bool random_msg = flag != ETHP2P_V5_FLAG_WHOAREYOU && key == NULL;
   if (authdata_len > 0xffff || (authdata_len > 0 && authdata == NULL) ||
-      (flag != ETHP2P_V5_FLAG_WHOAREYOU && key == NULL))
+      (random_msg && (pt == NULL || pt_len < ETHP2P_V5_TAG_LEN)))
     return ETHP2P_EINVAL;
   size_t hlen = ETHP2P_V5_IV_LEN + ETHP2P_V5_STATIC_LEN + authdata_len;
-  size_t mlen = flag == ETHP2P_V5_FLAG_WHOAREYOU ? 0 : pt_len + ETHP2P_V5_TAG_LEN;
+  size_t mlen = flag == ETHP2P_V5_FLAG_WHOAREYOU ? 0
+                : random_msg                     ? pt_len
+                                                 : pt_len + ETHP2P_V5_TAG_LEN;
   if (hlen + mlen > ETHP2P_V5_MAX_PACKET)
     return ETHP2P_ETOOBIG;
   if (hlen + mlen > cap)
@@ -172,7 +175,9 @@ int ethp2p_v5_packet_encode(uint8_t *out, size_t cap, size_t *out_len, const uin
   if (authdata_len > 0)
     memcpy(sh + ETHP2P_V5_STATIC_LEN, authdata, authdata_len);
   int rc;
-  if (flag != ETHP2P_V5_FLAG_WHOAREYOU) {
+  if (random_msg) {
+    memcpy(out + hlen, pt, pt_len);
+  } else if (flag != ETHP2P_V5_FLAG_WHOAREYOU) {
     size_t sealed = 0;
     rc = ethp2p_aes_gcm_seal(out + hlen, cap - hlen, &sealed, key, nonce, out, hlen, pt, pt_len);
     if (rc != 0)

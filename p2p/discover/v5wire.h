@@ -116,7 +116,10 @@ int ethp2p_v5_packet_decode(ethp2p_v5_packet *pkt, uint8_t scratch[ETHP2P_V5_HEA
 /*
  * Writes a packet to dest_id: iv, masked header (flag, nonce, authdata) and, for
  * flags 0 and 2, the message pt[0..pt_len) sealed with key (AES-128-GCM, ad =
- * iv || header).  For a WHOAREYOU pass pt = NULL, pt_len = 0, key = NULL.
+ * iv || header).  For a WHOAREYOU pass pt = NULL, pt_len = 0, key = NULL.  For flags 0
+ * and 2 with key = NULL, pt[0..pt_len) (at least 16 bytes) is copied verbatim as the
+ * message: the random content of the packet that starts a handshake (wire.md "Sessions"),
+ * which the recipient cannot and need not decrypt.
  * Returns 0, ETHP2P_ESPACE (out too small), ETHP2P_ETOOBIG (over 1280 bytes) or
  * ETHP2P_EINVAL.  Out: out[0..*out_len).
  */
