@@ -319,6 +319,28 @@ START_TEST(a_higher_enr_seq_in_ping_makes_the_peer_fetch_the_record) {
 }
 END_TEST
 
+START_TEST(a_higher_enr_seq_in_pong_makes_us_fetch_the_record) {
+  /* A pings B from B's record (seq 1); B's record moves to seq 2; the next PONG says so
+   * and A fetches the new record */
+  result r = {0};
+  ck_assert_int_eq(ethp2p_discv5_ping(A.v5, &B.peer, pong_cb, &r), 0);
+  ethp2p_sim_run(w, ETHP2P_SEC / 2);
+  ck_assert_int_eq(r.status, 0);
+  ethp2p_enr got;
+  ck_assert_int_eq(ethp2p_discv5_lookup_record(A.v5, B.peer.id, &got), ETHP2P_ENOTFOUND);
+  ck_assert_int_eq(ethp2p_enr_port_set(&B.rec, ETHP2P_ENR_TCP, 30303), 0);
+  ck_assert_int_eq(ethp2p_enr_sign(&B.rec, B.key), 0);
+  ck_assert_int_eq(ethp2p_discv5_set_record(B.v5, &B.rec), 0);
+  memset(&r, 0, sizeof r);
+  ck_assert_int_eq(ethp2p_discv5_ping(A.v5, &B.peer, pong_cb, &r), 0); /* B.peer.seq is 1 */
+  ethp2p_sim_run(w, ETHP2P_SEC / 2);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_uint_eq(r.pong.enr_seq, 2);
+  ck_assert_int_eq(ethp2p_discv5_lookup_record(A.v5, B.peer.id, &got), 0);
+  ck_assert_uint_eq(ethp2p_enr_seq(&got), 2);
+}
+END_TEST
+
 START_TEST(the_session_cache_is_bounded_and_evicts_the_least_recently_used) {
   ethp2p_discv5_destroy(B.v5);
   start(&B, 2, 0);
@@ -494,6 +516,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, a_lost_session_is_handshaken_again);
   tcase_add_test(tc, talkreq_reaches_its_handler_and_unknown_protocols_get_empty_answers);
   tcase_add_test(tc, a_higher_enr_seq_in_ping_makes_the_peer_fetch_the_record);
+  tcase_add_test(tc, a_higher_enr_seq_in_pong_makes_us_fetch_the_record);
   tcase_add_test(tc, the_session_cache_is_bounded_and_evicts_the_least_recently_used);
   tcase_add_test(tc, a_peer_with_the_wrong_key_fails_the_handshake);
   tcase_add_test(tc, a_record_with_seq_zero_still_travels_in_the_handshake);

@@ -45,15 +45,17 @@ extern "C" {
 
 typedef struct ethp2p_discv5 ethp2p_discv5;
 
-/* A node to talk to: its ID, compressed public key and UDP endpoint. */
+/* A node to talk to: its ID, compressed public key, UDP endpoint, and the seq of the
+ * record these came from (0 = none; a PONG with a higher enr-seq fetches the record). */
 typedef struct ethp2p_discv5_peer {
   uint8_t id[32];
   uint8_t pub33[33];
   ethp2p_addr addr;
+  uint64_t seq;
 } ethp2p_discv5_peer;
 
 /*
- * Fills peer from a verified record: ID, key and the `ip`/`udp` endpoint (or
+ * Fills peer from a verified record: ID, key, seq and the `ip`/`udp` endpoint (or
  * `ip6`/`udp6` when there is no IPv4 endpoint).
  * Returns 0, ETHP2P_EKEY (no valid key) or ETHP2P_ENOTFOUND (no UDP endpoint).
  */

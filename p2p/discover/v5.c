@@ -136,6 +136,7 @@ int ethp2p_discv5_peer_from_enr(ethp2p_discv5_peer *peer, const ethp2p_enr *rec)
   if (ethp2p_enr_ip_get(rec, ip) == 0 && ethp2p_enr_port_get(rec, ETHP2P_ENR_UDP, &port) == 0 &&
       port != 0) {
     peer->addr = ethp2p_addr_v4(ip[0], ip[1], ip[2], ip[3], port);
+    peer->seq = ethp2p_enr_seq(rec);
     return 0;
   }
   if (ethp2p_enr_ip6_get(rec, ip) == 0 && ethp2p_enr_port_get(rec, ETHP2P_ENR_UDP6, &port) == 0 &&
@@ -143,6 +144,7 @@ int ethp2p_discv5_peer_from_enr(ethp2p_discv5_peer *peer, const ethp2p_enr *rec)
     peer->addr.family = 6;
     memcpy(peer->addr.ip, ip, 16);
     peer->addr.port = port;
+    peer->seq = ethp2p_enr_seq(rec);
     return 0;
   }
   return ETHP2P_ENOTFOUND;
@@ -476,17 +478,26 @@ int ethp2p_discv5_talkreq(ethp2p_discv5 *v5, const ethp2p_discv5_peer *peer, con
 }
 
 /* The peer announced enr-seq `seq`: fetch its record if ours is older. */
+/* The peer announced enr-seq `seq`: fetch its record if the one we know is older.  The
+ * one we know is the stored record, else `known` (the record a request was made from,
+ * seq and key in *known; NULL if none). */
 static void maybe_fetch(ethp2p_discv5 *v5, const uint8_t id[32], const ethp2p_addr *from,
-                        uint64_t seq) {
+                        uint64_t seq, const ethp2p_discv5_peer *known) {
   store_entry *e = store_find(v5, id);
-  if (e == NULL || ethp2p_enr_seq(&e->rec) >= seq)
+  ethp2p_discv5_peer p = {.addr = *from};
+  memcpy(p.id, id, 32);
+  if (e != NULL) {
+    if (ethp2p_enr_seq(&e->rec) >= seq)
+      return;
+    memcpy(p.pub33, e->pub33, 33);
+  } else if (known != NULL && known->seq < seq) {
+    memcpy(p.pub33, known->pub33, 33);
+  } else {
     return;
+  }
   for (size_t i = 0; i < MAX_REQUESTS; i++)
     if (v5->reqs[i].used && v5->reqs[i].internal && memcmp(v5->reqs[i].peer.id, id, 32) == 0)
       return; /* already fetching */
-  ethp2p_discv5_peer p = {.addr = *from};
-  memcpy(p.id, id, 32);
-  memcpy(p.pub33, e->pub33, 33);
   static const uint16_t zero = 0;
   char h[17];
   hex8(h, id);
@@ -659,7 +670,7 @@ static void dispatch(ethp2p_discv5 *v5, session *s, const ethp2p_addr *from, con
                           .to = *from};
     memcpy(pong.req_id, m.req_id, m.req_id_len);
     (void)send_msg(v5, s, &pong);
-    maybe_fetch(v5, s->id, from, m.enr_seq);
+    maybe_fetch(v5, s->id, from, m.enr_seq, NULL);
     break;
   }
   case ETHP2P_V5_FINDNODE:
@@ -673,8 +684,9 @@ static void dispatch(ethp2p_discv5 *v5, session *s, const ethp2p_addr *from, con
       break;
     if (v5->cfg.on_statement != NULL)
       v5->cfg.on_statement(v5->cfg.statement_data, from, &m.to);
+    ethp2p_discv5_peer pinged = r->peer;
     complete(v5, r, 0, &m);
-    maybe_fetch(v5, s->id, from, m.enr_seq);
+    maybe_fetch(v5, s->id, from, m.enr_seq, &pinged);
     break;
   case ETHP2P_V5_NODES:
     if ((r = match(v5, s->id, &m, ETHP2P_V5_FINDNODE)) != NULL)
