@@ -15,12 +15,16 @@
  *                                95-byte PING message packet (the spec's vector)
  *   aes128gcm_open_per_s         raw AES-128-GCM open of the same ciphertext and AD
  *   discv5_msgs_vs_aes_gcm       their ratio
+ *   discv5_node_heap_bytes       heap of one node sized for 1,000 stored records and 200
+ *                                sessions (all storage is allocated at create, so this is
+ *                                its ceiling; mallinfo2 before and after)
  *
  * Time is this thread's CPU time; the two sides of a ratio run in alternating rounds of
  * ~0.1 s.  Rates are the best round; a ratio is the median of the 15 ratios of
  * neighbouring rounds, so a round slowed by the other processes on this shared machine
  * does not decide it.
  */
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,6 +255,24 @@ int main(void) {
   printf("BENCH discv5_msgs_per_s %.0f ops/s\n", msg);
   printf("BENCH aes128gcm_open_per_s %.0f ops/s\n", gcm);
   printf("BENCH discv5_msgs_vs_aes_gcm %.3f ratio\n", median(rm, ROUNDS));
+  {
+    uint8_t k[32];
+    ethp2p_enr r;
+    ethp2p_discv5 *big;
+    memset(k, 0x44, 32);
+    ethp2p_enr_init(&r);
+    if (ethp2p_enr_seq_set(&r, 1) != 0 || ethp2p_enr_sign(&r, k) != 0)
+      return 1;
+    ethp2p_discv5_config cfg = {
+        .secret = k, .record = &r, .send = send_a, .store_cap = 1000, .session_cap = 200};
+    struct mallinfo2 m0 = mallinfo2();
+    if (ethp2p_discv5_create(ethp2p_sim_host_env(h), &cfg, &big) != 0)
+      return 1;
+    struct mallinfo2 m1 = mallinfo2();
+    size_t before = m0.uordblks + m0.hblkhd, after = m1.uordblks + m1.hblkhd;
+    printf("BENCH discv5_node_heap_bytes %zu bytes\n", after - before);
+    ethp2p_discv5_destroy(big);
+  }
   ethp2p_discv5_destroy(nodes[0]);
   ethp2p_discv5_destroy(nodes[1]);
   ethp2p_sim_destroy(w);
