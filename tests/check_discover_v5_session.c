@@ -341,6 +341,28 @@ START_TEST(a_higher_enr_seq_in_pong_makes_us_fetch_the_record) {
 }
 END_TEST
 
+START_TEST(concurrent_requests_share_one_handshake) {
+  /* regression: three requests at once used to start three handshakes; B kept only the
+   * last challenge, so the first handshake was refused */
+  result p = {0}, f = {0}, t = {0};
+  uint16_t d = 0;
+  ck_assert_int_eq(ethp2p_discv5_ping(A.v5, &B.peer, pong_cb, &p), 0);
+  ck_assert_int_eq(ethp2p_discv5_findnode(A.v5, &B.peer, &d, 1, nodes_cb, &f), 0);
+  ck_assert_int_eq(ethp2p_discv5_talkreq(A.v5, &B.peer, "x", NULL, 0, talk_cb, &t), 0);
+  ethp2p_sim_run(w, ETHP2P_SEC / 2);
+  ck_assert_int_eq(p.calls, 1);
+  ck_assert_int_eq(p.status, 0);
+  ck_assert_int_eq(f.calls, 1);
+  ck_assert_int_eq(f.status, 0);
+  ck_assert_uint_eq(f.n, 1);
+  ck_assert_int_eq(t.calls, 1);
+  ck_assert_int_eq(t.status, 0);
+  ck_assert_uint_eq(stats(&A).handshakes, 1);
+  ck_assert_uint_eq(stats(&B).handshakes, 1);
+  ck_assert_uint_eq(stats(&B).handshake_failures, 0);
+}
+END_TEST
+
 START_TEST(the_session_cache_is_bounded_and_evicts_the_least_recently_used) {
   ethp2p_discv5_destroy(B.v5);
   start(&B, 2, 0);
@@ -517,6 +539,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, talkreq_reaches_its_handler_and_unknown_protocols_get_empty_answers);
   tcase_add_test(tc, a_higher_enr_seq_in_ping_makes_the_peer_fetch_the_record);
   tcase_add_test(tc, a_higher_enr_seq_in_pong_makes_us_fetch_the_record);
+  tcase_add_test(tc, concurrent_requests_share_one_handshake);
   tcase_add_test(tc, the_session_cache_is_bounded_and_evicts_the_least_recently_used);
   tcase_add_test(tc, a_peer_with_the_wrong_key_fails_the_handshake);
   tcase_add_test(tc, a_record_with_seq_zero_still_travels_in_the_handshake);

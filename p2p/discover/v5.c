@@ -76,6 +76,8 @@ typedef struct request {
   uint8_t pt[ETHP2P_V5_MAX_PACKET];
   size_t pt_len;
   uint8_t nonce[ETHP2P_V5_NONCE_LEN]; /* of the packet last sent */
+  bool awaiting; /* sent the handshake-starting packet, waiting for its WHOAREYOU */
+  bool queued;   /* waits for another request's handshake; nothing sent yet */
   unsigned handshakes;
   ethp2p_time deadline;
   unsigned tries_left;
@@ -312,11 +314,27 @@ static int send_random(ethp2p_discv5 *v5, const ethp2p_discv5_peer *p, uint8_t n
   return transmit(v5, &p->addr, out, n);
 }
 
+/* Sends a request: inside the session, or (no session) as the packet that starts a
+ * handshake — unless another request to the same node already started one: then this
+ * one waits and goes out in the new session (one handshake per node, not per request;
+ * two WHOAREYOUs in flight would replace each other's challenge at the peer). */
 static int send_request(ethp2p_discv5 *v5, request *r) {
   session *s = session_find(v5, r->peer.id, &r->peer.addr);
+  r->awaiting = r->queued = false;
   if (s != NULL && s->established)
     return send_in_session(v5, s, r->pt, r->pt_len, r->nonce);
-  return send_random(v5, &r->peer, r->nonce);
+  for (size_t i = 0; i < MAX_REQUESTS; i++) {
+    request *o = &v5->reqs[i];
+    if (o->used && o != r && o->awaiting && memcmp(o->peer.id, r->peer.id, 32) == 0 &&
+        ethp2p_addr_equal(&o->peer.addr, &r->peer.addr, true)) {
+      memset(r->nonce, 0, sizeof r->nonce);
+      r->queued = true;
+      return 0; /* behind o's handshake */
+    }
+  }
+  int rc = send_random(v5, &r->peer, r->nonce);
+  r->awaiting = rc == 0;
+  return rc;
 }
 
 static int send_msg(ethp2p_discv5 *v5, session *s, const ethp2p_v5_msg *m) {
@@ -771,7 +789,7 @@ static void on_message_packet(ethp2p_discv5 *v5, const ethp2p_v5_packet *pkt,
 static void on_whoareyou(ethp2p_discv5 *v5, const ethp2p_v5_packet *pkt, const ethp2p_addr *from) {
   request *r = NULL;
   for (size_t i = 0; i < MAX_REQUESTS; i++)
-    if (v5->reqs[i].used && memcmp(v5->reqs[i].nonce, pkt->nonce, 12) == 0 &&
+    if (v5->reqs[i].used && !v5->reqs[i].queued && memcmp(v5->reqs[i].nonce, pkt->nonce, 12) == 0 &&
         ethp2p_addr_equal(&v5->reqs[i].peer.addr, from, true))
       r = &v5->reqs[i];
   if (r == NULL || r->handshakes >= MAX_HANDSHAKES_PER_REQ)
@@ -813,14 +831,17 @@ static void on_whoareyou(ethp2p_discv5 *v5, const ethp2p_v5_packet *pkt, const e
   ethp2p_secp_wipe(ik, 16);
   ethp2p_secp_wipe(rk, 16);
   memcpy(r->nonce, nonce, 12);
+  r->awaiting = false;
   v5->stats.handshakes++;
   (void)transmit(v5, from, out, n);
   /* other requests to this peer that wait for a WHOAREYOU go out in the new session */
   for (size_t i = 0; i < MAX_REQUESTS; i++) {
     request *o = &v5->reqs[i];
     if (o->used && o != r && memcmp(o->peer.id, r->peer.id, 32) == 0 &&
-        ethp2p_addr_equal(&o->peer.addr, from, true))
+        ethp2p_addr_equal(&o->peer.addr, from, true)) {
+      o->awaiting = o->queued = false;
       (void)send_in_session(v5, s, o->pt, o->pt_len, o->nonce);
+    }
   }
 }
 
