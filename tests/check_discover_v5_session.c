@@ -363,6 +363,29 @@ START_TEST(concurrent_requests_share_one_handshake) {
 }
 END_TEST
 
+START_TEST(simultaneous_handshakes_from_both_sides_settle) {
+  result ra = {0}, rb = {0};
+  ck_assert_int_eq(ethp2p_discv5_ping(A.v5, &B.peer, pong_cb, &ra), 0);
+  ck_assert_int_eq(ethp2p_discv5_ping(B.v5, &A.peer, pong_cb, &rb), 0);
+  ethp2p_sim_run(w, ETHP2P_SEC / 2);
+  ck_assert_int_eq(ra.calls, 1);
+  ck_assert_int_eq(ra.status, 0);
+  ck_assert_int_eq(rb.calls, 1);
+  ck_assert_int_eq(rb.status, 0);
+  /* and the sessions they settled on work both ways without another handshake */
+  ethp2p_discv5_stats a0 = stats(&A), b0 = stats(&B);
+  memset(&ra, 0, sizeof ra);
+  memset(&rb, 0, sizeof rb);
+  ck_assert_int_eq(ethp2p_discv5_ping(A.v5, &B.peer, pong_cb, &ra), 0);
+  ck_assert_int_eq(ethp2p_discv5_ping(B.v5, &A.peer, pong_cb, &rb), 0);
+  ethp2p_sim_run(w, ETHP2P_SEC / 2);
+  ck_assert_int_eq(ra.status, 0);
+  ck_assert_int_eq(rb.status, 0);
+  ck_assert_uint_eq(stats(&A).handshakes, a0.handshakes);
+  ck_assert_uint_eq(stats(&B).handshakes, b0.handshakes);
+}
+END_TEST
+
 START_TEST(the_session_cache_is_bounded_and_evicts_the_least_recently_used) {
   ethp2p_discv5_destroy(B.v5);
   start(&B, 2, 0);
@@ -540,6 +563,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, a_higher_enr_seq_in_ping_makes_the_peer_fetch_the_record);
   tcase_add_test(tc, a_higher_enr_seq_in_pong_makes_us_fetch_the_record);
   tcase_add_test(tc, concurrent_requests_share_one_handshake);
+  tcase_add_test(tc, simultaneous_handshakes_from_both_sides_settle);
   tcase_add_test(tc, the_session_cache_is_bounded_and_evicts_the_least_recently_used);
   tcase_add_test(tc, a_peer_with_the_wrong_key_fails_the_handshake);
   tcase_add_test(tc, a_record_with_seq_zero_still_travels_in_the_handshake);

@@ -44,6 +44,11 @@ typedef struct session {
   ethp2p_addr addr;
   bool established;
   uint8_t write_key[16], read_key[16];
+  /* The read key of the session this one replaced.  When both nodes start a handshake at
+   * once, each ends up writing with the keys of one handshake and reading those of the
+   * other; keeping the previous read key lets both directions decrypt. */
+  bool has_prev;
+  uint8_t prev_read_key[16];
   uint64_t last_used;
 } session;
 
@@ -203,6 +208,16 @@ static session *session_get(ethp2p_discv5 *v5, const uint8_t id[32], const ethp2
   oldest->addr = *addr;
   oldest->last_used = ++v5->clock;
   return oldest;
+}
+
+/* New keys from a handshake; the old read key is kept as the fallback. */
+static void session_rekey(session *s, const uint8_t write_key[16], const uint8_t read_key[16]) {
+  s->has_prev = s->established;
+  if (s->established)
+    memcpy(s->prev_read_key, s->read_key, 16);
+  s->established = true;
+  memcpy(s->write_key, write_key, 16);
+  memcpy(s->read_key, read_key, 16);
 }
 
 /* --- node store ------------------------------------------------------------- */
@@ -777,7 +792,8 @@ static void on_message_packet(ethp2p_discv5 *v5, const ethp2p_v5_packet *pkt,
   size_t n;
   session *s = session_find(v5, pkt->src_id, from);
   if (s != NULL && s->established &&
-      ethp2p_v5_packet_open(pt, sizeof pt, &n, pkt, s->read_key) == 0) {
+      (ethp2p_v5_packet_open(pt, sizeof pt, &n, pkt, s->read_key) == 0 ||
+       (s->has_prev && ethp2p_v5_packet_open(pt, sizeof pt, &n, pkt, s->prev_read_key) == 0))) {
     dispatch(v5, s, from, pt, n);
     return;
   }
@@ -825,9 +841,7 @@ static void on_whoareyou(ethp2p_discv5 *v5, const ethp2p_v5_packet *pkt, const e
     return;
   }
   session *s = session_get(v5, r->peer.id, from);
-  s->established = true;
-  memcpy(s->write_key, ik, 16);
-  memcpy(s->read_key, rk, 16);
+  session_rekey(s, ik, rk);
   ethp2p_secp_wipe(ik, 16);
   ethp2p_secp_wipe(rk, 16);
   memcpy(r->nonce, nonce, 12);
@@ -889,9 +903,7 @@ static void on_handshake(ethp2p_discv5 *v5, const ethp2p_v5_packet *pkt, const e
   }
   memset(ch, 0, sizeof *ch); /* used once */
   session *s = session_get(v5, pkt->src_id, from);
-  s->established = true;
-  memcpy(s->read_key, ik, 16);
-  memcpy(s->write_key, rk, 16);
+  session_rekey(s, rk, ik);
   ethp2p_secp_wipe(ik, 16);
   ethp2p_secp_wipe(rk, 16);
   v5->stats.handshakes++;
