@@ -539,6 +539,111 @@ START_TEST(a_flood_of_unauthenticated_packets_does_not_evict_sessions) {
 }
 END_TEST
 
+/* An undecryptable message packet from node `fake_id` (as an attacker makes them). */
+static size_t junk_packet(uint8_t *out, size_t cap, const uint8_t to[32], uint32_t i) {
+  uint8_t fake[32] = {0}, iv[16] = {0}, nonce[12] = {0}, key[16] = {0}, junk[20] = {0}, auth[32];
+  size_t n;
+  memcpy(fake, &i, sizeof i);
+  memcpy(nonce, &i, sizeof i);
+  ethp2p_v5_authdata_message(auth, fake);
+  ck_assert_int_eq(ethp2p_v5_packet_encode(out, cap, &n, to, iv, ETHP2P_V5_FLAG_MESSAGE, nonce,
+                                           auth, 32, key, junk, sizeof junk),
+                   0);
+  return n;
+}
+
+START_TEST(whoareyous_are_rate_limited_per_ip) {
+  uint8_t out[200];
+  /* 100 packets from one IP (many ports, many IDs) at one instant: the burst (2 x 10/s) */
+  for (uint32_t i = 0; i < 100; i++) {
+    size_t n = junk_packet(out, sizeof out, B.peer.id, i);
+    ethp2p_addr from = ethp2p_addr_v4(198, 51, 100, 7, (uint16_t)(4000 + i));
+    ck_assert_int_eq(ethp2p_discv5_handle_packet(B.v5, &from, out, n), 0);
+  }
+  ck_assert_uint_eq(stats(&B).packets_out, 20);
+  ck_assert_uint_eq(stats(&B).whoareyou_limited, 80);
+  /* another IP has its own bucket */
+  ethp2p_addr other = ethp2p_addr_v4(198, 51, 100, 8, 4000);
+  size_t n = junk_packet(out, sizeof out, B.peer.id, 1000);
+  ck_assert_int_eq(ethp2p_discv5_handle_packet(B.v5, &other, out, n), 0);
+  ck_assert_uint_eq(stats(&B).packets_out, 21);
+  /* one second later the first IP has 10 more */
+  ethp2p_sim_run(w, ETHP2P_SEC);
+  for (uint32_t i = 0; i < 50; i++) {
+    n = junk_packet(out, sizeof out, B.peer.id, 2000 + i);
+    ethp2p_addr from = ethp2p_addr_v4(198, 51, 100, 7, 4000);
+    ck_assert_int_eq(ethp2p_discv5_handle_packet(B.v5, &from, out, n), 0);
+  }
+  ck_assert_uint_eq(stats(&B).packets_out, 31);
+  /* a real peer elsewhere still gets its handshake */
+  result r = {0};
+  ck_assert_int_eq(ethp2p_discv5_ping(A.v5, &B.peer, pong_cb, &r), 0);
+  ethp2p_sim_run(w, ETHP2P_SEC / 2);
+  ck_assert_int_eq(r.status, 0);
+}
+END_TEST
+
+START_TEST(whoareyous_are_rate_limited_overall_with_bounded_memory) {
+  uint8_t out[200];
+  /* 5,000 packets from 5,000 addresses (more than the per-IP table holds) at once: the
+   * global burst (2 x 200/s) goes out, nothing more */
+  for (uint32_t i = 0; i < 5000; i++) {
+    size_t n = junk_packet(out, sizeof out, B.peer.id, i);
+    ethp2p_addr from = ethp2p_addr_v4(10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i, 30303);
+    ck_assert_int_eq(ethp2p_discv5_handle_packet(B.v5, &from, out, n), 0);
+  }
+  ck_assert_uint_eq(stats(&B).packets_out, 400);
+  ck_assert_uint_eq(stats(&B).whoareyou_limited, 4600);
+  /* while the flood lasts, A's handshake may be refused; once the bucket refills it works */
+  ethp2p_sim_run(w, ETHP2P_SEC);
+  result r = {0};
+  ck_assert_int_eq(ethp2p_discv5_ping(A.v5, &B.peer, pong_cb, &r), 0);
+  ethp2p_sim_run(w, ETHP2P_SEC / 2);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_uint_eq(stats(&B).handshakes, 1);
+}
+END_TEST
+
+static int contacts;
+static ethp2p_addr contact_to;
+static void on_contact(void *data, const ethp2p_addr *to) {
+  (void)data;
+  contacts++;
+  contact_to = *to;
+}
+
+START_TEST(a_ping_reports_the_contact_for_localnode) {
+  ethp2p_discv5_destroy(A.v5);
+  ethp2p_discv5_config cfg = {0};
+  cfg.secret = A.key;
+  cfg.record = &A.rec;
+  cfg.bind = ethp2p_addr_v4(0, 0, 0, 0, PORT);
+  cfg.on_contact = on_contact;
+  cfg.retries = 1;
+  ck_assert_int_eq(ethp2p_discv5_create(ethp2p_sim_host_env(A.host), &cfg, &A.v5), 0);
+  contacts = 0;
+  result r = {0};
+  ck_assert_int_eq(ethp2p_discv5_ping(A.v5, &B.peer, pong_cb, &r), 0);
+  ethp2p_sim_run(w, ETHP2P_SEC / 2);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_int_eq(contacts, 1);
+  ck_assert(ethp2p_addr_equal(&contact_to, &B.peer.addr, true));
+  /* a FINDNODE asks for no endpoint: no contact */
+  uint16_t d = 0;
+  ck_assert_int_eq(ethp2p_discv5_findnode(A.v5, &B.peer, &d, 1, nodes_cb, &r), 0);
+  ethp2p_sim_run(w, ETHP2P_SEC / 2);
+  ck_assert_int_eq(contacts, 1);
+  /* a retried PING is a contact each time it goes out */
+  ethp2p_discv5_peer silent = B.peer;
+  silent.addr.port = PORT + 1;
+  memset(&r, 0, sizeof r);
+  ck_assert_int_eq(ethp2p_discv5_ping(A.v5, &silent, pong_cb, &r), 0);
+  ethp2p_sim_run(w, 3 * ETHP2P_SEC);
+  ck_assert_int_eq(r.status, ETHP2P_ETIMEDOUT);
+  ck_assert_int_eq(contacts, 3);
+}
+END_TEST
+
 START_TEST(garbage_is_not_discv5_and_changes_nothing) {
   uint8_t junk[100];
   memset(junk, 0xa5, sizeof junk);
@@ -569,6 +674,9 @@ static Suite *suite(void) {
   tcase_add_test(tc, a_record_with_seq_zero_still_travels_in_the_handshake);
   tcase_add_test(tc, a_lookup_walks_a_ring_to_the_target);
   tcase_add_test(tc, a_flood_of_unauthenticated_packets_does_not_evict_sessions);
+  tcase_add_test(tc, whoareyous_are_rate_limited_per_ip);
+  tcase_add_test(tc, whoareyous_are_rate_limited_overall_with_bounded_memory);
+  tcase_add_test(tc, a_ping_reports_the_contact_for_localnode);
   tcase_add_test(tc, garbage_is_not_discv5_and_changes_nothing);
   suite_add_tcase(s, tc);
   return s;

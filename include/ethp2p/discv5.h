@@ -69,6 +69,10 @@ typedef int (*ethp2p_discv5_send_fn)(void *data, const ethp2p_addr *to, const ui
 typedef void (*ethp2p_discv5_statement_fn)(void *data, const ethp2p_addr *reporter,
                                            const ethp2p_addr *endpoint);
 
+/* We sent a PING (which asks for our endpoint) to `to`: localnode's udp_contact, so that
+ * the statement in the PONG is not taken for an unsolicited one (full-cone guess). */
+typedef void (*ethp2p_discv5_contact_fn)(void *data, const ethp2p_addr *to);
+
 /* A verified record was learned (the table adds it).  rec is borrowed for the call. */
 typedef void (*ethp2p_discv5_node_fn)(void *data, const ethp2p_enr *rec, const ethp2p_addr *from);
 
@@ -105,6 +109,15 @@ typedef struct ethp2p_discv5_config {
   void *node_data;
   ethp2p_discv5_findnode_fn findnode;
   void *findnode_data;
+  ethp2p_discv5_contact_fn on_contact;
+  void *contact_data;
+  /* WHOAREYOU rate limits (anti-reflection: a packet we cannot decrypt costs the sender
+   * nothing and makes us answer).  Token buckets with a burst of twice the rate; the
+   * per-IP buckets live in a fixed table of 256 addresses (the stalest one gives way).
+   * Packets over a limit are dropped unanswered.  0 -> defaults: 10/s per IP, 200/s
+   * overall. */
+  unsigned whoareyou_ip_rate;
+  unsigned whoareyou_rate;
 } ethp2p_discv5_config;
 
 /*
@@ -203,6 +216,7 @@ size_t ethp2p_discv5_session_drop(ethp2p_discv5 *v5, const uint8_t id[32]);
 typedef struct ethp2p_discv5_stats {
   uint64_t packets_in, packets_out, handshakes, handshake_failures, decrypt_failures, requests,
       timeouts, sessions;
+  uint64_t whoareyou_limited; /* WHOAREYOUs not sent: over the per-IP or global rate */
 } ethp2p_discv5_stats;
 void ethp2p_discv5_stats_get(const ethp2p_discv5 *v5, ethp2p_discv5_stats *out);
 

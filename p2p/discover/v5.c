@@ -37,6 +37,9 @@
 #define MAX_HANDSHAKES_PER_REQ 2
 #define MAX_CHALLENGES 64
 #define HANDSHAKE_TIMEOUT (2 * ETHP2P_SEC) /* a challenge older than this is refused */
+#define WHOAREYOU_IPS 256                  /* per-IP rate-limit buckets */
+#define WHOAREYOU_IP_RATE 10               /* default per second, per IP */
+#define WHOAREYOU_RATE 200                 /* default per second, overall */
 
 typedef struct session {
   bool used;
@@ -63,6 +66,13 @@ typedef struct challenge {
   uint8_t data[ETHP2P_V5_CHALLENGE_LEN]; /* challenge-data */
   size_t len;
 } challenge;
+
+/* A token bucket as GCRA: tat is the "theoretical arrival time" of the next packet;
+ * a packet passes while tat - now <= tolerance (the burst), and moves tat by one interval. */
+typedef struct rate_bucket {
+  ethp2p_addr ip; /* port 0; family 0 = unused */
+  ethp2p_time tat;
+} rate_bucket;
 
 typedef struct store_entry {
   bool used;
@@ -120,6 +130,8 @@ struct ethp2p_discv5 {
   session *sessions;
   size_t nsessions;
   challenge challenges[MAX_CHALLENGES];
+  rate_bucket wya_ips[WHOAREYOU_IPS];
+  ethp2p_time wya_tat; /* the global bucket */
   store_entry *store;
   uint64_t clock; /* LRU stamps */
   request reqs[MAX_REQUESTS];
@@ -352,6 +364,12 @@ static int send_request(ethp2p_discv5 *v5, request *r) {
   return rc;
 }
 
+/* A PING asks the peer for our endpoint: tell localnode we contacted it. */
+static void contacted(ethp2p_discv5 *v5, const request *r) {
+  if (r->type == ETHP2P_V5_PING && v5->cfg.on_contact != NULL)
+    v5->cfg.on_contact(v5->cfg.contact_data, &r->peer.addr);
+}
+
 static int send_msg(ethp2p_discv5 *v5, session *s, const ethp2p_v5_msg *m) {
   uint8_t pt[ETHP2P_V5_MAX_PACKET];
   size_t n;
@@ -438,6 +456,7 @@ static int request_start(ethp2p_discv5 *v5, request *r, ethp2p_v5_msg *m) {
     return rc;
   }
   v5->stats.requests++;
+  contacted(v5, r);
   r->deadline = ethp2p_env_now(v5->env) + v5->cfg.request_timeout;
   rearm(v5);
   return 0;
@@ -550,8 +569,10 @@ static void on_timer(ethp2p_timer *t, void *data) {
     if (r->tries_left > 0) {
       r->tries_left--;
       r->deadline = now + v5->cfg.request_timeout;
-      if (send_request(v5, r) == 0)
+      if (send_request(v5, r) == 0) {
+        contacted(v5, r);
         continue;
+      }
     }
     if (r->type == ETHP2P_V5_FINDNODE && r->received > 0)
       complete(v5, r, 0, NULL); /* partial NODES: what arrived */
@@ -743,8 +764,53 @@ static challenge *challenge_find(ethp2p_discv5 *v5, const uint8_t id[32], const 
   return NULL;
 }
 
+static bool gcra_ok(ethp2p_time tat, ethp2p_time now, unsigned rate) {
+  ethp2p_time interval = ETHP2P_SEC / rate;
+  return tat <= now || tat - now <= (2 * (ethp2p_time)rate - 1) * interval;
+}
+
+static void gcra_take(ethp2p_time *tat, ethp2p_time now, unsigned rate) {
+  *tat = (*tat > now ? *tat : now) + ETHP2P_SEC / rate;
+}
+
+/* May we send a WHOAREYOU to `to`?  Takes a token from its IP's bucket and the global
+ * one when both have one; a new IP takes the bucket that refills first. */
+static bool whoareyou_allowed(ethp2p_discv5 *v5, const ethp2p_addr *to) {
+  ethp2p_time now = ethp2p_env_now(v5->env);
+  ethp2p_addr ip = *to;
+  ip.port = 0;
+  rate_bucket *b = NULL;
+  for (size_t i = 0; i < WHOAREYOU_IPS; i++) {
+    rate_bucket *c = &v5->wya_ips[i];
+    if (c->ip.family != 0 && ethp2p_addr_equal(&c->ip, &ip, false)) {
+      b = c;
+      break;
+    }
+    if (b == NULL || c->ip.family == 0 || (b->ip.family != 0 && c->tat < b->tat))
+      b = c;
+  }
+  if (b->ip.family == 0 || !ethp2p_addr_equal(&b->ip, &ip, false)) {
+    b->ip = ip;
+    b->tat = 0;
+  }
+  if (!gcra_ok(b->tat, now, v5->cfg.whoareyou_ip_rate) ||
+      !gcra_ok(v5->wya_tat, now, v5->cfg.whoareyou_rate)) {
+    v5->stats.whoareyou_limited++;
+    return false;
+  }
+  gcra_take(&b->tat, now, v5->cfg.whoareyou_ip_rate);
+  gcra_take(&v5->wya_tat, now, v5->cfg.whoareyou_rate);
+  return true;
+}
+
 static void send_whoareyou(ethp2p_discv5 *v5, const ethp2p_v5_packet *pkt,
                            const ethp2p_addr *from) {
+  if (!whoareyou_allowed(v5, from)) {
+    char h[17];
+    hex8(h, pkt->src_id);
+    ethp2p_log(ETHP2P_LOG_TRACE, MOD, "WHOAREYOU rate-limited", "id=%s", h);
+    return;
+  }
   challenge *ch = challenge_find(v5, pkt->src_id, from);
   if (ch == NULL) {
     for (size_t i = 0; i < MAX_CHALLENGES; i++) {
@@ -989,6 +1055,10 @@ int ethp2p_discv5_create(ethp2p_env *env, const ethp2p_discv5_config *cfg, ethp2
     v5->cfg.store_cap = 128;
   if (v5->cfg.request_timeout == 0)
     v5->cfg.request_timeout = ETHP2P_SEC;
+  if (v5->cfg.whoareyou_ip_rate == 0)
+    v5->cfg.whoareyou_ip_rate = WHOAREYOU_IP_RATE;
+  if (v5->cfg.whoareyou_rate == 0)
+    v5->cfg.whoareyou_rate = WHOAREYOU_RATE;
   memcpy(v5->secret, cfg->secret, 32);
   if ((rc = ethp2p_secp_pubkey(v5->pub33, pub64, v5->secret)) != 0)
     goto fail;
