@@ -127,6 +127,7 @@ struct ethp2p_discv5 {
   size_t record_len;
   ethp2p_udp *udp;
   ethp2p_timer *timer;
+  ethp2p_aes_block *mask; /* AES-128 keyed by our ID[0..16): unmasks every header */
   session *sessions;
   size_t nsessions;
   challenge challenges[MAX_CHALLENGES];
@@ -987,7 +988,7 @@ int ethp2p_discv5_handle_packet(ethp2p_discv5 *v5, const ethp2p_addr *from, cons
                                 size_t len) {
   uint8_t scratch[ETHP2P_V5_HEADER_MAX];
   ethp2p_v5_packet pkt;
-  int rc = ethp2p_v5_packet_decode(&pkt, scratch, v5->id, in, len, NULL);
+  int rc = ethp2p_v5_packet_decode_masked(&pkt, scratch, v5->mask, in, len, NULL);
   if (rc == ETHP2P_EPROTO || rc == ETHP2P_ETRUNC || rc == ETHP2P_ETOOBIG)
     return ETHP2P_EPROTO;
   v5->stats.packets_in++;
@@ -1072,6 +1073,8 @@ int ethp2p_discv5_create(ethp2p_env *env, const ethp2p_discv5_config *cfg, ethp2
     rc = ETHP2P_ENOMEM;
     goto fail;
   }
+  if ((rc = ethp2p_aes_block_new(&v5->mask, v5->id, 16)) != 0)
+    goto fail;
   if ((rc = ethp2p_timer_create(env, &v5->timer, on_timer, v5)) != 0)
     goto fail;
   if (cfg->send == NULL && (rc = ethp2p_udp_open(env, &v5->udp, &cfg->bind, 0, on_udp, v5)) != 0)
@@ -1092,6 +1095,7 @@ void ethp2p_discv5_destroy(ethp2p_discv5 *v5) {
       complete(v5, &v5->reqs[i], ETHP2P_ECANCELED, NULL);
   ethp2p_udp_close(v5->udp);
   ethp2p_timer_destroy(v5->timer);
+  ethp2p_aes_block_free(v5->mask);
   if (v5->sessions != NULL)
     ethp2p_secp_wipe(v5->sessions, v5->nsessions * sizeof *v5->sessions);
   free(v5->sessions);

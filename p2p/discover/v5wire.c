@@ -83,9 +83,47 @@ static int parse_authdata(ethp2p_v5_packet *pkt, ethp2p_diag *diag) {
   }
 }
 
+/* AES-CTR keystream over a block encryptor: out = in XOR AES(iv + k) for blocks k from
+ * `block` on (the header is unmasked in two parts: static header, then authdata). */
+static int mask_xor(ethp2p_aes_block *mask, const uint8_t iv[16], size_t offset, uint8_t *out,
+                    const uint8_t *in, size_t len) {
+  uint8_t ctr[16], ks[16];
+  while (len > 0) {
+    uint64_t blk = offset / 16;
+    size_t at = offset % 16, take = 16 - at < len ? 16 - at : len;
+    memcpy(ctr, iv, 16);
+    for (int i = 15; i >= 0 && blk > 0; i--) { /* ctr = iv + blk, big-endian, 128 bits */
+      unsigned sum = ctr[i] + (unsigned)(blk & 0xff);
+      ctr[i] = (uint8_t)sum;
+      blk = (blk >> 8) + (sum >> 8);
+    }
+    if (ethp2p_aes_block_encrypt(mask, ks, ctr) != 0)
+      return ETHP2P_EIO;
+    for (size_t i = 0; i < take; i++)
+      out[i] = in[i] ^ ks[at + i];
+    out += take;
+    in += take;
+    offset += take;
+    len -= take;
+  }
+  return 0;
+}
+
 int ethp2p_v5_packet_decode(ethp2p_v5_packet *pkt, uint8_t scratch[ETHP2P_V5_HEADER_MAX],
                             const uint8_t local_id[32], const uint8_t *in, size_t len,
                             ethp2p_diag *diag) {
+  ethp2p_aes_block *mask = NULL;
+  memset(pkt, 0, sizeof *pkt);
+  if (ethp2p_aes_block_new(&mask, local_id, 16) != 0)
+    return ETHP2P_ENOMEM;
+  int rc = ethp2p_v5_packet_decode_masked(pkt, scratch, mask, in, len, diag);
+  ethp2p_aes_block_free(mask);
+  return rc;
+}
+
+int ethp2p_v5_packet_decode_masked(ethp2p_v5_packet *pkt, uint8_t scratch[ETHP2P_V5_HEADER_MAX],
+                                   ethp2p_aes_block *mask, const uint8_t *in, size_t len,
+                                   ethp2p_diag *diag) {
   int rc;
   memset(pkt, 0, sizeof *pkt);
   if (in == NULL || len < ETHP2P_V5_MIN_PACKET)
@@ -95,12 +133,9 @@ int ethp2p_v5_packet_decode(ethp2p_v5_packet *pkt, uint8_t scratch[ETHP2P_V5_HEA
     return ethp2p_diag_set(diag, ETHP2P_ETOOBIG, ETHP2P_V5_MAX_PACKET,
                            "packet of %zu bytes, maximum is %d", len, ETHP2P_V5_MAX_PACKET);
   const uint8_t *iv = in;
-  ethp2p_aes_ctr *ctr = NULL;
-  if (ethp2p_aes_ctr_new(&ctr, local_id, 16, iv) != 0)
-    return ETHP2P_ENOMEM;
   memcpy(scratch, iv, ETHP2P_V5_IV_LEN);
-  rc = ethp2p_aes_ctr_xor(ctr, scratch + ETHP2P_V5_IV_LEN, in + ETHP2P_V5_IV_LEN,
-                          ETHP2P_V5_STATIC_LEN);
+  rc = mask_xor(mask, iv, 0, scratch + ETHP2P_V5_IV_LEN, in + ETHP2P_V5_IV_LEN,
+                ETHP2P_V5_STATIC_LEN);
   if (rc != 0)
     goto out;
   const uint8_t *sh = scratch + ETHP2P_V5_IV_LEN;
@@ -127,8 +162,8 @@ int ethp2p_v5_packet_decode(ethp2p_v5_packet *pkt, uint8_t scratch[ETHP2P_V5_HEA
     rc = ethp2p_diag_set(diag, ETHP2P_ETRUNC, len, "authdata-size %zu runs past the packet", alen);
     goto out;
   }
-  rc = ethp2p_aes_ctr_xor(ctr, scratch + ETHP2P_V5_IV_LEN + ETHP2P_V5_STATIC_LEN,
-                          in + ETHP2P_V5_IV_LEN + ETHP2P_V5_STATIC_LEN, alen);
+  rc = mask_xor(mask, iv, ETHP2P_V5_STATIC_LEN, scratch + ETHP2P_V5_IV_LEN + ETHP2P_V5_STATIC_LEN,
+                in + ETHP2P_V5_IV_LEN + ETHP2P_V5_STATIC_LEN, alen);
   if (rc != 0)
     goto out;
   pkt->head = scratch;
@@ -139,7 +174,6 @@ int ethp2p_v5_packet_decode(ethp2p_v5_packet *pkt, uint8_t scratch[ETHP2P_V5_HEA
   pkt->msg_len = len - hlen;
   rc = parse_authdata(pkt, diag);
 out:
-  ethp2p_aes_ctr_free(ctr);
   if (rc != 0)
     memset(pkt, 0, sizeof *pkt);
   return rc;

@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "enr/crypto.h"
 #include "ethp2p/enr.h"
 #include "ethp2p/env.h"
 #include "ethp2p/error.h"
@@ -112,6 +113,16 @@ typedef struct ethp2p_v5_packet {
 int ethp2p_v5_packet_decode(ethp2p_v5_packet *pkt, uint8_t scratch[ETHP2P_V5_HEADER_MAX],
                             const uint8_t local_id[32], const uint8_t *in, size_t len,
                             ethp2p_diag *diag);
+
+/*
+ * The same with the masking key set up once: mask is an AES-128 block encryptor keyed
+ * with local_id[0..16) (ethp2p_aes_block_new), reused for every packet, so that no
+ * cipher context is created per packet.  The header's AES-CTR keystream is made from
+ * it (counter blocks from the masking-iv, big-endian increment over 128 bits).
+ */
+int ethp2p_v5_packet_decode_masked(ethp2p_v5_packet *pkt, uint8_t scratch[ETHP2P_V5_HEADER_MAX],
+                                   ethp2p_aes_block *mask, const uint8_t *in, size_t len,
+                                   ethp2p_diag *diag);
 
 /*
  * Writes a packet to dest_id: iv, masked header (flag, nonce, authdata) and, for
