@@ -562,6 +562,20 @@ START_TEST(whoareyous_are_rate_limited_per_ip) {
   }
   ck_assert_uint_eq(stats(&B).packets_out, 20);
   ck_assert_uint_eq(stats(&B).whoareyou_limited, 80);
+  /* an IPv6 /64 is one host: its addresses share a bucket */
+  for (uint32_t i = 0; i < 50; i++) {
+    size_t k = junk_packet(out, sizeof out, B.peer.id, 500 + i);
+    ethp2p_addr from = {.family = 6, .port = 4000};
+    from.ip[0] = 0x20;
+    from.ip[1] = 0x01;
+    from.ip[2] = 0x0d;
+    from.ip[3] = 0xb8;
+    from.ip[15] = (uint8_t)i; /* interface IDs differ */
+    from.ip[9] = (uint8_t)(i * 7);
+    ck_assert_int_eq(ethp2p_discv5_handle_packet(B.v5, &from, out, k), 0);
+  }
+  ck_assert_uint_eq(stats(&B).whoareyou_limited, 80 + 30); /* 20 passed (the sim has no
+                                                              IPv6 route: none is sent) */
   /* another IP has its own bucket */
   ethp2p_addr other = ethp2p_addr_v4(198, 51, 100, 8, 4000);
   size_t n = junk_packet(out, sizeof out, B.peer.id, 1000);

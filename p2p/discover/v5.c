@@ -774,12 +774,15 @@ static void gcra_take(ethp2p_time *tat, ethp2p_time now, unsigned rate) {
   *tat = (*tat > now ? *tat : now) + ETHP2P_SEC / rate;
 }
 
-/* May we send a WHOAREYOU to `to`?  Takes a token from its IP's bucket and the global
- * one when both have one; a new IP takes the bucket that refills first. */
+/* May we send a WHOAREYOU to `to`?  Takes a token from its IP's bucket (an IPv6 /64
+ * counts as one IP) and the global one when both have one; a new IP takes the bucket
+ * that refills first. */
 static bool whoareyou_allowed(ethp2p_discv5 *v5, const ethp2p_addr *to) {
   ethp2p_time now = ethp2p_env_now(v5->env);
   ethp2p_addr ip = *to;
   ip.port = 0;
+  if (ip.family == 6)
+    memset(ip.ip + 8, 0, 8); /* one IPv6 host owns a /64: one bucket per /64 */
   rate_bucket *b = NULL;
   for (size_t i = 0; i < WHOAREYOU_IPS; i++) {
     rate_bucket *c = &v5->wya_ips[i];
