@@ -10,6 +10,11 @@
 #   5. clear failures: an invalid record, a silent port.
 # Usage: bash tests/discv5_interop_test.sh <ethp2p-binary> [testdata-dir]
 # Exit 0 pass, 77 skip (node or the npm modules are missing), other = fail.
+# Timing: every long-lived node (ours and the JS ones) stays until the test ends it; each
+# step waits for the line that says it is done, bounded in seconds, and requests get
+# 3 s x 3 attempts, so the test holds under ASan on a loaded 2-core machine (a first
+# version with 2 s x 2 attempts and peers that left after a fixed stay failed about one
+# run in eight there).
 set -euo pipefail
 
 bin=${1:?usage: discv5_interop_test.sh <ethp2p-binary> [testdata-dir]}
@@ -55,7 +60,7 @@ wait_line() {
 
 # --- 1. they ping us ------------------------------------------------------------------
 p_ours=$(pick_port)
-"$bin" discv5 listen --bind "127.0.0.1:$p_ours" --duration 90 >"$tmp/ours.log" 2>&1 &
+"$bin" discv5 listen --bind "127.0.0.1:$p_ours" --duration 600 >"$tmp/ours.log" 2>&1 &
 pids+=($!)
 ours_enr=$(wait_line "$tmp/ours.log" '^enr:' 10) || fail "our listen node printed no record"
 ours_id=$(sed -n 's/^id //p' "$tmp/ours.log")
@@ -76,22 +81,23 @@ echo "ok 1 - @chainsafe/discv5 pings us, finds our record, talks, looks us up"
 
 # --- 2. we ping them ------------------------------------------------------------------
 p_js2=$(pick_port)
-node "$interop/discv5_peer.mjs" --port "$p_js2" --stay 40 --boot "$ours_enr" >"$tmp/js2.log" 2>&1 &
+node "$interop/discv5_peer.mjs" --port "$p_js2" --stay 600 --boot "$ours_enr" >"$tmp/js2.log" 2>&1 &
 pids+=($!)
 js2_enr=$(wait_line "$tmp/js2.log" '^ENR ' 15 | sed 's/^ENR //') || fail "JS node 2 did not start"
 wait_line "$tmp/js2.log" '^BOOT ' 15 >/dev/null || fail "JS node 2 could not ping our node"
 
-out=$("$bin" discv5 ping --timeout 2 "$js2_enr") || fail "ping of the JS node failed: $out"
+req=(--timeout 3 --retries 2)
+out=$("$bin" discv5 ping "${req[@]}" "$js2_enr") || fail "ping of the JS node failed: $out"
 echo "$out" | grep -q "it sees us at 127.0.0.1:" || fail "PONG without our endpoint: $out"
-json=$("$bin" discv5 ping --json "$js2_enr") || fail "ping --json failed"
+json=$("$bin" discv5 ping "${req[@]}" --json "$js2_enr") || fail "ping --json failed"
 echo "$json" | grep -q '"recipient":"127.0.0.1:' || fail "ping --json: $json"
-res=$("$bin" discv5 resolve --json "$js2_enr") || fail "resolve of the JS node failed"
+res=$("$bin" discv5 resolve "${req[@]}" --json "$js2_enr") || fail "resolve of the JS node failed"
 echo "$res" | grep -qF "\"enr\":\"$js2_enr\"" || fail "resolve returned another record: $res"
 echo "ok 2 - we ping @chainsafe/discv5 and resolve its record"
 
 # --- 3. a mixed network ---------------------------------------------------------------
 # JS node 2 knows our node (its bootnode); our node knows JS node 1 and JS node 2.
-crawl=$("$bin" discv5 crawl --duration 10 --timeout 1 "$js2_enr" 2>"$tmp/crawl.log") ||
+crawl=$("$bin" discv5 crawl --duration 30 "${req[@]}" "$js2_enr" 2>"$tmp/crawl.log") ||
   fail "crawl failed"
 js2_id=$(echo "$res" | sed -n 's/.*"id":"\([0-9a-f]\{64\}\)".*/\1/p')
 for id in "$ours_id" "$js2_id"; do
@@ -102,15 +108,18 @@ echo "ok 3 - ethp2p discv5 crawl lists the mixed network"
 
 # --- 4. our node boots from a JS node and lands in its table ----------------------------
 p_js3=$(pick_port)
-node "$interop/discv5_peer.mjs" --port "$p_js3" --stay 8 >"$tmp/js3.log" 2>&1 &
+node "$interop/discv5_peer.mjs" --port "$p_js3" --stay 600 >"$tmp/js3.log" 2>&1 &
 pids+=($!)
 js3_enr=$(wait_line "$tmp/js3.log" '^ENR ' 15 | sed 's/^ENR //') || fail "JS node 3 did not start"
 p_ours2=$(pick_port)
-"$bin" discv5 listen --bind "127.0.0.1:$p_ours2" --bootnodes "$js3_enr" --duration 5 \
-  >"$tmp/ours2.log" 2>&1 || fail "listen --bootnodes failed"
+"$bin" discv5 listen -v -v --bind "127.0.0.1:$p_ours2" --bootnodes "$js3_enr" --duration 600 \
+  "${req[@]}" >"$tmp/ours2.log" 2>&1 &
+pids+=($!)
+wait_line "$tmp/ours2.log" '^id ' 10 >/dev/null || fail "our second listen node did not start"
 ours2_id=$(sed -n 's/^id //p' "$tmp/ours2.log")
-grep -q "^lookup of our own id: " "$tmp/ours2.log" || fail "no self-lookup through the bootnode"
-wait_line "$tmp/js3.log" '^TABLE ' 15 | grep -q "$ours2_id" ||
+wait_line "$tmp/ours2.log" '^lookup of our own id: |bootnode did not answer' 30 | grep -q '^lookup' ||
+  fail "no self-lookup through the bootnode"
+wait_line "$tmp/js3.log" "^TABLE .*$ours2_id" 30 >/dev/null ||
   fail "our node is not in the JS node's table"
 echo "ok 4 - ethp2p discv5 listen --bootnodes <JS enr> appears in that node's table"
 

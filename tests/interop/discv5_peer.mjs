@@ -10,7 +10,8 @@
 //   DONE
 //
 //   BOOT <id>                     a --boot node answered our PING
-//   TABLE <ids...>                the table at the end of --stay
+//   TABLE <ids...>                the table, each time it changes during --stay and at
+//                                 its end (a test waits for its node to appear)
 //
 // Usage: node discv5_peer.mjs --port P [--target ENR] [--stay SECONDS] [--boot ENR,...]
 // Loopback only: it binds 127.0.0.1 and talks to the records it is given.
@@ -105,13 +106,19 @@ if (target) {
 }
 
 if (stay > 0) {
-  // keep answering; report the table now and then so the test can see who is known
+  // keep answering; report the table whenever it changes so the test sees who is known
+  // as soon as it is (readiness signalled, not slept); the test ends us when it is done
+  const table = () => d5.kadValues().map((r) => r.nodeId).join(" ");
   const t0 = Date.now();
+  let last = null;
   while (Date.now() - t0 < stay * 1000) {
-    await new Promise((r) => setTimeout(r, 250));
+    const now = table();
+    if (now !== last && now !== "") say(`TABLE ${now}`);
+    last = now;
+    await new Promise((r) => setTimeout(r, 100));
     if (process.stdin.destroyed) break;
   }
-  say(`TABLE ${d5.kadValues().map((r) => r.nodeId).join(" ")}`);
+  say(`TABLE ${table()}`);
 }
 await d5.stop();
 say("DONE");
