@@ -16,7 +16,9 @@ struct ethp2p_discv5_attached {
   ethp2p_table *table;
   ethp2p_localnode *ln;
   ethp2p_discv5 *v5;
-  int sub; /* localnode subscription, 0 = none */
+  int sub;                           /* localnode subscription, 0 = none */
+  ethp2p_discover_unhandled_cb next; /* neither discv4 nor discv5 */
+  void *next_data;
   ethp2p_discover_node scan[ANSWER_SCAN];
 };
 
@@ -27,7 +29,8 @@ static int send_fn(void *data, const ethp2p_addr *to, const uint8_t *buf, size_t
 
 static void unhandled(void *data, const ethp2p_addr *from, const uint8_t *pkt, size_t len) {
   ethp2p_discv5_attached *a = data;
-  (void)ethp2p_discv5_handle_packet(a->v5, from, pkt, len);
+  if (ethp2p_discv5_handle_packet(a->v5, from, pkt, len) == ETHP2P_EPROTO && a->next != NULL)
+    a->next(a->next_data, from, pkt, len);
 }
 
 static void statement(void *data, const ethp2p_addr *reporter, const ethp2p_addr *endpoint) {
@@ -116,10 +119,16 @@ fail:
   return rc;
 }
 
+void ethp2p_discv5_attach_set_next(ethp2p_discv5_attached *a, ethp2p_discover_unhandled_cb cb,
+                                   void *data) {
+  a->next = cb;
+  a->next_data = data;
+}
+
 void ethp2p_discv5_detach(ethp2p_discv5_attached *a) {
   if (a == NULL)
     return;
-  ethp2p_discover_set_unhandled(a->mux, NULL, NULL);
+  ethp2p_discover_set_unhandled(a->mux, a->next, a->next_data);
   if (a->sub > 0)
     ethp2p_localnode_unsubscribe(a->ln, a->sub);
   ethp2p_discv5_destroy(a->v5);

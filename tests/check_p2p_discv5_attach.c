@@ -194,6 +194,43 @@ START_TEST(detach_unplugs_discv5_and_leaves_discv4) {
 }
 END_TEST
 
+static int nexts;
+static size_t next_len;
+static void on_next(void *data, const ethp2p_addr *from, const uint8_t *pkt, size_t len) {
+  (void)data;
+  (void)from;
+  (void)pkt;
+  nexts++;
+  next_len = len;
+}
+
+START_TEST(other_datagrams_go_on_to_the_next_hook) {
+  nexts = 0;
+  ethp2p_discv5_attach_set_next(B.at, on_next, NULL);
+  uint8_t junk[100];
+  memset(junk, 0xa5, sizeof junk); /* neither discv4 nor discv5 */
+  ethp2p_addr from = ethp2p_sim_host_addr(A.host);
+  from.port = 5000;
+  ethp2p_discover_input(B.mux, &from, junk, sizeof junk);
+  ck_assert_int_eq(nexts, 1);
+  ck_assert_uint_eq(next_len, sizeof junk);
+  /* a discv5 packet does not reach it */
+  ethp2p_enr rb = record_of(&B);
+  ethp2p_discv5_peer pb;
+  ck_assert_int_eq(ethp2p_discv5_peer_from_enr(&pb, &rb), 0);
+  result r = {0};
+  ck_assert_int_eq(ethp2p_discv5_ping(v5(&A), &pb, pong5, &r), 0);
+  ethp2p_sim_run(w, ETHP2P_SEC);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_int_eq(nexts, 1);
+  /* after detach the mux hands everything unhandled to the next hook itself */
+  ethp2p_discv5_detach(B.at);
+  B.at = NULL;
+  ethp2p_discover_input(B.mux, &from, junk, sizeof junk);
+  ck_assert_int_eq(nexts, 2);
+}
+END_TEST
+
 START_TEST(attach_refuses_a_key_that_is_not_localnode_s) {
   uint8_t other[32];
   memset(other, 0x77, sizeof other);
@@ -215,6 +252,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, discv5_and_discv4_share_the_socket_and_the_table);
   tcase_add_test(tc, a_new_localnode_record_reaches_discv5);
   tcase_add_test(tc, detach_unplugs_discv5_and_leaves_discv4);
+  tcase_add_test(tc, other_datagrams_go_on_to_the_next_hook);
   tcase_add_test(tc, attach_refuses_a_key_that_is_not_localnode_s);
   suite_add_tcase(s, tc);
   return s;

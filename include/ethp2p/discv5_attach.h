@@ -7,7 +7,8 @@
  * What attach wires:
  *   - transport: sends through ethp2p_discover_send; takes the mux's unhandled hook, so
  *     every datagram discv4 does not take goes to ethp2p_discv5_handle_packet (discv4
- *     packets keep going to discv4: it is the mux's first-chance handler);
+ *     packets keep going to discv4: it is the mux's first-chance handler); what is not
+ *     discv5 either goes on to the hook set with ethp2p_discv5_attach_set_next;
  *   - record: localnode's current record at start and every new version after (a
  *     localnode subscription -> ethp2p_discv5_set_record);
  *   - endpoint: PONG statements -> ethp2p_localnode_udp_statement; each PING sent ->
@@ -47,8 +48,17 @@ int ethp2p_discv5_attach(ethp2p_discover *mux, ethp2p_table *table, ethp2p_local
                          const ethp2p_discv5_config *cfg, ethp2p_discv5_attached **out)
     __attribute__((warn_unused_result));
 
-/* Removes the mux hook and the localnode subscription, then destroys the node (pending
- * requests fail with ETHP2P_ECANCELED, their callbacks run).  NULL is fine. */
+/*
+ * Datagrams that are neither discv4 nor discv5 go on to cb (the server's own unhandled
+ * hook, e.g. its udp_cb, which attach replaced on the mux: the mux has one such hook).
+ * cb NULL drops them.  detach gives the mux hook back to cb.
+ */
+void ethp2p_discv5_attach_set_next(ethp2p_discv5_attached *a, ethp2p_discover_unhandled_cb cb,
+                                   void *data);
+
+/* Gives the mux's unhandled hook back to the `next` hook (or removes it), drops the
+ * localnode subscription, then destroys the node (pending requests fail with
+ * ETHP2P_ECANCELED, their callbacks run).  NULL is fine. */
 void ethp2p_discv5_detach(ethp2p_discv5_attached *a);
 
 /* The discv5 node (borrowed): requests, lookups, TALK handlers, stats. */
