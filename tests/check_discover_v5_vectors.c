@@ -479,6 +479,22 @@ START_TEST(log_distance) {
 }
 END_TEST
 
+START_TEST(request_ids_match_with_leading_zeros_stripped) {
+  /* regression: @chainsafe/discv5 answered a request ID 00 a1 b2 .. as a1 b2 .., and the
+   * response matched no request (about one request in 256 timed out) */
+  const uint8_t ours[8] = {0x00, 0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07};
+  ck_assert(ethp2p_v5_req_id_equal(ours, 8, ours + 1, 7));
+  ck_assert(ethp2p_v5_req_id_equal(ours + 1, 7, ours, 8));
+  ck_assert(ethp2p_v5_req_id_equal(ours, 8, ours, 8));
+  ck_assert(!ethp2p_v5_req_id_equal(ours, 8, ours + 2, 6));
+  const uint8_t other[8] = {0x00, 0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x08};
+  ck_assert(!ethp2p_v5_req_id_equal(ours, 8, other, 8));
+  const uint8_t zero[2] = {0, 0};
+  ck_assert(ethp2p_v5_req_id_equal(zero, 2, zero, 0));
+  ck_assert(!ethp2p_v5_req_id_equal(zero, 2, ours + 1, 7));
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("discover_v5_vectors");
   TCase *tc = tcase_create("vectors");
@@ -496,6 +512,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, bad_packets_are_refused_with_a_reason);
   tcase_add_test(tc, bad_messages_are_refused_with_a_reason);
   tcase_add_test(tc, log_distance);
+  tcase_add_test(tc, request_ids_match_with_leading_zeros_stripped);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -437,7 +437,12 @@ static request *request_new(ethp2p_discv5 *v5, const ethp2p_discv5_peer *peer, u
     r->used = true;
     r->type = type;
     r->peer = *peer;
-    fresh(v5, r->req_id, sizeof r->req_id);
+    /* No leading zero byte: @chainsafe/discv5 treats request IDs as integers and answers
+     * with the zeros stripped (matching is tolerant of that too, see match()). */
+    do
+      fresh(v5, r->req_id, 1);
+    while (r->req_id[0] == 0);
+    fresh(v5, r->req_id + 1, sizeof r->req_id - 1);
     r->tries_left = v5->cfg.retries;
     return r;
   }
@@ -673,8 +678,9 @@ static request *match(ethp2p_discv5 *v5, const uint8_t id[32], const ethp2p_v5_m
                       uint8_t type) {
   for (size_t i = 0; i < MAX_REQUESTS; i++) {
     request *r = &v5->reqs[i];
-    if (r->used && r->type == type && m->req_id_len == sizeof r->req_id &&
-        memcmp(r->req_id, m->req_id, sizeof r->req_id) == 0 && memcmp(r->peer.id, id, 32) == 0)
+    if (r->used && r->type == type &&
+        ethp2p_v5_req_id_equal(r->req_id, sizeof r->req_id, m->req_id, m->req_id_len) &&
+        memcmp(r->peer.id, id, 32) == 0)
       return r;
   }
   return NULL;

@@ -109,6 +109,18 @@ static int mask_xor(ethp2p_aes_block *mask, const uint8_t iv[16], size_t offset,
   return 0;
 }
 
+bool ethp2p_v5_req_id_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen) {
+  while (alen > 0 && a[0] == 0) {
+    a++;
+    alen--;
+  }
+  while (blen > 0 && b[0] == 0) {
+    b++;
+    blen--;
+  }
+  return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
 int ethp2p_v5_packet_decode(ethp2p_v5_packet *pkt, uint8_t scratch[ETHP2P_V5_HEADER_MAX],
                             const uint8_t local_id[32], const uint8_t *in, size_t len,
                             ethp2p_diag *diag) {

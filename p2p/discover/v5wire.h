@@ -98,6 +98,13 @@ typedef struct ethp2p_v5_packet {
 } ethp2p_v5_packet;
 
 /*
+ * Request IDs compared as the spec's "up to 8 bytes" that some implementations treat as an
+ * integer (@chainsafe/discv5 answers with the ID's leading zero bytes stripped): true when
+ * a and b are equal once leading zero bytes are dropped from both.
+ */
+bool ethp2p_v5_req_id_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+
+/*
  * Unmasks and parses a packet addressed to local_id.
  * Returns: 0, or
  *   ETHP2P_ETRUNC    shorter than 63 bytes, or the header/authdata runs past the end
