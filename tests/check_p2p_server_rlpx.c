@@ -24,6 +24,7 @@ typedef struct side {
   int received;   /* code-0 messages received */
   uint8_t got[8]; /* last one's payload */
   size_t gotlen;
+  char remote_id[ETHP2P_RLPX_CLIENT_ID_MAX + 1]; /* the client ID in the last peer's Hello */
 } side;
 
 static side sides[2];
@@ -34,6 +35,7 @@ static void tiny_added(ethp2p_rlpx_host *h, ethp2p_rlpx_peer *p, void *data) {
   uint8_t msg[4] = {0x83, 't', '-', (uint8_t)s->tag}; /* RLP string "t-A" / "t-B" */
   (void)h;
   s->added++;
+  snprintf(s->remote_id, sizeof s->remote_id, "%s", ethp2p_rlpx_peer_hello(p)->client_id);
   ck_assert_int_eq(ethp2p_rlpx_peer_send(p, s->proto, 0, msg, sizeof msg), 0);
 }
 static void tiny_message(ethp2p_rlpx_host *h, ethp2p_rlpx_peer *p, uint32_t code,
@@ -58,6 +60,9 @@ static void on_event(ethp2p_server *srv, const ethp2p_rlpx_event *ev, void *data
 }
 
 /* late: register the protocol right after start instead of through the config */
+static const char *start_datadir; /* for the next start_at */
+static bool start_nodiscover;
+
 static ethp2p_server *start_at(int i, const char *boot, side *s, bool late) {
   ethp2p_sim_host *h;
   ethp2p_server_config c;
@@ -73,6 +78,10 @@ static ethp2p_server *start_at(int i, const char *boot, side *s, bool late) {
   ethp2p_server_config_default(&c);
   c.nat.kind = ETHP2P_NAT_NONE;
   c.rlpx_event = on_event;
+  c.datadir = start_datadir;
+  c.nodiscover = start_nodiscover;
+  if (s != NULL && s->tag == 'A')
+    c.client_id = "tiny-a/v1";
   if (boot != NULL) {
     c.bootnodes = b;
     c.nbootnodes = 1;
@@ -135,6 +144,8 @@ START_TEST(two_servers_find_each_other_and_talk_over_rlpx) {
   ck_assert_mem_eq(sides[0].got, "\x83t-B", 4);
   ck_assert_uint_eq(sides[1].gotlen, 4);
   ck_assert_mem_eq(sides[1].got, "\x83t-A", 4);
+  ck_assert_str_eq(sides[1].remote_id, "tiny-a/v1"); /* A's --identity */
+  ck_assert_str_eq(sides[0].remote_id, ETHP2P_RLPX_DEFAULT_CLIENT_ID);
   ethp2p_rlpx_host_stats_get(ethp2p_server_rlpx(a), &st);
   ck_assert_uint_eq(st.peers, 1); /* B only: the bootnode is useless */
   /* the bootnode shares nothing: it disconnected whoever connected */
@@ -231,12 +242,52 @@ START_TEST(bad_node_files_and_busy_ports_write_nothing) {
 }
 END_TEST
 
+START_TEST(static_nodes_json_is_dialed_without_discovery) {
+  char dir[] = "/tmp/ethp2p_srv_static_XXXXXX", path[256], text[400], url[300];
+  ethp2p_server *a, *b;
+  ethp2p_enr rec;
+  ethp2p_discover_node bn;
+
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  ck_assert_int_eq(ethp2p_sim_create(&sim, 13), 0);
+  memset(sides, 0, sizeof sides);
+  sides[0].tag = 'A';
+  sides[1].tag = 'B';
+  start_nodiscover = true;
+  b = start_at(2, NULL, &sides[1], false);
+  ck_assert_int_eq(ethp2p_localnode_record(ethp2p_server_localnode(b), &rec), 0);
+  ck_assert_int_eq(ethp2p_discover_node_from_record(&bn, &rec), 0);
+  bn.addr = ethp2p_addr_v4(20, 3, 0, 1, ethp2p_server_udp_addr(b).port);
+  bn.tcp = ethp2p_server_tcp_addr(b).port;
+  ck_assert_int_gt(ethp2p_discover_node_format(&bn, url, sizeof url), 0);
+  snprintf(text, sizeof text, "[\n  \"%s\"\n]\n", url);
+  snprintf(path, sizeof path, "%s/static-nodes.json", dir);
+  write_file(path, text);
+  start_datadir = dir;
+  a = start_at(1, NULL, &sides[0], false);
+  start_datadir = NULL;
+  start_nodiscover = false;
+  ck_assert_ptr_null(ethp2p_server_discv4(a));
+  ethp2p_sim_run(sim, 30 * ETHP2P_SEC);
+  ck_assert_int_eq(sides[0].added, 1);
+  ck_assert_int_eq(sides[1].added, 1);
+  ck_assert_mem_eq(sides[1].got, "\x83t-A", 4);
+  ethp2p_server_destroy(a);
+  ethp2p_server_destroy(b);
+  ethp2p_sim_destroy(sim);
+  sim = NULL;
+  snprintf(path, sizeof path, "rm -rf '%s'", dir);
+  ck_assert_int_eq(system(path), 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("p2p_server_rlpx");
   TCase *tc = tcase_create("server_rlpx");
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, two_servers_find_each_other_and_talk_over_rlpx);
   tcase_add_test(tc, bad_node_files_and_busy_ports_write_nothing);
+  tcase_add_test(tc, static_nodes_json_is_dialed_without_discovery);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
