@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ethp2p/discv5_attach.h"
 #include "ethp2p/log.h"
 #include "ethp2p/nodekey.h"
 #include "ethp2p/secp.h"
@@ -30,6 +31,11 @@ struct ethp2p_server {
   ethp2p_tcp *tcp;
   ethp2p_discover *mux; /* the UDP socket */
   ethp2p_discv4 *v4;
+  ethp2p_discv5_attached *v5; /* --discovery.v5: on the same socket, sharing v4's table */
+  ethp2p_table v5_table;      /* the table discv5 uses when discv4 is off */
+  bool v5_looked_up;          /* the first bootnode answered: refresh lookups run */
+  ethp2p_timer *v5_timer;     /* the next discv5 refresh lookup */
+  unsigned v5_refreshes;
   ethp2p_rlpx_host *host;
   ethp2p_discv4_iter *iter; /* feeds the host's dial candidates */
   ethp2p_timer *feed_timer;
@@ -365,6 +371,105 @@ static int setup_discovery(ethp2p_server *srv, const ethp2p_server_config *cfg, 
   return 0;
 }
 
+/* discv5 refresh lookups of our own ID: at the first bootnode answer, again 30 s
+ * later (the bootnode meets the nodes that start after us in between), then
+ * every 30 minutes (go-ethereum's refreshInterval). */
+#define SRV_V5_FIRST_REFRESH (30 * ETHP2P_SEC)
+#define SRV_V5_REFRESH (30 * ETHP2P_MIN)
+
+static void v5_refresh(ethp2p_server *srv);
+
+static void on_v5_self_lookup(void *data, int status, const ethp2p_enr *closest, size_t n) {
+  ethp2p_server *srv = data;
+  (void)closest;
+  if (srv->stopping || srv->v5_timer == NULL)
+    return;
+  ethp2p_log(ETHP2P_LOG_DEBUG, SRV_MODULE, "Looked up our own ID over discv5", "found=%zu err=%d",
+             status == 0 ? n : 0, status);
+  ethp2p_timer_start(srv->v5_timer,
+                     ethp2p_env_now(srv->env) +
+                         (srv->v5_refreshes == 1 ? SRV_V5_FIRST_REFRESH : SRV_V5_REFRESH));
+}
+
+static void v5_refresh(ethp2p_server *srv) {
+  uint8_t id[32];
+  ethp2p_discv5 *v5 = ethp2p_discv5_attached_node(srv->v5);
+  ethp2p_discv5_id(v5, id);
+  srv->v5_refreshes++;
+  if (ethp2p_discv5_lookup(v5, id, on_v5_self_lookup, srv) != 0 && srv->v5_timer != NULL)
+    ethp2p_timer_start(srv->v5_timer, ethp2p_env_now(srv->env) + SRV_V5_REFRESH);
+}
+
+static void on_v5_timer(ethp2p_timer *t, void *data) {
+  ethp2p_server *srv = data;
+  (void)t;
+  if (srv->v5 != NULL && !srv->stopping)
+    v5_refresh(srv);
+}
+
+/* A discv5 bootnode answered: look up our own ID through it once, which fills the
+ * table around us and makes us known there (go-ethereum's first refresh). */
+static void on_v5_boot_pong(void *data, int status, const ethp2p_discv5_pong *pong) {
+  ethp2p_server *srv = data;
+  (void)pong;
+  if (status != 0 || srv->v5 == NULL || srv->v5_looked_up || srv->stopping)
+    return;
+  srv->v5_looked_up = true;
+  v5_refresh(srv);
+}
+
+/* Step 5b: discv5 beside discv4 on the one socket (go-ethereum runs both on the
+ * discovery port), sharing discv4's table, or a table of its own when discv4 is
+ * off.  Bootnodes given as enr: records are pinged over discv5 too; enode://
+ * bootnodes carry no record, which discv5 needs. */
+static int setup_discv5(ethp2p_server *srv, const ethp2p_server_config *cfg, ethp2p_diag *diag) {
+  ethp2p_discv5_config c;
+  ethp2p_table *table;
+  ethp2p_discv5 *v5;
+  int rc;
+
+  if (cfg->nodiscover || !cfg->discv5)
+    return 0;
+  if (srv->v4 != NULL) {
+    table = ethp2p_discv4_table(srv->v4);
+  } else {
+    uint8_t self[32];
+    ethp2p_localnode_id(srv->ln, self);
+    ethp2p_table_init(&srv->v5_table, self);
+    table = &srv->v5_table;
+  }
+  memset(&c, 0, sizeof c);
+  c.secret = srv->key.secret;
+  c.retries = 2;
+  rc = ethp2p_discv5_attach(srv->mux, table, srv->ln, &c, &srv->v5);
+  if (rc != 0) {
+    srv->v5 = NULL;
+    return ethp2p_diag_set(diag, rc, 0, "cannot start discovery v5: %s", ethp2p_strerror(rc));
+  }
+  ethp2p_discv5_attach_set_next(srv->v5, on_datagram, srv);
+  rc = ethp2p_timer_create(srv->env, &srv->v5_timer, on_v5_timer, srv);
+  if (rc != 0) {
+    srv->v5_timer = NULL;
+    return ethp2p_diag_set(diag, rc, 0, "cannot start discovery v5: %s", ethp2p_strerror(rc));
+  }
+  v5 = ethp2p_discv5_attached_node(srv->v5);
+  for (size_t i = 0; i < cfg->nbootnodes; i++) {
+    ethp2p_discover_node n;
+    ethp2p_discv5_peer peer;
+    ethp2p_enr rec;
+    if (strncmp(cfg->bootnodes[i], "enr:", 4) != 0 ||
+        ethp2p_discover_node_parse(&n, &rec, cfg->bootnodes[i], NULL) != 0 ||
+        ethp2p_discv5_peer_from_enr(&peer, &rec) != 0)
+      continue; /* checked by setup_discovery, or an enode URL */
+    (void)ethp2p_discv5_add_node(v5, &rec);
+    rc = ethp2p_discv5_ping(v5, &peer, on_v5_boot_pong, srv);
+    if (rc != 0)
+      ethp2p_log(ETHP2P_LOG_WARN, SRV_MODULE, "Cannot ping a discv5 bootnode",
+                 "index=%zu err=\"%s\"", i + 1, ethp2p_strerror(rc));
+  }
+  return 0;
+}
+
 static void on_rlpx_event(ethp2p_rlpx_host *h, const ethp2p_rlpx_event *ev, void *data) {
   ethp2p_server *srv = data;
   (void)h;
@@ -539,6 +644,8 @@ int ethp2p_server_start(ethp2p_env *env, const ethp2p_server_config *cfg, ethp2p
   rc = setup_rlpx(srv, cfg, diag);
   if (rc == 0)
     rc = setup_discovery(srv, cfg, diag);
+  if (rc == 0)
+    rc = setup_discv5(srv, cfg, diag);
   ethp2p_nodekey_wipe(&srv->key);
   srv->cfg.bootnodes = NULL;
   srv->cfg.nbootnodes = 0;
@@ -578,6 +685,9 @@ ethp2p_discover *ethp2p_server_discover(ethp2p_server *srv) {
 ethp2p_discv4 *ethp2p_server_discv4(ethp2p_server *srv) {
   return srv->v4;
 }
+ethp2p_discv5 *ethp2p_server_discv5(ethp2p_server *srv) {
+  return srv->v5 != NULL ? ethp2p_discv5_attached_node(srv->v5) : NULL;
+}
 ethp2p_rlpx_host *ethp2p_server_rlpx(ethp2p_server *srv) {
   return srv->host;
 }
@@ -612,6 +722,10 @@ static void close_sockets(ethp2p_server *srv) {
   stop_feed(srv);
   ethp2p_rlpx_host_destroy(srv->host);
   srv->host = NULL;
+  ethp2p_timer_destroy(srv->v5_timer);
+  srv->v5_timer = NULL;
+  ethp2p_discv5_detach(srv->v5); /* before discv4: it borrows discv4's table */
+  srv->v5 = NULL;
   ethp2p_discv4_destroy(srv->v4);
   srv->v4 = NULL;
   ethp2p_discover_close(srv->mux);
@@ -637,6 +751,10 @@ int ethp2p_server_stop(ethp2p_server *srv, ethp2p_time bound, ethp2p_server_stop
   srv->stopping = true;
   /* discovery ends first (go-ethereum closes it before the listeners) */
   stop_feed(srv);
+  ethp2p_timer_destroy(srv->v5_timer);
+  srv->v5_timer = NULL;
+  ethp2p_discv5_detach(srv->v5);
+  srv->v5 = NULL;
   ethp2p_discv4_destroy(srv->v4);
   srv->v4 = NULL;
   srv->stop_cb = cb;

@@ -3,7 +3,9 @@
  * simulated world: servers find each other from one bootnode;
  * a node behind a NAT with no mapping protocol puts its public endpoint in its
  * record from its peers' PONGs; bad bootnodes and netrestrict entries are
- * refused with a reason; --nodiscover leaves the socket to udp_cb.
+ * refused with a reason; --nodiscover leaves the socket to udp_cb; with
+ * discv4 off and discv5 on, servers find each other from one enr: bootnode
+ * over discv5 alone.
  */
 #include <check.h>
 #include <stdio.h>
@@ -70,6 +72,64 @@ START_TEST(servers_find_each_other_from_one_bootnode) {
   for (int i = 0; i < 6; i++) {
     size_t n = ethp2p_table_len(ethp2p_discv4_table(ethp2p_server_discv4(srv[i])));
     ck_assert_msg(n >= 5, "server %d has %zu nodes", i, n);
+  }
+  teardown();
+}
+END_TEST
+
+/* A server with discv4 off and discv5 on, listening on its public address (so its
+ * record carries it), bootstrapping from boot (an enr: record, or NULL). */
+static ethp2p_server *start_v5_only(int i, const char *boot) {
+  ethp2p_sim_host *h;
+  ethp2p_server_config c;
+  ethp2p_server *s;
+  ethp2p_diag diag = {0};
+  char name[16];
+  ethp2p_addr a = ethp2p_addr_v4(20, (uint8_t)(i + 1), 0, 1, 0);
+  const char *b[1] = {boot};
+  snprintf(name, sizeof name, "v5pub%d", i);
+  ck_assert_int_eq(ethp2p_sim_host_create_public(sim, &h, name, &a), 0);
+  base_config(&c);
+  /* fixed keys: the node IDs, and so the Kademlia distances, are the same in every run */
+  char key[65];
+  for (int k = 0; k < 64; k++)
+    key[k] = "0123456789abcdef"[(k * 7 + i * 3 + 1) % 16];
+  key[64] = 0;
+  c.nodekey_hex = key;
+  c.listen = a;
+  c.discv4_off = true;
+  c.discv5 = true;
+  if (boot != NULL) {
+    c.bootnodes = b;
+    c.nbootnodes = 1;
+  }
+  int rc = ethp2p_server_start(ethp2p_sim_host_env(h), &c, &s, &diag);
+  ck_assert_msg(rc == 0, "start: %s (%s)", ethp2p_strerror(rc), diag.msg);
+  ck_assert_ptr_null(ethp2p_server_discv4(s));
+  ck_assert_ptr_nonnull(ethp2p_server_discv5(s));
+  return s;
+}
+
+START_TEST(discv5_alone_servers_find_each_other_from_an_enr_bootnode) {
+  char text[ETHP2P_ENR_MAX_SIZE * 2];
+  size_t n = 0;
+  ethp2p_enr rec;
+  ck_assert_int_eq(ethp2p_sim_create(&sim, 11), 0);
+  srv[0] = start_v5_only(0, NULL);
+  ck_assert_int_eq(ethp2p_localnode_record(ethp2p_server_localnode(srv[0]), &rec), 0);
+  ck_assert_int_eq(ethp2p_enr_text_encode(text, sizeof text, &n, &rec), 0);
+  for (int i = 1; i < 6; i++)
+    srv[i] = start_v5_only(i, text);
+  ethp2p_sim_run(sim, 2 * ETHP2P_MIN);
+  for (int i = 0; i < 6; i++) {
+    ethp2p_discv5_stats st;
+    ethp2p_discv5 *v5 = ethp2p_server_discv5(srv[i]);
+    ethp2p_discv5_stats_get(v5, &st);
+    /* everyone knows the five others: the bootnode met them, and the others
+     * found one another through the refresh lookups of their own ID */
+    ck_assert_msg(ethp2p_discv5_store_count(v5) == 5, "server %d knows %zu records", i,
+                  ethp2p_discv5_store_count(v5));
+    ck_assert_uint_ge(st.handshakes, 1);
   }
   teardown();
 }
@@ -195,6 +255,7 @@ int main(void) {
   TCase *tc = tcase_create("server_discovery");
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, servers_find_each_other_from_one_bootnode);
+  tcase_add_test(tc, discv5_alone_servers_find_each_other_from_an_enr_bootnode);
   tcase_add_test(tc, node_behind_nat_without_mapping_learns_its_endpoint_from_pongs);
   tcase_add_test(tc, bad_bootnodes_and_netrestrict_are_refused_and_nodiscover_keeps_udp_cb);
   suite_add_tcase(s, tc);

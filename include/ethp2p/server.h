@@ -49,6 +49,7 @@
 
 #include "ethp2p/discover.h"
 #include "ethp2p/discv4.h"
+#include "ethp2p/discv5.h"
 #include "ethp2p/env.h"
 #include "ethp2p/error.h"
 #include "ethp2p/localnode.h"
@@ -92,8 +93,9 @@ typedef struct ethp2p_server_config {
    * --bootnodes, --netrestrict). */
   bool nodiscover;              /* no discovery at all (the socket stays open for udp_cb) */
   bool discv4_off;              /* --discovery.v4=false */
-  bool discv5;                  /* --discovery.v5: recorded for the discv5 code; the server
-                                   itself starts only discv4 */
+  bool discv5;                  /* --discovery.v5: discv5 on the same socket, sharing
+                                   discv4's table (its own when discv4 is off); enr:
+                                   bootnodes are pinged over discv5 as well */
   const char *const *bootnodes; /* enode:// URLs or enr: records (copied at start) */
   size_t nbootnodes;
   const char *netrestrict; /* "10.0.0.0/8,192.168.0.0/16" (NULL = no restriction) */
@@ -135,6 +137,9 @@ ethp2p_discv4 *ethp2p_server_discv4(ethp2p_server *srv);
 /* The RLPx host (NULL after stop finished).  Its protocols' callbacks receive it;
  * ethp2p_rlpx_peer_send etc. work on the peers it hands out. */
 ethp2p_rlpx_host *ethp2p_server_rlpx(ethp2p_server *srv);
+/* The discv5 node (borrowed; NULL unless cfg.discv5): TALKREQ handlers
+ * (ethp2p_discv5_talk_register), lookups, stats. */
+ethp2p_discv5 *ethp2p_server_discv5(ethp2p_server *srv);
 /* Registers an application protocol after start, before the first peer (dials
  * start on a later loop turn, so right after ethp2p_server_start is in time).
  * Returns its id (>= 0, for ethp2p_rlpx_peer_send) or ethp2p_rlpx_host_register's
