@@ -234,51 +234,6 @@ static int parse_args(int argc, char **argv, nat_args *a) {
   return -1;
 }
 
-/* STUN servers may be host names; the library takes IP literals only, so
- * resolve them here (the command may touch the OS; the library may not). */
-static int resolve_stun_servers(ethp2p_nat_spec *spec) {
-  char in[sizeof spec->stun_servers], out[sizeof spec->stun_servers];
-  size_t o = 0;
-  snprintf(in, sizeof in, "%s", spec->stun_servers[0] != '\0' ? spec->stun_servers
-                                                               : ETHP2P_STUN_DEFAULT_SERVERS);
-  out[0] = '\0';
-  for (char *p = in; *p != '\0';) {
-    char *end = strchr(p, ',');
-    if (end != NULL)
-      *end = '\0';
-    char host[256] = "", port[16] = "3478";
-    char *colon = strrchr(p, ':');
-    if (colon != NULL && strchr(p, ':') == colon) {
-      snprintf(host, sizeof host, "%.*s", (int)(colon - p), p);
-      snprintf(port, sizeof port, "%s", colon + 1);
-    } else {
-      snprintf(host, sizeof host, "%s", p);
-    }
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_INET;
-    hints.ai_socktype = SOCK_DGRAM;
-    char ip[64];
-    if (getaddrinfo(host, port, &hints, &res) == 0 && res != NULL &&
-        getnameinfo(res->ai_addr, res->ai_addrlen, ip, sizeof ip, NULL, 0, NI_NUMERICHOST) == 0) {
-      int n = snprintf(out + o, sizeof out - o, "%s%s:%s", o > 0 ? "," : "", ip, port);
-      if (n > 0 && (size_t)n < sizeof out - o)
-        o += (size_t)n;
-    } else {
-      fprintf(stderr, "ethp2p nat: cannot resolve STUN server %s\n", host);
-    }
-    if (res != NULL)
-      freeaddrinfo(res);
-    if (end == NULL)
-      break;
-    p = end + 1;
-  }
-  if (o == 0)
-    return -1;
-  snprintf(spec->stun_servers, sizeof spec->stun_servers, "%s", out);
-  return 0;
-}
-
 /*
  * PCP deletes need the nonce the mapping was made with (RFC 6887 §11.3), and
  * `nat unmap` runs in a new process.  So the command keeps a 32-byte secret
@@ -394,10 +349,8 @@ static int run(nat_args *a) {
   ethp2p_log_set_sink(cli_log_sink, &log_format,
                       a->verbose > 1 ? ETHP2P_LOG_TRACE
                                      : (a->verbose ? ETHP2P_LOG_DEBUG : ETHP2P_LOG_WARN));
-  if (a->spec.kind == ETHP2P_NAT_STUN && resolve_stun_servers(&a->spec) != 0) {
-    fprintf(stderr, "ethp2p nat: no usable STUN server\n");
+  if (a->spec.kind == ETHP2P_NAT_STUN && cli_resolve_stun(&a->spec, "ethp2p nat") != 0)
     return CLI_EXIT_INVALID;
-  }
   nat_app app;
   memset(&app, 0, sizeof app);
   app.args = a;
@@ -424,7 +377,9 @@ static int run(nat_args *a) {
   }
   if (rc == 0) {
     switch (a->sub) {
-    case SUB_EXTIP: rc = ethp2p_nat_external_ip(app.nat, on_extip, &app); break;
+    case SUB_EXTIP:
+      rc = ethp2p_nat_external_ip(app.nat, on_extip, &app);
+      break;
     case SUB_MAP:
       rc = ethp2p_nat_add_mapping(app.nat, a->proto, a->external_port, a->port, "ethp2p",
                                   a->lifetime, on_map, &app);
@@ -440,7 +395,9 @@ static int run(nat_args *a) {
     uv_run(&app.loop, UV_RUN_DEFAULT);
   } else {
     fprintf(stderr, "ethp2p nat %s: %s: %s\n",
-            a->sub == SUB_EXTIP ? "extip" : a->sub == SUB_MAP ? "map" : "unmap",
+            a->sub == SUB_EXTIP ? "extip"
+            : a->sub == SUB_MAP ? "map"
+                                : "unmap",
             app.nat != NULL ? app.nat->name : a->nat_text,
             rc == ETHP2P_EUNSUPP ? "not supported by this mechanism" : ethp2p_strerror(rc));
   }
