@@ -356,3 +356,33 @@ int cli_resolve_stun(ethp2p_nat_spec *spec, const char *who) {
   snprintf(spec->stun_servers, sizeof spec->stun_servers, "%s", out);
   return 0;
 }
+
+/* --nat checks the library's parser leaves to us: NAT-PMP is IPv4-only (RFC 6886
+ * §3), PCP over IPv6 and an IPv6 extip (the record's ip6) are not done yet. */
+int cli_check_nat_family(const ethp2p_nat_spec *spec, const char *text, const char *who) {
+  if (!spec->has_addr || spec->addr.family != 6)
+    return 0;
+  switch (spec->kind) {
+  case ETHP2P_NAT_PMP:
+    fprintf(stderr,
+            "%s: invalid --nat \"%s\": NAT-PMP is IPv4-only; give the IPv4 "
+            "address of the gateway\n",
+            who, text);
+    break;
+  case ETHP2P_NAT_PCP:
+    fprintf(stderr,
+            "%s: invalid --nat \"%s\": PCP over IPv6 is not supported yet; "
+            "give the IPv4 address of the gateway\n",
+            who, text);
+    break;
+  case ETHP2P_NAT_EXTIP:
+    fprintf(stderr,
+            "%s: invalid --nat \"%s\": an IPv6 external address (the record's "
+            "ip6) is not supported yet; give an IPv4 address\n",
+            who, text);
+    break;
+  default:
+    return 0;
+  }
+  return -1;
+}

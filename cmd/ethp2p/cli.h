@@ -66,5 +66,9 @@ int cli_go_flags(int argc, char **argv);
  * Names that do not resolve are reported on stderr as "<who>: cannot resolve
  * STUN server HOST" and dropped.  Returns 0, or -1 (with a message) when none is left. */
 int cli_resolve_stun(ethp2p_nat_spec *spec, const char *who);
+/* The --nat checks the library's parser leaves to the commands: NAT-PMP is
+ * IPv4-only (RFC 6886 §3); PCP over IPv6 and an IPv6 extip (the record's ip6) are
+ * not supported yet.  Prints "<who>: invalid --nat ..." and returns -1, or 0. */
+int cli_check_nat_family(const ethp2p_nat_spec *spec, const char *text, const char *who);
 
 #endif

@@ -388,36 +388,6 @@ static const struct node_opt *find_opt(const char *name) {
   return NULL;
 }
 
-/* --nat checks the library's parser leaves to us: NAT-PMP is IPv4-only (RFC 6886
- * §3), PCP over IPv6 and an IPv6 extip (the record's ip6) are not done yet. */
-static int check_nat_family(const ethp2p_nat_spec *spec, const char *text) {
-  if (!spec->has_addr || spec->addr.family != 6)
-    return 0;
-  switch (spec->kind) {
-  case ETHP2P_NAT_PMP:
-    fprintf(stderr,
-            "ethp2p node: invalid --nat \"%s\": NAT-PMP is IPv4-only; give the IPv4 "
-            "address of the gateway\n",
-            text);
-    break;
-  case ETHP2P_NAT_PCP:
-    fprintf(stderr,
-            "ethp2p node: invalid --nat \"%s\": PCP over IPv6 is not supported yet; "
-            "give the IPv4 address of the gateway\n",
-            text);
-    break;
-  case ETHP2P_NAT_EXTIP:
-    fprintf(stderr,
-            "ethp2p node: invalid --nat \"%s\": an IPv6 external address (the record's "
-            "ip6) is not supported yet; give an IPv4 address\n",
-            text);
-    break;
-  default:
-    return 0;
-  }
-  return -1;
-}
-
 int ethp2p_cmd_node(int argc, char **argv) {
   ethp2p_server_config cfg;
   const char *datadir = NULL, *natspec = "any";
@@ -564,7 +534,7 @@ int ethp2p_cmd_node(int argc, char **argv) {
       fprintf(stderr, "ethp2p node: invalid --nat \"%s\": %s\n", natspec, err);
       return CLI_EXIT_USAGE;
     }
-    if (check_nat_family(&cfg.nat, natspec) != 0)
+    if (cli_check_nat_family(&cfg.nat, natspec, "ethp2p node") != 0)
       return CLI_EXIT_USAGE;
   }
   /* Everything below checks the options against the host before anything is
