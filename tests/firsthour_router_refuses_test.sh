@@ -3,7 +3,8 @@
 # but will not help: it reports a carrier-grade-NAT external address (double NAT)
 # and has room for one mapping only (TCP gets it, UDP is refused: NAT-PMP result 4).  At the default verbosity the
 # node must WARN about both, the refusal with the router's code and reason, and
-# must not claim that no gateway answered.  The router is `ethp2p gateway` in a
+# must not claim that no gateway answered.  Then a forced exit (the 4th signal
+# while the frozen router leaves the delete unanswered) returns 1.  The router is `ethp2p gateway` in a
 # network namespace of our own (names carry $$), removed on exit.
 # Usage: bash tests/firsthour_router_refuses_test.sh BIN TESTDATA   (exit 77 = skipped)
 set -u
@@ -83,10 +84,24 @@ ok "does not claim that no gateway answered"
 [ "$(grep -c 'Router refuses the port mapping' "$WORK/node.err")" -eq 1 ] ||
   fail "refusal warnings repeated: $(grep -c 'Router refuses' "$WORK/node.err")"
 ok "the refusal is said once"
-kill -TERM "$PID"
+# Forced exit: freeze the router so the delete of the TCP mapping is never
+# answered (the clean stop would wait its 3 s bound), then signal four times.
+kill -STOP "$GPID"
+t0=$(now_ms)
+for n in 1 2 3 4; do kill -TERM "$PID"; sleep 0.2; done
+deadline=$((t0 + 5000))
+while [ "$(now_ms)" -lt "$deadline" ] && kill -0 "$PID" 2>/dev/null; do sleep 0.05; done
 wait "$PID"
 rc=$?
 PID=
-[ "$rc" -eq 0 ] || fail "node exited $rc after SIGTERM"
-ok "node exits 0"
+took=$(($(now_ms) - t0))
+kill -CONT "$GPID"
+[ "$rc" -eq 1 ] || fail "forced exit returned $rc, want 1"
+ok "a forced exit (4th signal) returns 1, after $took ms"
+[ "$(grep -c 'Already shutting down, interrupt more to force exit' "$WORK/node.err")" -eq 2 ] ||
+  fail "want two 'Already shutting down' warnings (signals 2 and 3)"
+grep -q 'Forced exit' "$WORK/node.err" || fail "no 'Forced exit' warning"
+ok "signals 2 and 3 are refused with a warning, the 4th forces the exit"
+[ "$took" -lt 2900 ] || fail "forced exit took $took ms: not before the 3 s bound"
+ok "the forced exit does not wait for the bound"
 echo "PASS: $PASS checks"
