@@ -248,7 +248,7 @@ bool cli_parse_uint(const char *s, uint64_t max, uint64_t *out) {
   for (const char *p = s; *p; p++) {
     if (*p < '0' || *p > '9')
       return false;
-    if (v > (max - (uint64_t)(*p - '0')) / 10)
+    if ((uint64_t)(*p - '0') > max || v > (max - (uint64_t)(*p - '0')) / 10)
       return false;
     v = v * 10 + (uint64_t)(*p - '0');
   }
