@@ -386,3 +386,28 @@ int cli_check_nat_family(const ethp2p_nat_spec *spec, const char *text, const ch
   }
   return -1;
 }
+
+/* Removes the library's own position notes from msg (" at offset N", " (byte N
+ * of the decoded record)"): they count from other origins (the base64 payload,
+ * the hex digits) than the one place we print.  Returns whether a "decoded
+ * record" note was there, i.e. the error is in the record's bytes, not in its text. */
+bool cli_strip_positions(char *msg) {
+  bool record_note = false;
+  char *p;
+  while ((p = strstr(msg, " at offset ")) != NULL) {
+    char *e = p + strlen(" at offset ");
+    while (*e >= '0' && *e <= '9')
+      e++;
+    memmove(p, e, strlen(e) + 1);
+  }
+  while ((p = strstr(msg, " (byte ")) != NULL) {
+    char *e = p + strlen(" (byte ");
+    while (*e >= '0' && *e <= '9')
+      e++;
+    if (strncmp(e, " of the decoded record)", 23) != 0)
+      break;
+    memmove(p, e + 23, strlen(e + 23) + 1);
+    record_note = true;
+  }
+  return record_note;
+}

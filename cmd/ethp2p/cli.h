@@ -70,5 +70,13 @@ int cli_resolve_stun(ethp2p_nat_spec *spec, const char *who);
  * IPv4-only (RFC 6886 §3); PCP over IPv6 and an IPv6 extip (the record's ip6) are
  * not supported yet.  Prints "<who>: invalid --nat ..." and returns -1, or 0. */
 int cli_check_nat_family(const ethp2p_nat_spec *spec, const char *text, const char *who);
+/* Error positions, one origin everywhere: the commands print a problem in text
+ * input as "(at character N of the input)", N counted from 0 at the first byte
+ * the user gave (whitespace and prefixes included), and a problem in decoded
+ * bytes as "(at byte N of the record)" / "(at byte N of the RLP data)".  This
+ * removes the library's own notes from a diag message, which count from other
+ * origins: " at offset N" and " (byte N of the decoded record)".  Returns true
+ * when the latter was present (the error is in the decoded bytes). */
+bool cli_strip_positions(char *msg);
 
 #endif
