@@ -110,6 +110,25 @@ ok "-datadir was used"
 grep -q 'Port mapping is off (--nat none)' "$WORK/goflags.err" || fail "node does not say that mapping is off"
 ok "node says at the default verbosity that mapping is off"
 
+# ---- a start that fails half-way (a port in use) exits 1 with the reason, no crash
+MP=$((40000 + $$ % 20000))
+start holder --datadir "$WORK/holder" --listen 127.0.0.1 --port 0 --nat none --metrics --metrics.port "$MP"
+HPORT=$(sed -n 's/.*Started P2P networking *tcp=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/holder.err")
+[ -n "$HPORT" ] || fail "no TCP port in the holder's log"
+HOLDER=$PID
+"$BIN" node --datadir "$WORK/second" --listen 127.0.0.1 --port "$HPORT" --nat none >"$WORK/out" 2>"$WORK/err"
+rc=$?
+[ "$rc" -eq 1 ] || fail "TCP port in use: exit $rc, want 1"
+grep -q "^ethp2p node: cannot listen on TCP 127\.0\.0\.1:$HPORT: address in use\$" "$WORK/err" || fail "TCP port in use: wrong message"
+ok "a TCP port in use exits 1: $(tail -1 "$WORK/err")"
+"$BIN" node --datadir "$WORK/second" --listen 127.0.0.1 --port 0 --nat none --metrics --metrics.port "$MP" >"$WORK/out" 2>"$WORK/err"
+rc=$?
+[ "$rc" -eq 1 ] || fail "metrics port in use: exit $rc, want 1"
+grep -q "^ethp2p node: cannot serve metrics on 127\.0\.0\.1:$MP: address in use\$" "$WORK/err" || fail "metrics port in use: wrong message"
+ok "a metrics port in use exits 1: $(tail -1 "$WORK/err")"
+PID=$HOLDER
+stop
+
 # ---- --log.format logfmt
 start logfmt --datadir "$WORK/lf" --listen 127.0.0.1 --port 0 --nat none --log.format logfmt
 stop
