@@ -74,4 +74,24 @@ for bad in "--probe-every 50ms:invalid duration \"50ms\" for --probe-every .*fro
   want 2 '' "^ethp2p sim: $re" "sim $args is refused"
   [ -s "$WORK/out" ] && fail "sim $args printed on stdout"
 done
+# ---- nat: usage errors come before any packet (every case below fails in parsing)
+export ETHP2P_DATADIR="$WORK/natdata"
+for bad in "extip --nat pmp:::1|NAT-PMP is IPv4-only" \
+  "map --nat pcp:fe80::1 --proto tcp --port 30303|PCP over IPv6 is not supported yet" \
+  "extip --nat extip:2001:db8::1|an IPv6 external address .* is not supported yet" \
+  "extip --bogus|unknown option --bogus" \
+  "extip --timeout|option --timeout needs a value" \
+  "extip --timeout 5parsecs|--timeout: expected a duration" \
+  "map -nat none -proto tcp -port 0|--port: expected 1-65535"; do
+  args=${bad%%|*}
+  re=${bad#*|}
+  # shellcheck disable=SC2086
+  run nat $args
+  want 2 '' "^ethp2p nat (extip|map): .*$re" "nat $args is a usage error"
+  [ -s "$WORK/out" ] && fail "nat $args printed on stdout"
+done
+# extip needs no network: the static address, at once, also Go-style
+run nat extip -nat extip:203.0.113.9
+want 0 '^203\.0\.113\.9$' '' 'nat extip -nat extip:IP'
+
 echo "PASS: $PASS checks"
