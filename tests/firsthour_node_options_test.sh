@@ -155,6 +155,13 @@ ERRS=$(jq -r 'select(.err != null) | .err' "$WORK/json.err")
 [ -n "$ERRS" ] || fail "no line with an err member: $(cat "$WORK/json.err")"
 ok "jq .err works: $(echo "$ERRS" | head -1)"
 
+# a value with spaces (a path) stays one JSON member
+start jsonspace --datadir "$WORK/dir with space" --listen 127.0.0.1 --port 0 --nat none --log.format json
+stop
+F=$(jq -r 'select(.msg == "Generated new node key") | .file' "$WORK/jsonspace.err")
+[ "$F" = "$WORK/dir with space/nodekey" ] || fail "JSON file member is \"$F\""
+ok "a value with spaces stays one member"
+
 # ---- --nat stun:HOST:PORT resolves names (localhost, from /etc/hosts; loopback only)
 if getent hosts localhost | grep -q '^127\.'; then
   start stun --datadir "$WORK/st" --listen 127.0.0.1 --port 0 --nat stun:localhost:3478

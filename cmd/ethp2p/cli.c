@@ -115,6 +115,15 @@ typedef struct kv_pair {
   bool quoted; /* the value was quoted; its escapes (\" and \\) are still in it */
 } kv_pair;
 
+/* Whether p starts "key=": a run of key characters followed by '='. */
+static bool starts_pair(const char *p) {
+  const char *q = p;
+  while ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
+         *q == '_' || *q == '-' || *q == '.')
+    q++;
+  return q > p && *q == '=';
+}
+
 static bool kv_next(const char **pp, kv_pair *kvp) {
   const char *p = *pp;
   while (*p == ' ')
@@ -146,8 +155,10 @@ static bool kv_next(const char **pp, kv_pair *kvp) {
     if (*p == '"')
       p++;
   } else {
+    /* Unquoted values may hold spaces (a path); the value ends at the space
+     * that starts the next "key=" or at the end. */
     kvp->val = p;
-    while (*p != 0 && *p != ' ')
+    while (*p != 0 && !(*p == ' ' && starts_pair(p + 1)))
       p++;
     kvp->vlen = (size_t)(p - kvp->val);
   }
