@@ -108,6 +108,11 @@ run_timed map 9000 13000 nat map --proto udp --port 30303
 expect_err map 'no answer via any within 10s'
 expect_err map 'ethp2p nat doctor'
 
+# ---- nat unmap via PCP, 1s
+run_timed unmap_pcp 800 3000 nat unmap --nat pcp --proto udp --port 30303 --timeout 1s
+expect_err unmap_pcp '^ethp2p nat unmap: no answer via PCP within 1s'
+expect_err unmap_pcp 'PCP and NAT-PMP: UDP requests to 10\.77\.0\.1:5351'
+
 # ---- a bad --timeout is a usage error, before any packet
 ip netns exec "$LAN" "$BIN" nat extip --timeout 0 >/dev/null 2>"$WORK/bad_timeout.err"
 rc=$?
