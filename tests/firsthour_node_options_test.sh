@@ -165,7 +165,15 @@ ok "a value with spaces stays one member"
 # ---- --nat stun:HOST:PORT resolves names (localhost, from /etc/hosts; loopback only)
 if getent hosts localhost | grep -q '^127\.'; then
   start stun --datadir "$WORK/st" --listen 127.0.0.1 --port 0 --nat stun:localhost:3478
+  # nothing serves STUN on loopback: after about 10 s the node says so, at the default verbosity
+  deadline=$(($(now_ms) + 14000))
+  while [ "$(now_ms)" -lt "$deadline" ] && ! grep -q 'No STUN server answered' "$WORK/stun.err"; do
+    sleep 0.1
+  done
   stop
+  grep -Eq '^WARN .*No STUN server answered; the record advertises 127\.0\.0\.1; run `ethp2p nat doctor`' \
+    "$WORK/stun.err" || fail "no STUN warning: $(cat "$WORK/stun.err")"
+  ok "the node warns that no STUN server answered"
   grep -Eq 'Started P2P networking .*nat=stun:127\.0\.0\.1:3478' "$WORK/stun.err" ||
     fail "stun:localhost:3478 was not resolved: $(cat "$WORK/stun.err")"
   grep -q 'cannot resolve' "$WORK/stun.err" && fail "stun: claims it cannot resolve localhost"
