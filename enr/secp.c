@@ -10,6 +10,8 @@
 
 #include <pthread.h>
 #include <secp256k1.h>
+#include <secp256k1_ecdh.h>
+#include <secp256k1_recovery.h>
 #include <string.h>
 
 #include "core/osrand.h"
@@ -158,4 +160,105 @@ int ethp2p_secp_verify(const uint8_t sig[ETHP2P_SECP_SIG_LEN], const uint8_t has
   if (!secp256k1_ecdsa_signature_parse_compact(ctx, &s, sig))
     return ETHP2P_ESIG;
   return secp256k1_ecdsa_verify(ctx, &s, hash, &pk) ? 0 : ETHP2P_ESIG;
+}
+
+/* ---- recoverable signatures (discv4, RLPx) ------------------------------------ */
+
+int ethp2p_secp_sign_recoverable(uint8_t sig65[ETHP2P_SECP_RSIG_LEN], const uint8_t hash[32],
+                                 const uint8_t secret[ETHP2P_SECP_SECRET_LEN]) {
+  const secp256k1_context *ctx = ctx_get();
+  secp256k1_ecdsa_recoverable_signature s;
+  int recid = 0;
+  memset(sig65, 0, ETHP2P_SECP_RSIG_LEN);
+  if (ctx == NULL || secret == NULL)
+    return ETHP2P_EKEY;
+  /* RFC 6979 nonces; libsecp256k1 produces low-S signatures with the matching recid. */
+  if (!secp256k1_ecdsa_sign_recoverable(ctx, &s, hash, secret, NULL, NULL))
+    return ETHP2P_EKEY;
+  secp256k1_ecdsa_recoverable_signature_serialize_compact(ctx, sig65, &recid, &s);
+  sig65[64] = (uint8_t)recid;
+  ethp2p_secp_wipe(&s, sizeof s);
+  return 0;
+}
+
+int ethp2p_secp_recover(uint8_t pub64[ETHP2P_SECP_PUB64_LEN],
+                        const uint8_t sig65[ETHP2P_SECP_RSIG_LEN], const uint8_t hash[32]) {
+  const secp256k1_context *ctx = ctx_get();
+  secp256k1_ecdsa_recoverable_signature s;
+  secp256k1_pubkey pk;
+  memset(pub64, 0, ETHP2P_SECP_PUB64_LEN);
+  if (ctx == NULL || sig65[64] > 3)
+    return ETHP2P_ESIG;
+  if (!secp256k1_ecdsa_recoverable_signature_parse_compact(ctx, &s, sig65, sig65[64]))
+    return ETHP2P_ESIG;
+  if (!secp256k1_ecdsa_recover(ctx, &pk, &s, hash))
+    return ETHP2P_ESIG;
+  serialize_pub(NULL, pub64, &pk);
+  return 0;
+}
+
+/* ---- ECDH ---------------------------------------------------------------------- */
+
+/* libsecp256k1 hands the shared point's coordinates to a "hash" function; these
+ * two keep them instead of hashing: x alone (ECIES), or the compressed point. */
+static int ecdh_copy_x(unsigned char *out, const unsigned char *x32, const unsigned char *y32,
+                       void *data) {
+  (void)y32;
+  (void)data;
+  memcpy(out, x32, 32);
+  return 1;
+}
+
+static int ecdh_copy_compressed(unsigned char *out, const unsigned char *x32,
+                                const unsigned char *y32, void *data) {
+  (void)data;
+  out[0] = (unsigned char)(0x02 | (y32[31] & 1));
+  memcpy(out + 1, x32, 32);
+  return 1;
+}
+
+int ethp2p_secp_ecdh_x(uint8_t x[32], const uint8_t pub64[ETHP2P_SECP_PUB64_LEN],
+                       const uint8_t secret[ETHP2P_SECP_SECRET_LEN]) {
+  const secp256k1_context *ctx = ctx_get();
+  secp256k1_pubkey pk;
+  uint8_t full[65];
+  memset(x, 0, 32);
+  if (ctx == NULL || secret == NULL)
+    return ETHP2P_EKEY;
+  full[0] = 0x04;
+  memcpy(full + 1, pub64, ETHP2P_SECP_PUB64_LEN);
+  if (!secp256k1_ec_pubkey_parse(ctx, &pk, full, sizeof full))
+    return ETHP2P_EKEY;
+  if (!secp256k1_ecdh(ctx, x, &pk, secret, ecdh_copy_x, NULL)) {
+    memset(x, 0, 32);
+    return ETHP2P_EKEY;
+  }
+  return 0;
+}
+
+int ethp2p_secp_ecdh_pub33(uint8_t shared33[ETHP2P_SECP_PUB33_LEN],
+                           const uint8_t pub33[ETHP2P_SECP_PUB33_LEN],
+                           const uint8_t secret[ETHP2P_SECP_SECRET_LEN]) {
+  const secp256k1_context *ctx = ctx_get();
+  secp256k1_pubkey pk;
+  memset(shared33, 0, ETHP2P_SECP_PUB33_LEN);
+  if (ctx == NULL || secret == NULL || (pub33[0] != 0x02 && pub33[0] != 0x03) ||
+      !secp256k1_ec_pubkey_parse(ctx, &pk, pub33, ETHP2P_SECP_PUB33_LEN))
+    return ETHP2P_EKEY;
+  if (!secp256k1_ecdh(ctx, shared33, &pk, secret, ecdh_copy_compressed, NULL)) {
+    memset(shared33, 0, ETHP2P_SECP_PUB33_LEN);
+    return ETHP2P_EKEY;
+  }
+  return 0;
+}
+
+int ethp2p_secp_pub64_check(const uint8_t pub64[ETHP2P_SECP_PUB64_LEN]) {
+  const secp256k1_context *ctx = ctx_get();
+  secp256k1_pubkey pk;
+  uint8_t full[65];
+  if (ctx == NULL)
+    return ETHP2P_EKEY;
+  full[0] = 0x04;
+  memcpy(full + 1, pub64, ETHP2P_SECP_PUB64_LEN);
+  return secp256k1_ec_pubkey_parse(ctx, &pk, full, sizeof full) ? 0 : ETHP2P_EKEY;
 }

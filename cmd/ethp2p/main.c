@@ -59,7 +59,8 @@ int main(int argc, char **argv) {
     return CLI_EXIT_OK;
   }
   if (strcmp(argv[1], "--version") == 0) {
-    printf("ethp2p 0.1.0\n");
+    /* The one version: project(ethp2p VERSION ...) in CMakeLists.txt. */
+    printf("ethp2p %s\n", ETHP2P_VERSION_STRING);
     return CLI_EXIT_OK;
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
