@@ -9,9 +9,12 @@
 
 #include "ethp2p/log.h"
 #include "ethp2p/nodekey.h"
+#include "ethp2p/secp.h"
 
 #define SRV_MODULE "p2p"
 #define SRV_PATH_MAX 1024
+#define SRV_MAX_BOOTNODES 64
+#define SRV_MAX_RESTRICT 32
 
 struct ethp2p_server {
   ethp2p_env *env;
@@ -20,7 +23,9 @@ struct ethp2p_server {
   ethp2p_localnode *ln;
   ethp2p_portmap *pm;
   ethp2p_tcp *tcp;
-  ethp2p_udp *udp;
+  ethp2p_discover *mux; /* the UDP socket */
+  ethp2p_discv4 *v4;
+  ethp2p_nodekey key; /* kept for discv4 until it starts (then wiped) */
   ethp2p_addr tcp_addr;
   ethp2p_addr udp_addr;
   bool stopping;
@@ -45,12 +50,12 @@ static int load_key(ethp2p_server *srv, ethp2p_nodekey *key, ethp2p_diag *diag) 
   int rc, n;
 
   if (c->nodekey_hex != NULL)
-    return ethp2p_nodekey_parse(key, (const uint8_t *)c->nodekey_hex, strlen(c->nodekey_hex),
-                                diag);
+    return ethp2p_nodekey_parse(key, (const uint8_t *)c->nodekey_hex, strlen(c->nodekey_hex), diag);
   if (c->nodekey_file != NULL)
     return ethp2p_nodekey_load(key, c->nodekey_file, diag);
   if (srv->datadir[0] == 0) {
-    ethp2p_log(ETHP2P_LOG_WARN, SRV_MODULE, "No data directory, using an ephemeral node key", "%s", "");
+    ethp2p_log(ETHP2P_LOG_WARN, SRV_MODULE, "No data directory, using an ephemeral node key", "%s",
+               "");
     return ethp2p_nodekey_generate(key);
   }
   n = snprintf(path, sizeof path, "%s/nodekey", srv->datadir);
@@ -86,10 +91,9 @@ static void on_accept(ethp2p_tcp *listener, ethp2p_tcp *conn, void *data) {
   ethp2p_tcp_close(conn);
 }
 
-static void on_datagram(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t *buf, size_t len,
-                        void *data) {
+/* What discovery does not take (the mux's default unhandled hook). */
+static void on_datagram(void *data, const ethp2p_addr *from, const uint8_t *buf, size_t len) {
   ethp2p_server *srv = data;
-  (void)udp;
   if (srv->cfg.udp_cb != NULL && !srv->stopping)
     srv->cfg.udp_cb(srv, from, buf, len, srv->cfg.udp_data);
 }
@@ -120,18 +124,18 @@ static int open_sockets(ethp2p_server *srv, ethp2p_diag *diag) {
   if (srv->cfg.discport == 0 && srv->cfg.port == 0) {
     /* both "any": prefer the TCP port for UDP too, so the record has one port */
     bind.port = srv->tcp_addr.port;
-    rc = ethp2p_udp_open(srv->env, &srv->udp, &bind, 0, on_datagram, srv);
+    rc = ethp2p_discover_open(srv->env, &bind, &srv->mux);
     bind.port = 0;
   }
   if (rc != 0)
-    rc = ethp2p_udp_open(srv->env, &srv->udp, &bind, 0, on_datagram, srv);
+    rc = ethp2p_discover_open(srv->env, &bind, &srv->mux);
   if (rc != 0) {
-    srv->udp = NULL;
+    srv->mux = NULL;
     return ethp2p_diag_set(diag, rc, 0, "cannot open UDP %s: %s",
                            ethp2p_addr_format(&bind, true, text, sizeof text), ethp2p_strerror(rc));
   }
-  if (ethp2p_udp_local_addr(srv->udp, &srv->udp_addr) != 0)
-    srv->udp_addr = bind;
+  ethp2p_discover_set_unhandled(srv->mux, on_datagram, srv);
+  srv->udp_addr = ethp2p_discover_local_addr(srv->mux);
   return 0;
 }
 
@@ -183,6 +187,102 @@ static int setup_portmap(ethp2p_server *srv, ethp2p_nat *nat, ethp2p_diag *diag)
   return ethp2p_portmap_start(srv->pm);
 }
 
+int ethp2p_server_netrestrict_parse(const char *text, ethp2p_addr *nets, uint8_t *prefix,
+                                    size_t max, ethp2p_diag *diag) {
+  size_t n = 0, off = 0;
+  if (text == NULL)
+    return 0;
+  while (text[off] != '\0') {
+    char item[64];
+    size_t len = strcspn(text + off, ",");
+    if (len == 0) {
+      off++;
+      continue;
+    }
+    if (len >= sizeof item)
+      return ethp2p_diag_set(diag, ETHP2P_ESYNTAX, off, "netrestrict entry too long");
+    memcpy(item, text + off, len);
+    item[len] = '\0';
+    char *slash = strchr(item, '/');
+    char *end = NULL;
+    unsigned long bits;
+    if (slash == NULL)
+      return ethp2p_diag_set(diag, ETHP2P_ESYNTAX, off, "netrestrict entry \"%s\" is not IP/BITS",
+                             item);
+    *slash = '\0';
+    bits = strtoul(slash + 1, &end, 10);
+    if (n == max)
+      return ethp2p_diag_set(diag, ETHP2P_ETOOBIG, off, "more than %zu netrestrict entries", max);
+    if (ethp2p_addr_parse_ip(&nets[n], item) != 0 || slash[1] < '0' || slash[1] > '9' ||
+        *end != '\0' || bits > (nets[n].family == 4 ? 32u : 128u))
+      return ethp2p_diag_set(diag, ETHP2P_ESYNTAX, off,
+                             "netrestrict entry \"%s/%s\" is not IP/BITS", item, slash + 1);
+    prefix[n++] = (uint8_t)bits;
+    off += len;
+  }
+  return (int)n;
+}
+
+static int host_record(void *data, ethp2p_enr *out) {
+  return ethp2p_localnode_record(data, out);
+}
+static void host_statement(void *data, const ethp2p_addr *from, const ethp2p_addr *ep) {
+  ethp2p_localnode_udp_statement(data, from, ep);
+}
+static void host_contact(void *data, const ethp2p_addr *to) {
+  ethp2p_localnode_udp_contact(data, to);
+}
+
+/* Step 5: discv4 on the mux, with the parsed bootnodes and netrestrict. */
+static int setup_discovery(ethp2p_server *srv, const ethp2p_server_config *cfg, ethp2p_diag *diag) {
+  ethp2p_discover_node *boot = NULL;
+  ethp2p_addr nets[SRV_MAX_RESTRICT];
+  uint8_t prefix[SRV_MAX_RESTRICT];
+  ethp2p_discv4_config dc;
+  int rc, nr;
+
+  if (cfg->nodiscover || cfg->discv4_off)
+    return 0;
+  if (cfg->nbootnodes > SRV_MAX_BOOTNODES)
+    return ethp2p_diag_set(diag, ETHP2P_ETOOBIG, 0, "more than %d bootnodes", SRV_MAX_BOOTNODES);
+  nr = ethp2p_server_netrestrict_parse(cfg->netrestrict, nets, prefix, SRV_MAX_RESTRICT, diag);
+  if (nr < 0)
+    return nr;
+  if (cfg->nbootnodes > 0) {
+    boot = calloc(cfg->nbootnodes, sizeof *boot);
+    if (boot == NULL)
+      return ETHP2P_ENOMEM;
+  }
+  for (size_t i = 0; i < cfg->nbootnodes; i++) {
+    ethp2p_diag d;
+    memset(&d, 0, sizeof d);
+    rc = ethp2p_discover_node_parse(&boot[i], NULL, cfg->bootnodes[i], &d);
+    if (rc != 0) {
+      ethp2p_diag_set(diag, rc, 0, "bootnode %zu: %s", i + 1,
+                      d.msg[0] ? d.msg : ethp2p_strerror(rc));
+      free(boot);
+      return rc;
+    }
+  }
+  memset(&dc, 0, sizeof dc);
+  memcpy(dc.secret, srv->key.secret, 32);
+  dc.host.record = host_record;
+  dc.host.statement = host_statement;
+  dc.host.contact = host_contact;
+  dc.host.data = srv->ln;
+  dc.bootnodes = boot;
+  dc.nbootnodes = cfg->nbootnodes;
+  dc.restrict_nets = nets;
+  dc.restrict_prefix = prefix;
+  dc.nrestrict = (size_t)nr;
+  rc = ethp2p_discv4_create(srv->mux, &dc, &srv->v4);
+  ethp2p_secp_wipe(dc.secret, sizeof dc.secret);
+  free(boot);
+  if (rc != 0)
+    return ethp2p_diag_set(diag, rc, 0, "cannot start discovery: %s", ethp2p_strerror(rc));
+  return 0;
+}
+
 int ethp2p_server_start(ethp2p_env *env, const ethp2p_server_config *cfg, ethp2p_server **out,
                         ethp2p_diag *diag) {
   ethp2p_server *srv;
@@ -220,6 +320,7 @@ int ethp2p_server_start(ethp2p_env *env, const ethp2p_server_config *cfg, ethp2p
   srv->cfg.nodekey_file = NULL;
   srv->cfg.datadir = NULL;
   rc = ethp2p_localnode_create(env, &key, srv->datadir[0] ? srv->datadir : NULL, &srv->ln);
+  srv->key = key;
   ethp2p_nodekey_wipe(&key);
   if (rc != 0) {
     ethp2p_diag_set(diag, rc, 0, "cannot set up the local record: %s", ethp2p_strerror(rc));
@@ -245,6 +346,13 @@ int ethp2p_server_start(ethp2p_env *env, const ethp2p_server_config *cfg, ethp2p
   nat = NULL; /* owned by the loop (or destroyed) now */
   if (rc != 0)
     goto out_fail;
+  rc = setup_discovery(srv, cfg, diag);
+  ethp2p_nodekey_wipe(&srv->key);
+  srv->cfg.bootnodes = NULL;
+  srv->cfg.nbootnodes = 0;
+  srv->cfg.netrestrict = NULL;
+  if (rc != 0)
+    goto out_fail;
   {
     char t[ETHP2P_ADDRSTRLEN], u[ETHP2P_ADDRSTRLEN], nattext[128] = "";
     ethp2p_nat_format(ethp2p_portmap_nat(srv->pm), nattext, sizeof nattext);
@@ -261,16 +369,32 @@ out_fail:
   return rc;
 }
 
-ethp2p_localnode *ethp2p_server_localnode(ethp2p_server *srv) { return srv->ln; }
-ethp2p_portmap *ethp2p_server_portmap(ethp2p_server *srv) { return srv->pm; }
-ethp2p_addr ethp2p_server_tcp_addr(const ethp2p_server *srv) { return srv->tcp_addr; }
-ethp2p_addr ethp2p_server_udp_addr(const ethp2p_server *srv) { return srv->udp_addr; }
+ethp2p_localnode *ethp2p_server_localnode(ethp2p_server *srv) {
+  return srv->ln;
+}
+ethp2p_portmap *ethp2p_server_portmap(ethp2p_server *srv) {
+  return srv->pm;
+}
+ethp2p_discover *ethp2p_server_discover(ethp2p_server *srv) {
+  return srv->mux;
+}
+ethp2p_discv4 *ethp2p_server_discv4(ethp2p_server *srv) {
+  return srv->v4;
+}
+ethp2p_addr ethp2p_server_tcp_addr(const ethp2p_server *srv) {
+  return srv->tcp_addr;
+}
+ethp2p_addr ethp2p_server_udp_addr(const ethp2p_server *srv) {
+  return srv->udp_addr;
+}
 
 static void close_sockets(ethp2p_server *srv) {
   ethp2p_tcp_close(srv->tcp);
   srv->tcp = NULL;
-  ethp2p_udp_close(srv->udp);
-  srv->udp = NULL;
+  ethp2p_discv4_destroy(srv->v4);
+  srv->v4 = NULL;
+  ethp2p_discover_close(srv->mux);
+  srv->mux = NULL;
 }
 
 static void on_portmap_stopped(ethp2p_portmap *pm, int status, void *data) {
@@ -290,6 +414,9 @@ int ethp2p_server_stop(ethp2p_server *srv, ethp2p_time bound, ethp2p_server_stop
   if (srv->stopping)
     return ETHP2P_ESTATE;
   srv->stopping = true;
+  /* discovery ends first (go-ethereum closes it before the listeners) */
+  ethp2p_discv4_destroy(srv->v4);
+  srv->v4 = NULL;
   srv->stop_cb = cb;
   srv->stop_data = data;
   return ethp2p_portmap_stop(srv->pm, bound, on_portmap_stopped, srv);
@@ -301,5 +428,6 @@ void ethp2p_server_destroy(ethp2p_server *srv) {
   ethp2p_portmap_destroy(srv->pm);
   close_sockets(srv);
   ethp2p_localnode_destroy(srv->ln);
+  ethp2p_nodekey_wipe(&srv->key);
   free(srv);
 }

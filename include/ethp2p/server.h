@@ -12,7 +12,14 @@
  *      specific address, else 127.0.0.1 (as go-ethereum);
  *   4. the NAT from the spec and the port-mapping loop, with TCP and UDP
  *      registered unless the listen address is loopback or private (nothing
- *      to map there).
+ *      to map there);
+ *   5. discovery on the UDP socket (unless `nodiscover`): the socket is an
+ *      ethp2p_discover mux; discv4 (unless `discv4_off`) answers on it with the
+ *      local record, bonds with the bootnodes and keeps its table fresh; PONG
+ *      statements feed the local node's endpoint prediction.  Datagrams that
+ *      discv4 does not take go to the mux's unhandled hook: udp_cb by default,
+ *      or whatever ethp2p_discover_set_unhandled(ethp2p_server_discover(srv), ...)
+ *      installs (discv5).
  * Stopping deletes the mappings with a bounded wait, then closes the sockets.
  *
  * Works on any environment (libuv or the simulated world).  The server owns
@@ -25,6 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ethp2p/discover.h"
+#include "ethp2p/discv4.h"
 #include "ethp2p/env.h"
 #include "ethp2p/error.h"
 #include "ethp2p/localnode.h"
@@ -49,31 +58,41 @@ typedef void (*ethp2p_server_udp_cb)(ethp2p_server *srv, const ethp2p_addr *from
 typedef void (*ethp2p_server_stop_cb)(ethp2p_server *srv, int status, void *data);
 
 typedef struct ethp2p_server_config {
-  const char *datadir;      /* nodekey and seq live here; NULL = nothing on disk */
-  const char *nodekey_file; /* --nodekey FILE (NULL = not given) */
-  const char *nodekey_hex;  /* --nodekeyhex HEX (NULL = not given); wins over the file */
-  ethp2p_addr listen;       /* IP to bind (family 0 = 0.0.0.0); its port is ignored */
-  uint16_t port;            /* TCP port (0 = any free) */
-  uint16_t discport;        /* UDP port (0 = any free) */
-  ethp2p_nat_spec nat;      /* the --nat spec */
-  ethp2p_nat *nat_override; /* a ready NAT to use instead of creating one from the
-                               spec; the server takes ownership (tests, sim) */
-  ethp2p_portmap_config portmap; /* intervals; a zero field takes its default */
+  const char *datadir;               /* nodekey and seq live here; NULL = nothing on disk */
+  const char *nodekey_file;          /* --nodekey FILE (NULL = not given) */
+  const char *nodekey_hex;           /* --nodekeyhex HEX (NULL = not given); wins over the file */
+  ethp2p_addr listen;                /* IP to bind (family 0 = 0.0.0.0); its port is ignored */
+  uint16_t port;                     /* TCP port (0 = any free) */
+  uint16_t discport;                 /* UDP port (0 = any free) */
+  ethp2p_nat_spec nat;               /* the --nat spec */
+  ethp2p_nat *nat_override;          /* a ready NAT to use instead of creating one from the
+                                        spec; the server takes ownership (tests, sim) */
+  ethp2p_portmap_config portmap;     /* intervals; a zero field takes its default */
   ethp2p_server_accept_cb accept_cb; /* NULL: log and close */
   void *accept_data;
-  ethp2p_server_udp_cb udp_cb; /* NULL: ignore datagrams */
+  ethp2p_server_udp_cb udp_cb; /* datagrams discovery does not take; NULL: ignore */
   void *udp_data;
+  /* Discovery (go-ethereum's --nodiscover, --discovery.v4, --discovery.v5,
+   * --bootnodes, --netrestrict). */
+  bool nodiscover;              /* no discovery at all (the socket stays open for udp_cb) */
+  bool discv4_off;              /* --discovery.v4=false */
+  bool discv5;                  /* --discovery.v5: recorded for the discv5 code; the server
+                                   itself starts only discv4 */
+  const char *const *bootnodes; /* enode:// URLs or enr: records (copied at start) */
+  size_t nbootnodes;
+  const char *netrestrict; /* "10.0.0.0/8,192.168.0.0/16" (NULL = no restriction) */
 } ethp2p_server_config;
 
 /* Fills c with defaults: no datadir, listen 0.0.0.0, ports 30303, --nat any,
- * go-ethereum's port-mapping intervals. */
+ * go-ethereum's port-mapping intervals, discv4 on, no bootnodes. */
 void ethp2p_server_config_default(ethp2p_server_config *c);
 
 /*
  * Creates and starts the server on env (steps 1-4 above).  Strings in cfg are
  * copied.  Returns 0; ETHP2P_EINVAL (bad config); a key error
  * (ETHP2P_ENOTFOUND for a missing --nodekey file, ETHP2P_ESYNTAX/ETRUNC/EKEY for a
- * bad key, ETHP2P_EPERM/EIO on file errors) with diag saying which; a socket error
+ * bad key, ETHP2P_EPERM/EIO on file errors) with diag saying which; a bad bootnode
+ * or netrestrict entry (the parser's code, diag naming the entry); a socket error
  * (ETHP2P_EADDRINUSE, ...); ETHP2P_ENOMEM.  On failure nothing is left open, and a
  * nat_override is destroyed.  diag may be NULL.
  */
@@ -83,6 +102,13 @@ int ethp2p_server_start(ethp2p_env *env, const ethp2p_server_config *cfg, ethp2p
 /* The parts, owned by the server. */
 ethp2p_localnode *ethp2p_server_localnode(ethp2p_server *srv);
 ethp2p_portmap *ethp2p_server_portmap(ethp2p_server *srv);
+/* The discovery socket mux (always there) and discv4 (NULL when off). */
+ethp2p_discover *ethp2p_server_discover(ethp2p_server *srv);
+ethp2p_discv4 *ethp2p_server_discv4(ethp2p_server *srv);
+/* Parses a netrestrict list ("a.b.c.d/n,..."; at most max entries).
+ * Returns the number of networks, or ETHP2P_ESYNTAX / ETHP2P_ETOOBIG with diag. */
+int ethp2p_server_netrestrict_parse(const char *text, ethp2p_addr *nets, uint8_t *prefix,
+                                    size_t max, ethp2p_diag *diag);
 /* Local addresses actually bound (ports resolved when 0 was asked). */
 ethp2p_addr ethp2p_server_tcp_addr(const ethp2p_server *srv);
 ethp2p_addr ethp2p_server_udp_addr(const ethp2p_server *srv);
@@ -90,8 +116,7 @@ ethp2p_addr ethp2p_server_udp_addr(const ethp2p_server *srv);
 /* Deletes the mappings (waiting at most `bound`), then closes the sockets and
  * calls cb (may be NULL) once, on a later loop turn.  Returns 0 or
  * ETHP2P_ESTATE when already stopping. */
-int ethp2p_server_stop(ethp2p_server *srv, ethp2p_time bound, ethp2p_server_stop_cb cb,
-                       void *data);
+int ethp2p_server_stop(ethp2p_server *srv, ethp2p_time bound, ethp2p_server_stop_cb cb, void *data);
 
 /* Frees everything (stop first to delete mappings).  NULL is fine. */
 void ethp2p_server_destroy(ethp2p_server *srv);
