@@ -11,7 +11,14 @@
  * answered within NODE_ANSWER_BOUND, a router that refuses a mapping (with its
  * reason), a mapping that keeps failing.  (A private/CGNAT external address is
  * warned about by the port-mapping loop itself.)  Every option is checked before
- * any file or socket is touched.
+ * any file or socket is touched (a bad --bootnodes entry or --netrestrict network
+ * is a usage error naming it).
+ *
+ * Discovery (go-ethereum's flags --bootnodes, --discovery.v4, --discovery.v5,
+ * --nodiscover, --netrestrict) runs in the server on the UDP port; this command
+ * says at INFO when the table first holds peers, logs its size at DEBUG every
+ * 30 s, warns when the bootnodes stay silent, and says that discv5 is not
+ * available in this build when it is asked for.
  */
 #include <errno.h>
 #include <limits.h>
@@ -44,6 +51,14 @@
  * retransmissions go on in the background; `nat extip`/`nat map` give up after
  * the same time). */
 #define NODE_ANSWER_BOUND_MS 10000
+/* Discovery: the table is looked at every second (INFO on the first peers), its
+ * size logged at DEBUG every NODE_TABLE_LOG_S, and a node whose bootnodes have
+ * not answered after NODE_BOOT_WARN_S says so. */
+#define NODE_TABLE_POLL_MS 1000
+#define NODE_TABLE_LOG_S 30
+#define NODE_BOOT_WARN_S 30
+/* The server takes at most this many bootnodes. */
+#define NODE_MAX_BOOTNODES 64
 
 typedef struct node_state {
   uv_loop_t *loop;
@@ -56,6 +71,10 @@ typedef struct node_state {
   bool nat_answered;      /* a mapping was granted or an external address reported */
   int warned_code[2];     /* router code last warned about, per proto (tcp, udp); 0 none */
   bool warned_failing[2]; /* "keeps failing" said for this proto since its last success */
+  uv_timer_t table_timer;
+  unsigned table_ticks;
+  bool table_found; /* "found its first peers" said */
+  size_t nbootnodes;
 } node_state;
 
 static void usage(FILE *out) {
@@ -81,9 +100,18 @@ static void usage(FILE *out) {
           "  --nat.refresh D          refresh after success (default 8m)\n"
           "  --nat.retry D            retry after failure (default 5m)\n"
           "  --nat.extip-interval D   external address poll (default 2m)\n"
+          "  --bootnodes LIST         comma-separated enode:// URLs or enr: records to\n"
+          "                           start discovery from (at most 64)\n"
+          "  --discovery.v4[=BOOL]    discv4 on the UDP port (default true; alias --discv4)\n"
+          "  --discovery.v5[=BOOL]    discv5 (alias --discv5); this build says so when it\n"
+          "                           cannot run it\n"
+          "  --nodiscover             no discovery at all (the UDP port stays open)\n"
+          "  --netrestrict CIDRS      talk to discovery peers only in these IPv4/IPv6\n"
+          "                           networks (comma-separated, e.g. 10.0.0.0/8)\n"
           "  --metrics                serve Prometheus metrics (/metrics) and JSON (/status)\n"
           "  --metrics.addr IP        metrics server address (default 127.0.0.1)\n"
           "  --metrics.port N         metrics server port (default 6060)\n"
+          "Switches also take =true / =false (--discovery.v4=false).\n"
           "Durations: 500ms, 30s, 10m, 2h, 1d or plain seconds (at most 30 days;\n"
           "--nat.lease at least 1s).\n"
           "SIGINT/SIGTERM: delete the mappings (at most 3 s) and exit 0; the 4th signal\n"
@@ -280,6 +308,85 @@ static void on_portmap_event(ethp2p_portmap *pm, const ethp2p_portmap_event *ev,
   }
 }
 
+/* Splits --bootnodes (commas, blanks around entries ignored, as geth) into
+ * list[] pointing into *buf (the caller frees it) and checks every entry the
+ * way discovery will read it.  Prints the reason naming the bad entry.
+ * Returns the number of entries, or -1. */
+static int split_bootnodes(const char *text, char **buf, const char **list, size_t max) {
+  size_t n = 0;
+  char *p;
+  *buf = strdup(text);
+  if (*buf == NULL) {
+    fprintf(stderr, "ethp2p node: out of memory\n");
+    return -1;
+  }
+  p = *buf;
+  while (*p != 0) {
+    char *end = strchr(p, ','), *e;
+    ethp2p_discover_node node;
+    ethp2p_diag d;
+    int rc;
+    if (end != NULL)
+      *end = 0;
+    while (*p == ' ' || *p == '\t')
+      p++;
+    e = p + strlen(p);
+    while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+      *--e = 0;
+    if (*p != 0) {
+      if (n == max) {
+        fprintf(stderr, "ethp2p node: more than %zu --bootnodes\n", max);
+        return -1;
+      }
+      memset(&d, 0, sizeof d);
+      rc = ethp2p_discover_node_parse(&node, NULL, p, &d);
+      if (rc != 0) {
+        fprintf(stderr, "ethp2p node: invalid bootnode %zu \"%.60s%s\": %s\n", n + 1, p,
+                strlen(p) > 60 ? "..." : "", d.msg[0] ? d.msg : ethp2p_strerror(rc));
+        return -1;
+      }
+      list[n++] = p;
+    }
+    if (end == NULL)
+      break;
+    p = end + 1;
+  }
+  return (int)n;
+}
+
+/* Discovery as the user sees it: INFO when the table first holds peers, the
+ * size at DEBUG now and then, a WARN when the bootnodes stay silent. */
+static void on_table_timer(uv_timer_t *t) {
+  node_state *st = t->data;
+  ethp2p_discv4 *v4 = ethp2p_server_discv4(st->srv);
+  ethp2p_discv4_stats ds;
+  if (v4 == NULL || st->signals > 0)
+    return;
+  st->table_ticks++;
+  ethp2p_discv4_get_stats(v4, &ds);
+  if (!st->table_found && ds.table_len > 0) {
+    st->table_found = true;
+    ethp2p_log(ETHP2P_LOG_INFO, "node", "Discovery found its first peers", "table=%zu after=%us",
+               ds.table_len, st->table_ticks * NODE_TABLE_POLL_MS / 1000);
+  }
+  if (!st->table_found && st->nbootnodes > 0 &&
+      st->table_ticks == NODE_BOOT_WARN_S * 1000 / NODE_TABLE_POLL_MS)
+    ethp2p_log(ETHP2P_LOG_WARN, "node", "No discovery peers yet: the bootnodes did not answer",
+               "bootnodes=%zu waited=%ds pings_sent=%llu pongs=%llu", st->nbootnodes,
+               NODE_BOOT_WARN_S, (unsigned long long)ds.tx[ETHP2P_DISCV4_PING],
+               (unsigned long long)ds.rx[ETHP2P_DISCV4_PONG]);
+  if (st->table_ticks % (NODE_TABLE_LOG_S * 1000 / NODE_TABLE_POLL_MS) == 0 &&
+      ethp2p_log_enabled(ETHP2P_LOG_DEBUG))
+    ethp2p_log(ETHP2P_LOG_DEBUG, "node", "Discovery table",
+               "size=%zu pings_in=%llu pongs_in=%llu findnode_in=%llu neighbors_in=%llu "
+               "lookups=%llu timeouts=%llu",
+               ds.table_len, (unsigned long long)ds.rx[ETHP2P_DISCV4_PING],
+               (unsigned long long)ds.rx[ETHP2P_DISCV4_PONG],
+               (unsigned long long)ds.rx[ETHP2P_DISCV4_FINDNODE],
+               (unsigned long long)ds.rx[ETHP2P_DISCV4_NEIGHBORS], (unsigned long long)ds.lookups,
+               (unsigned long long)ds.timeouts);
+}
+
 static void on_stopped(ethp2p_server *srv, int status, void *data) {
   node_state *st = data;
   (void)srv;
@@ -355,6 +462,11 @@ enum node_opt_id {
   OPT_METRICS,
   OPT_METRICS_ADDR,
   OPT_METRICS_PORT,
+  OPT_BOOTNODES,
+  OPT_DISCV4,
+  OPT_DISCV5,
+  OPT_NODISCOVER,
+  OPT_NETRESTRICT,
 };
 
 static const struct node_opt {
@@ -379,6 +491,13 @@ static const struct node_opt {
     {"--metrics", OPT_METRICS, false},
     {"--metrics.addr", OPT_METRICS_ADDR, true},
     {"--metrics.port", OPT_METRICS_PORT, true},
+    {"--bootnodes", OPT_BOOTNODES, true},
+    {"--discovery.v4", OPT_DISCV4, false},
+    {"--discv4", OPT_DISCV4, false}, /* geth's alias */
+    {"--discovery.v5", OPT_DISCV5, false},
+    {"--discv5", OPT_DISCV5, false}, /* geth's alias */
+    {"--nodiscover", OPT_NODISCOVER, false},
+    {"--netrestrict", OPT_NETRESTRICT, true},
 };
 
 static const struct node_opt *find_opt(const char *name) {
@@ -388,7 +507,9 @@ static const struct node_opt *find_opt(const char *name) {
   return NULL;
 }
 
-int ethp2p_cmd_node(int argc, char **argv) {
+/* The command; *bootnodes_buf (the split --bootnodes) is freed by the caller
+ * whatever the way out. */
+static int node_main(int argc, char **argv, char **bootnodes_buf) {
   ethp2p_server_config cfg;
   const char *datadir = NULL, *natspec = "any";
   char home_dir[PATH_MAX];
@@ -405,6 +526,8 @@ int ethp2p_cmd_node(int argc, char **argv) {
   ethp2p_metrics *metrics = NULL;
   ethp2p_addr metrics_at;
   struct stat sb;
+  const char *bootnodes_text = NULL;
+  const char *bootnodes[NODE_MAX_BOOTNODES];
 
   ethp2p_server_config_default(&cfg);
   argc = cli_go_flags(argc, argv);
@@ -431,7 +554,15 @@ int ethp2p_cmd_node(int argc, char **argv) {
         fprintf(stderr, "ethp2p node: %s is a switch: give it alone, or =true / =false\n", name);
         return CLI_EXIT_USAGE;
       }
-      metrics_on = eq == NULL || strcmp(eq + 1, "true") == 0;
+      bool on = eq == NULL || strcmp(eq + 1, "true") == 0;
+      if (o->id == OPT_METRICS)
+        metrics_on = on;
+      else if (o->id == OPT_DISCV4)
+        cfg.discv4_off = !on;
+      else if (o->id == OPT_DISCV5)
+        cfg.discv5 = on;
+      else
+        cfg.nodiscover = on;
       continue;
     }
     if (eq != NULL) {
@@ -522,7 +653,16 @@ int ethp2p_cmd_node(int argc, char **argv) {
         cfg.portmap.extip_interval = d;
       break;
     }
+    case OPT_BOOTNODES:
+      bootnodes_text = val; /* split and checked below */
+      break;
+    case OPT_NETRESTRICT:
+      cfg.netrestrict = *val != 0 ? val : NULL;
+      break;
     case OPT_METRICS:
+    case OPT_DISCV4:
+    case OPT_DISCV5:
+    case OPT_NODISCOVER:
       break;
     }
   }
@@ -536,6 +676,22 @@ int ethp2p_cmd_node(int argc, char **argv) {
     }
     if (cli_check_nat_family(&cfg.nat, natspec, "ethp2p node") != 0)
       return CLI_EXIT_USAGE;
+  }
+  if (bootnodes_text != NULL) {
+    int n = split_bootnodes(bootnodes_text, bootnodes_buf, bootnodes, NODE_MAX_BOOTNODES);
+    if (n < 0)
+      return CLI_EXIT_USAGE;
+    cfg.bootnodes = bootnodes;
+    cfg.nbootnodes = (size_t)n;
+  }
+  if (cfg.netrestrict != NULL) {
+    ethp2p_addr nets[32];
+    uint8_t prefix[32];
+    memset(&diag, 0, sizeof diag);
+    if (ethp2p_server_netrestrict_parse(cfg.netrestrict, nets, prefix, 32, &diag) < 0) {
+      fprintf(stderr, "ethp2p node: invalid --netrestrict \"%s\": %s\n", cfg.netrestrict, diag.msg);
+      return CLI_EXIT_USAGE;
+    }
   }
   /* Everything below checks the options against the host before anything is
    * created: a refused start leaves no key, directory or socket behind. */
@@ -643,6 +799,25 @@ int ethp2p_cmd_node(int argc, char **argv) {
   uv_timer_init(&loop, &st.answer_timer);
   st.answer_timer.data = &st;
   uv_timer_start(&st.answer_timer, on_answer_timer, NODE_ANSWER_BOUND_MS, 0);
+  /* discovery: what runs, and what this build cannot run */
+  st.nbootnodes = cfg.nbootnodes;
+  if (cfg.nodiscover) {
+    ethp2p_log(ETHP2P_LOG_INFO, "node", "Discovery is off (--nodiscover)", "%s", "");
+  } else {
+    /* The server starts discv4 only; discv5 is not part of this build yet. */
+    if (cfg.discv5)
+      ethp2p_log(ETHP2P_LOG_WARN, "node", "discv5 not available in this build, not started",
+                 "discv4=%s", ethp2p_server_discv4(st.srv) != NULL ? "on" : "off");
+    if (ethp2p_server_discv4(st.srv) == NULL)
+      ethp2p_log(ETHP2P_LOG_INFO, "node", "Discovery is off (--discovery.v4=false)", "%s", "");
+    else if (cfg.nbootnodes == 0)
+      ethp2p_log(ETHP2P_LOG_INFO, "node",
+                 "Discovery runs without bootnodes: waiting for peers to contact us", "udp=%u",
+                 ethp2p_server_udp_addr(st.srv).port);
+  }
+  uv_timer_init(&loop, &st.table_timer);
+  st.table_timer.data = &st;
+  uv_timer_start(&st.table_timer, on_table_timer, NODE_TABLE_POLL_MS, NODE_TABLE_POLL_MS);
 
   uv_run(&loop, UV_RUN_DEFAULT);
   if (st.forced)
@@ -651,6 +826,7 @@ int ethp2p_cmd_node(int argc, char **argv) {
   uv_close((uv_handle_t *)&st.sigint, NULL);
   uv_close((uv_handle_t *)&st.sigterm, NULL);
   uv_close((uv_handle_t *)&st.answer_timer, NULL);
+  uv_close((uv_handle_t *)&st.table_timer, NULL);
 out_srv:
   ethp2p_metrics_destroy(metrics); /* before the server it observes; NULL is fine */
   ethp2p_server_destroy(st.srv);
@@ -661,4 +837,11 @@ out_env:
   (void)uv_loop_close(&loop);
   ethp2p_log_set_sink(NULL, NULL, ETHP2P_LOG_CRIT);
   return exit_code;
+}
+
+int ethp2p_cmd_node(int argc, char **argv) {
+  char *bootnodes_buf = NULL;
+  int rc = node_main(argc, argv, &bootnodes_buf);
+  free(bootnodes_buf);
+  return rc;
 }
