@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "cmd/ethp2p/cli.h"
+#include "cmd/ethp2p/sim_network.h"
 #include "ethp2p/gateway.h"
 #include "ethp2p/localnode.h"
 #include "ethp2p/log.h"
@@ -621,6 +622,8 @@ static void usage(FILE *out) {
           "  --probe-every D             internet probe interval (default 5m, 0 = none)\n"
           "  --summary-only              print only the summary\n"
           "  --verbosity 0-5             node logs on stderr with simulated time (default 0)\n"
+          "  --network N                 many nodes with discovery instead (see\n"
+          "                              `ethp2p sim network --help`)\n"
           "Durations: 500ms, 30s, 10m, 6h, 2d, or plain seconds; fractions allowed (1.5h);\n"
           "0 or from 100ms to 3650d.\n");
 }
@@ -660,6 +663,10 @@ int ethp2p_cmd_sim(int argc, char **argv) {
   sim_world *w = calloc(1, sizeof *w);
   int rc, exit_code = CLI_EXIT_OK;
 
+  if (ethp2p_sim_network_wanted(argc, argv)) {
+    free(w);
+    return ethp2p_sim_network_cmd(argc, argv);
+  }
   if (w == NULL)
     return CLI_EXIT_INVALID;
   w->out = stdout;
