@@ -83,7 +83,7 @@ timeout 300 "$BIN" sim --network 20 --duration 2m --lookups 5 --seed 3 >"$WORK/t
   fail "text run failed"
 for re in '^tables +[0-9]+ of [0-9]+ reachable nodes held live entries' '^lookups +[0-9]+ of 5 resolves' \
   '^discover +[0-9]+ of 20 nodes' '^pongs +no mapping protocol, EI mapping' '^trace hash +[0-9a-f]{16}$' \
-  '^wall +[0-9.]+ s for'; do
+  '^wall +[0-9.]+ s \([0-9.]+ s CPU\) for'; do
   grep -Eq "$re" "$WORK/t.txt" || fail "text output lacks /$re/: $(cat "$WORK/t.txt")"
 done
 ok "text output has every figure"
