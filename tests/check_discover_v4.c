@@ -37,7 +37,8 @@ typedef struct tnode {
 
 static ethp2p_sim *sim;
 static tnode nodes[MAXN];
-static ethp2p_time refresh_interval; /* 0 = default */
+static ethp2p_time refresh_interval;    /* 0 = default */
+static ethp2p_time revalidate_interval; /* 0 = default */
 
 static int host_record(void *data, ethp2p_enr *out) {
   tnode *n = data;
@@ -96,6 +97,7 @@ static void node_setup(int i, bool with_v4, const ethp2p_discover_node *boot, si
     c.nbootnodes = nboot;
     c.no_maintenance = !maintenance;
     c.refresh_interval = refresh_interval;
+    c.revalidate_interval = revalidate_interval;
     ck_assert_int_eq(ethp2p_discv4_create(n->mux, &c, &n->v4), 0);
   }
 }
@@ -490,6 +492,33 @@ START_TEST(mux_passes_what_discv4_cannot_decode_to_the_unhandled_hook) {
 }
 END_TEST
 
+START_TEST(revalidation_drops_a_node_that_stops_answering) {
+  ping_res r = {0};
+  ethp2p_discv4_stats st;
+  world();
+  revalidate_interval = 2 * ETHP2P_SEC;
+  node_setup(0, true, NULL, 0, true);
+  node_setup(1, true, NULL, 0, false);
+  revalidate_interval = 0;
+  ck_assert_int_eq(ethp2p_discv4_ping(nodes[1].v4, &nodes[0].self, on_ping, &r), 0);
+  run(2 * ETHP2P_SEC);
+  ck_assert_ptr_nonnull(ethp2p_table_find(ethp2p_discv4_table(nodes[0].v4), nodes[1].self.id));
+  /* alive: checks answered, entry kept */
+  run(10 * ETHP2P_SEC);
+  const ethp2p_table_entry *e =
+      ethp2p_table_find(ethp2p_discv4_table(nodes[0].v4), nodes[1].self.id);
+  ck_assert_ptr_nonnull(e);
+  ck_assert_uint_ge(e->checks, 1);
+  /* gone: the next check times out and the entry leaves the table */
+  ethp2p_sim_host_set_up(nodes[1].host, false);
+  run(10 * ETHP2P_SEC);
+  ck_assert_ptr_null(ethp2p_table_find(ethp2p_discv4_table(nodes[0].v4), nodes[1].self.id));
+  ethp2p_discv4_get_stats(nodes[0].v4, &st);
+  ck_assert_uint_ge(st.timeouts, 1);
+  teardown_all(2);
+}
+END_TEST
+
 START_TEST(destroy_cancels_requests_in_flight) {
   ping_res r = {0};
   nodes_res nr = {0};
@@ -520,6 +549,7 @@ int main(void) {
   tcase_add_test(tc, network_bootstraps_and_lookup_resolves_every_node);
   tcase_add_test(tc, iterator_hands_out_filtered_nodes_once);
   tcase_add_test(tc, mux_passes_what_discv4_cannot_decode_to_the_unhandled_hook);
+  tcase_add_test(tc, revalidation_drops_a_node_that_stops_answering);
   tcase_add_test(tc, destroy_cancels_requests_in_flight);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);

@@ -6,6 +6,7 @@
 #   - a crawl from peer A finds A and B (B is known only to A): our lookup works
 #     across their nodes, and both of them find our node;
 #   - ethp2p to ethp2p: requestenr and resolve return the other node's record;
+#   - a crawl from B alone lists the mixed network (A, B and an ethp2p node);
 #   - invalid or silent nodes give a clear error and exit 1 within the timeout.
 # Args: the ethp2p binary, the testdata folder.  Exit 77 = skipped (no node/npm peer).
 set -u
@@ -76,7 +77,7 @@ grep -q "^added $PUB_US" "$TMP/b.log" || fail "peer B never found our node"
 echo "ok: both JavaScript peers found our node"
 
 # 3. ethp2p to ethp2p: one CLI serves (a crawl keeps it running), the other asks for its record
-"$BIN" discv4 crawl --timeout 12 --listen "127.0.0.1:$PUS" --nodekey "$TMP/us.key" "$EA" \
+"$BIN" discv4 crawl --timeout 16 --listen "127.0.0.1:$PUS" --nodekey "$TMP/us.key" "$EA" \
   > "$TMP/serve.out" 2>"$TMP/serve.log" &
 SERVE=$!
 PIDS+=($SERVE)
@@ -90,6 +91,13 @@ echo "ok: requestenr between two ethp2p nodes returned the record"
 OUT=$("$BIN" discv4 resolve --json --timeout 5 "$EUS" 2>"$TMP/res.err") || fail "resolve: $(cat "$TMP/res.err")"
 echo "$OUT" | jq -e --arg id "$US_ID" '.id == $id' >/dev/null || fail "resolve output: $OUT"
 echo "ok: resolve found the node in the DHT and fetched its record"
+# a lookup across the mixed network (two JavaScript nodes, one ethp2p node) from B alone
+"$BIN" discv4 crawl --json --timeout 4 "$EB" > "$TMP/mixed.json" 2>"$TMP/mixed.log" || fail "mixed crawl failed"
+jq -e --arg a "$ID_A" --arg b "$ID_B" --arg us "$US_ID" \
+  '[.nodes[].enode | select(. != null) | sub("^enode://"; "") | sub("@.*"; "")] as $k
+   | ($k | index($a)) != null and ($k | index($b)) != null and ([.nodes[].id] | index($us)) != null' \
+  "$TMP/mixed.json" >/dev/null || fail "mixed crawl from B: $(cat "$TMP/mixed.json")"
+echo "ok: a crawl from B alone finds A, B and the ethp2p node"
 
 # 4. errors: a peer without EIP-868, a silent port, an invalid node
 START=$(date +%s)
