@@ -766,7 +766,8 @@ static void print_text(sn_world *w, const sn_stats *s, double wall, double cpu,
          "NAT-PMP, %u no mapping protocol)\n",
          s->nodes[C_BOOT], s->nodes[C_PUBLIC], nat, s->nodes[C_UPNP], s->nodes[C_PMP],
          s->nodes[C_FULLCONE] + s->nodes[C_EI_FILT] + s->nodes[C_DEP_MAP]);
-  printf("tables      %u of %u reachable nodes held live entries; the last %.0f s after its "
+  printf("tables      %u of %u reachable nodes held live entries (checked every 10 s); the last "
+         "%.0f s after its "
          "start (p50 %.0f s, p90 %.0f s), %.0f s into the run\n",
          s->reachable_live1, s->reachable, sec(s->live1_last), sec(s->live1_p50), sec(s->live1_p90),
          sec(s->live1_abs_last));
