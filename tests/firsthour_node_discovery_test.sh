@@ -49,6 +49,9 @@ refuse 'invalid bootnode 1 "enode://abc@127.0.0.1:30303": node ID has 3 hex digi
 refuse 'invalid bootnode 1 .*not a valid secp256k1 public key' --bootnodes "enode://$GOODKEY@127.0.0.1:1"
 refuse 'invalid bootnode 1 "bogus"' -bootnodes bogus
 refuse 'invalid bootnode 1 "enr:-garbage"' --bootnodes=enr:-garbage
+# a long list spelled Go-style (-name=value, 6 KB) is still read as the option
+LONG=$(printf 'enode://%0128d@127.0.0.1:1,' $(seq 1 40))
+refuse 'invalid bootnode 1 "enode://0000.*not a valid secp256k1 public key' -bootnodes="$LONG"
 refuse 'invalid --netrestrict "10.0.0.0/33"' --netrestrict 10.0.0.0/33
 refuse 'invalid --netrestrict "10.0.0.0"' -netrestrict=10.0.0.0
 refuse '--discovery.v4 is a switch' --discovery.v4=maybe

@@ -299,7 +299,7 @@ bool cli_parse_duration(const char *s, uint64_t *out_ms) {
 }
 
 int cli_go_flags(int argc, char **argv) {
-  static char pool[4096];
+  static char pool[1 << 18]; /* Linux caps one argument at 128 KiB (MAX_ARG_STRLEN) */
   size_t used = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
