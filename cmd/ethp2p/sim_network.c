@@ -877,7 +877,7 @@ static void usage(FILE *out) {
           "  --network N        nodes, %u..%u\n"
           "  --duration D       simulated time (default 1h; 30s, 10m, 2h, 1d)\n"
           "  --join D           nodes join in a random order over D (default 1m)\n"
-          "  --bootnodes K      public bootnodes, 1..%u (default 4, at most N)\n"
+          "  --bootnodes K      public bootnodes, 1..%u, at most N (default 4; 1 when N <= 4)\n"
           "  --lookups M        resolves measured at the end, 0..10000 (default 100)\n"
           "  --seed S           world seed (default 1)\n"
           "  --json             one JSON object\n"
@@ -934,6 +934,7 @@ int ethp2p_sim_network_cmd(int argc, char **argv) {
   double wall, cpu, ndps;
   int rc;
   uint64_t v;
+  bool boot_set = false;
 
   if (w == NULL)
     return CLI_EXIT_INVALID;
@@ -1012,6 +1013,7 @@ int ethp2p_sim_network_cmd(int argc, char **argv) {
         goto usage_err;
       }
       w->o.nboot = (unsigned)v;
+      boot_set = true;
     } else if (strcmp(name, "--lookups") == 0) {
       if (!cli_parse_uint(val, 10000, &v)) {
         fprintf(stderr, "ethp2p sim: --lookups must be 0..10000, got \"%s\"\n", val);
@@ -1036,6 +1038,8 @@ int ethp2p_sim_network_cmd(int argc, char **argv) {
     fprintf(stderr, "ethp2p sim: network mode needs --network N\n");
     goto usage_err;
   }
+  if (!boot_set && w->o.nboot >= w->o.n)
+    w->o.nboot = 1; /* a tiny world: one bootnode unless told otherwise */
   if (w->o.nboot > w->o.n) {
     fprintf(stderr, "ethp2p sim: --bootnodes %u is more than the %u nodes\n", w->o.nboot, w->o.n);
     goto usage_err;
