@@ -22,8 +22,29 @@
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_ok;
 
+/* Algorithms fetched once: OpenSSL 3 otherwise looks each one up again in its
+ * provider tables at every EVP_*Init call, which costs more than encrypting a
+ * discovery packet. */
+static struct {
+  EVP_MD *sha256, *sha1;
+  EVP_CIPHER *ctr128, *ctr256, *ecb128, *ecb256, *gcm128;
+  EVP_KDF *hkdf;
+} g_alg;
+
 static void crypto_init(void) {
-  g_ok = OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) == 1;
+  if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) != 1)
+    return;
+  g_alg.sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+  g_alg.sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+  g_alg.ctr128 = EVP_CIPHER_fetch(NULL, "AES-128-CTR", NULL);
+  g_alg.ctr256 = EVP_CIPHER_fetch(NULL, "AES-256-CTR", NULL);
+  g_alg.ecb128 = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
+  g_alg.ecb256 = EVP_CIPHER_fetch(NULL, "AES-256-ECB", NULL);
+  g_alg.gcm128 = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+  g_alg.hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+  g_ok = g_alg.sha256 != NULL && g_alg.sha1 != NULL && g_alg.ctr128 != NULL &&
+         g_alg.ctr256 != NULL && g_alg.ecb128 != NULL && g_alg.ecb256 != NULL &&
+         g_alg.gcm128 != NULL && g_alg.hkdf != NULL;
 }
 
 static int ready(void) {
@@ -40,7 +61,7 @@ int ethp2p_sha256_parts(uint8_t out[ETHP2P_SHA256_LEN], size_t n, const void *co
   memset(out, 0, ETHP2P_SHA256_LEN);
   if (!ready() || (md = EVP_MD_CTX_new()) == NULL)
     return ETHP2P_ENOMEM;
-  ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+  ok = EVP_DigestInit_ex(md, g_alg.sha256, NULL) == 1;
   for (size_t i = 0; ok && i < n; i++)
     ok = EVP_DigestUpdate(md, parts[i], lens[i]) == 1;
   ok = ok && EVP_DigestFinal_ex(md, out, &len) == 1 && len == ETHP2P_SHA256_LEN;
@@ -58,27 +79,44 @@ int ethp2p_sha256(uint8_t out[ETHP2P_SHA256_LEN], const void *data, size_t len) 
   return ethp2p_sha256_parts(out, 1, parts, lens);
 }
 
-int ethp2p_hmac_sha256(uint8_t out[ETHP2P_SHA256_LEN], const void *key, size_t keylen,
-                       const void *data, size_t len) {
+static int hmac(const EVP_MD *md, uint8_t *out, unsigned int outlen, const void *key, size_t keylen,
+                const void *data, size_t len) {
   unsigned int n = 0;
   static const uint8_t empty;
 
-  memset(out, 0, ETHP2P_SHA256_LEN);
-  if (!ready() || keylen > 0x7fffffff)
+  memset(out, 0, outlen);
+  if (keylen > 0x7fffffff)
     return ETHP2P_EINVAL;
   /* HMAC() refuses a NULL key even when its length is zero. */
-  if (HMAC(EVP_sha256(), key != NULL ? key : &empty, (int)keylen, data != NULL ? data : &empty, len,
-           out, &n) == NULL ||
-      n != ETHP2P_SHA256_LEN) {
-    memset(out, 0, ETHP2P_SHA256_LEN);
+  if (HMAC(md, key != NULL ? key : &empty, (int)keylen, data != NULL ? data : &empty, len, out,
+           &n) == NULL ||
+      n != outlen) {
+    memset(out, 0, outlen);
     return ETHP2P_EIO;
   }
   return 0;
 }
 
+int ethp2p_hmac_sha256(uint8_t out[ETHP2P_SHA256_LEN], const void *key, size_t keylen,
+                       const void *data, size_t len) {
+  if (!ready()) {
+    memset(out, 0, ETHP2P_SHA256_LEN);
+    return ETHP2P_EIO;
+  }
+  return hmac(g_alg.sha256, out, ETHP2P_SHA256_LEN, key, keylen, data, len);
+}
+
+int ethp2p_hmac_sha1(uint8_t out[ETHP2P_SHA1_LEN], const void *key, size_t keylen, const void *data,
+                     size_t len) {
+  if (!ready()) {
+    memset(out, 0, ETHP2P_SHA1_LEN);
+    return ETHP2P_EIO;
+  }
+  return hmac(g_alg.sha1, out, ETHP2P_SHA1_LEN, key, keylen, data, len);
+}
+
 int ethp2p_hkdf_sha256(uint8_t *out, size_t outlen, const void *salt, size_t saltlen,
                        const void *ikm, size_t ikmlen, const void *info, size_t infolen) {
-  EVP_KDF *kdf;
   EVP_KDF_CTX *kctx;
   OSSL_PARAM params[5], *p = params;
   static uint8_t empty;
@@ -88,11 +126,9 @@ int ethp2p_hkdf_sha256(uint8_t *out, size_t outlen, const void *salt, size_t sal
     memset(out, 0, outlen);
   if (outlen == 0 || outlen > 255 * ETHP2P_SHA256_LEN)
     return ETHP2P_EINVAL;
-  if (!ready() || (kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL)
+  if (!ready())
     return ETHP2P_EIO;
-  kctx = EVP_KDF_CTX_new(kdf);
-  EVP_KDF_free(kdf);
-  if (kctx == NULL)
+  if ((kctx = EVP_KDF_CTX_new(g_alg.hkdf)) == NULL)
     return ETHP2P_ENOMEM;
   *p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
   *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikm != NULL ? (void *)ikm : &empty,
@@ -122,11 +158,11 @@ struct ethp2p_aes_block {
 };
 
 static const EVP_CIPHER *ctr_cipher(size_t keylen) {
-  return keylen == 16 ? EVP_aes_128_ctr() : keylen == 32 ? EVP_aes_256_ctr() : NULL;
+  return keylen == 16 ? g_alg.ctr128 : keylen == 32 ? g_alg.ctr256 : NULL;
 }
 
 static const EVP_CIPHER *ecb_cipher(size_t keylen) {
-  return keylen == 16 ? EVP_aes_128_ecb() : keylen == 32 ? EVP_aes_256_ecb() : NULL;
+  return keylen == 16 ? g_alg.ecb128 : keylen == 32 ? g_alg.ecb256 : NULL;
 }
 
 int ethp2p_aes_ctr_new(ethp2p_aes_ctr **out, const uint8_t *key, size_t keylen,
@@ -237,7 +273,7 @@ static int gcm(bool seal, uint8_t *out, size_t outsize, size_t *outlen, const ui
     return ETHP2P_ETOOBIG;
   if (!ready() || (c = EVP_CIPHER_CTX_new()) == NULL)
     return ETHP2P_ENOMEM;
-  ok = EVP_CipherInit_ex(c, EVP_aes_128_gcm(), NULL, NULL, NULL, seal ? 1 : 0) == 1 &&
+  ok = EVP_CipherInit_ex(c, g_alg.gcm128, NULL, NULL, NULL, seal ? 1 : 0) == 1 &&
        EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, ETHP2P_GCM_NONCE_LEN, NULL) == 1 &&
        EVP_CipherInit_ex(c, NULL, NULL, key, nonce, -1) == 1;
   if (ok && adlen > 0)

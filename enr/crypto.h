@@ -33,6 +33,11 @@ int ethp2p_sha256_parts(uint8_t out[ETHP2P_SHA256_LEN], size_t n, const void *co
 int ethp2p_hmac_sha256(uint8_t out[ETHP2P_SHA256_LEN], const void *key, size_t keylen,
                        const void *data, size_t len);
 
+/* HMAC-SHA1 (RFC 2104), 20 bytes: STUN's MESSAGE-INTEGRITY (RFC 8489 §14.5). */
+#define ETHP2P_SHA1_LEN 20
+int ethp2p_hmac_sha1(uint8_t out[ETHP2P_SHA1_LEN], const void *key, size_t keylen, const void *data,
+                     size_t len);
+
 /* HKDF-SHA256 (RFC 5869), extract then expand, out of outlen <= 255*32 bytes.
  * salt may be NULL when saltlen is 0. */
 int ethp2p_hkdf_sha256(uint8_t *out, size_t outlen, const void *salt, size_t saltlen,

@@ -37,8 +37,11 @@ typedef struct tnode {
 
 static ethp2p_sim *sim;
 static tnode nodes[MAXN];
-static ethp2p_time refresh_interval;    /* 0 = default */
-static ethp2p_time revalidate_interval; /* 0 = default */
+static ethp2p_time refresh_interval;     /* 0 = default */
+static ethp2p_time revalidate_interval;  /* 0 = default */
+static const ethp2p_addr *restrict_nets; /* netrestrict for the next node_setup */
+static const uint8_t *restrict_prefix;
+static size_t nrestrict;
 
 static int host_record(void *data, ethp2p_enr *out) {
   tnode *n = data;
@@ -98,6 +101,9 @@ static void node_setup(int i, bool with_v4, const ethp2p_discover_node *boot, si
     c.no_maintenance = !maintenance;
     c.refresh_interval = refresh_interval;
     c.revalidate_interval = revalidate_interval;
+    c.restrict_nets = restrict_nets;
+    c.restrict_prefix = restrict_prefix;
+    c.nrestrict = nrestrict;
     ck_assert_int_eq(ethp2p_discv4_create(n->mux, &c, &n->v4), 0);
   }
 }
@@ -343,6 +349,33 @@ START_TEST(enr_request_returns_the_peers_record) {
 }
 END_TEST
 
+START_TEST(resolve_asks_a_table_node_directly_then_looks_it_up) {
+  static enr_res r;
+  ping_res pr = {0};
+  ethp2p_discv4_stats st;
+  memset(&r, 0, sizeof r);
+  world();
+  node_setup(0, true, NULL, 0, false);
+  node_setup(1, true, NULL, 0, false);
+  node_setup(2, false, NULL, 0, false); /* silent */
+  ck_assert_int_eq(ethp2p_discv4_ping(nodes[1].v4, &nodes[0].self, on_ping, &pr), 0);
+  run(2 * ETHP2P_SEC);
+  ck_assert_ptr_nonnull(ethp2p_table_find(ethp2p_discv4_table(nodes[0].v4), nodes[1].self.id));
+  ck_assert_int_eq(ethp2p_discv4_resolve(nodes[0].v4, nodes[1].pub, on_enr, &r), 0);
+  run(2 * ETHP2P_SEC);
+  ck_assert_int_eq(r.calls, 1);
+  ck_assert_int_eq(r.status, 0);
+  ethp2p_discv4_get_stats(nodes[0].v4, &st);
+  ck_assert_uint_eq(st.lookups, 0); /* answered without a lookup */
+  /* a key no node knows: the lookup ends without it */
+  ck_assert_int_eq(ethp2p_discv4_resolve(nodes[1].v4, nodes[2].pub, on_enr, &r), 0);
+  run(3 * ETHP2P_SEC);
+  ck_assert_int_eq(r.calls, 2);
+  ck_assert_int_eq(r.status, ETHP2P_ENOTFOUND);
+  teardown_all(3);
+}
+END_TEST
+
 START_TEST(higher_enr_seq_in_ping_makes_the_peer_fetch_the_new_record) {
   ping_res r = {0};
   const ethp2p_table_entry *e;
@@ -519,6 +552,35 @@ START_TEST(revalidation_drops_a_node_that_stops_answering) {
 }
 END_TEST
 
+START_TEST(netrestrict_ignores_nodes_outside_the_allowed_networks) {
+  ping_res r1 = {0}, r2 = {0};
+  ethp2p_discv4_stats st;
+  ethp2p_addr net = ethp2p_addr_v4(20, 2, 0, 0, 0); /* node 1 is 20.2.0.1 */
+  uint8_t prefix = 16;
+  world();
+  restrict_nets = &net;
+  restrict_prefix = &prefix;
+  nrestrict = 1;
+  node_setup(0, true, NULL, 0, false);
+  nrestrict = 0;
+  node_setup(1, true, NULL, 0, false);
+  node_setup(2, true, NULL, 0, false);
+  /* we do not talk to a node outside */
+  ck_assert_int_eq(ethp2p_discv4_ping(nodes[0].v4, &nodes[2].self, on_ping, &r1), ETHP2P_EPERM);
+  /* and its Ping gets no Pong, while node 1's does */
+  ck_assert_int_eq(ethp2p_discv4_ping(nodes[2].v4, &nodes[0].self, on_ping, &r2), 0);
+  ck_assert_int_eq(ethp2p_discv4_ping(nodes[1].v4, &nodes[0].self, on_ping, &r1), 0);
+  run(2 * ETHP2P_SEC);
+  ck_assert_int_eq(r2.status, ETHP2P_ETIMEDOUT);
+  ck_assert_int_eq(r1.status, 0);
+  ethp2p_discv4_get_stats(nodes[0].v4, &st);
+  ck_assert_uint_eq(st.tx[ETHP2P_DISCV4_PONG], 1);
+  ck_assert_ptr_null(ethp2p_table_find(ethp2p_discv4_table(nodes[0].v4), nodes[2].self.id));
+  ck_assert_ptr_nonnull(ethp2p_table_find(ethp2p_discv4_table(nodes[0].v4), nodes[1].self.id));
+  teardown_all(3);
+}
+END_TEST
+
 START_TEST(destroy_cancels_requests_in_flight) {
   ping_res r = {0};
   nodes_res nr = {0};
@@ -545,11 +607,13 @@ int main(void) {
   tcase_add_test(tc, findnode_and_enrrequest_without_endpoint_proof_get_no_answer);
   tcase_add_test(tc, findnode_bonds_first_and_collects_split_neighbors);
   tcase_add_test(tc, enr_request_returns_the_peers_record);
+  tcase_add_test(tc, resolve_asks_a_table_node_directly_then_looks_it_up);
   tcase_add_test(tc, higher_enr_seq_in_ping_makes_the_peer_fetch_the_new_record);
   tcase_add_test(tc, network_bootstraps_and_lookup_resolves_every_node);
   tcase_add_test(tc, iterator_hands_out_filtered_nodes_once);
   tcase_add_test(tc, mux_passes_what_discv4_cannot_decode_to_the_unhandled_hook);
   tcase_add_test(tc, revalidation_drops_a_node_that_stops_answering);
+  tcase_add_test(tc, netrestrict_ignores_nodes_outside_the_allowed_networks);
   tcase_add_test(tc, destroy_cancels_requests_in_flight);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);

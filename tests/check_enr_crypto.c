@@ -44,6 +44,14 @@ START_TEST(hmac_rfc4231_case2) {
 }
 END_TEST
 
+START_TEST(hmac_sha1_rfc2202_case2) {
+  uint8_t out[20];
+  const char *data = "what do ya want for nothing?";
+  ck_assert_int_eq(ethp2p_hmac_sha1(out, "Jefe", 4, data, strlen(data)), 0);
+  assert_hex(out, 20, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+}
+END_TEST
+
 START_TEST(hkdf_rfc5869_case1_and_limits) {
   uint8_t ikm[22], salt[13], info[10], okm[42];
   memset(ikm, 0x0b, sizeof ikm);
@@ -215,6 +223,7 @@ int main(void) {
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, sha256_abc_and_parts);
   tcase_add_test(tc, hmac_rfc4231_case2);
+  tcase_add_test(tc, hmac_sha1_rfc2202_case2);
   tcase_add_test(tc, hkdf_rfc5869_case1_and_limits);
   tcase_add_test(tc, aes_ctr_sp800_38a_streaming);
   tcase_add_test(tc, aes_block_fips197);

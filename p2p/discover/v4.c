@@ -33,6 +33,7 @@ typedef enum {
   P_SEQ_FETCH,   /* a higher enr-seq was announced: update the table's seq */
   P_USER_FIND,   /* nodes_cb */
   P_LOOKUP_FIND, /* answer to a lookup */
+  P_RESOLVE_ENR, /* resolve of a table node: enr_cb, or a lookup when it fails */
 } p_kind;
 
 typedef enum { ST_BOND = 1, ST_WAIT, ST_SENT } p_stage;
@@ -120,6 +121,7 @@ struct ethp2p_discv4 {
 };
 
 static void lookup_done(void *data, const ethp2p_discover_node *nodes, size_t n);
+static int lookup_begin(ethp2p_discv4 *d, int kind, const uint8_t *target64, lkctx **out);
 
 /* ---------------------------------------------------------------------------
  * Small helpers
@@ -325,6 +327,16 @@ static void complete(ethp2p_discv4 *d, pending *slot, int status,
   case P_USER_ENR:
     p.enr_cb(p.data, status, rec);
     break;
+  case P_RESOLVE_ENR: {
+    lkctx *c;
+    if (status == 0 || d->destroying || lookup_begin(d, LK_RESOLVE, p.node.pub64, &c) != 0) {
+      p.enr_cb(p.data, status, rec);
+      break;
+    }
+    c->enr_cb = p.enr_cb; /* the node moved or left: look it up */
+    c->data = p.data;
+    break;
+  }
   case P_SEQ_FETCH:
     if (status == 0 && !d->destroying) {
       ethp2p_discover_node n;
@@ -732,7 +744,7 @@ static size_t seeds_for(ethp2p_discv4 *d, const uint8_t target[32], ethp2p_disco
   return n;
 }
 
-static int lookup_begin(ethp2p_discv4 *d, lk_kind kind, const uint8_t *target64, lkctx **out) {
+static int lookup_begin(ethp2p_discv4 *d, int kind, const uint8_t *target64, lkctx **out) {
   ethp2p_discover_node seeds[ETHP2P_TABLE_BUCKET_SIZE + 16];
   lkctx *c = calloc(1, sizeof *c);
   size_t n;
@@ -740,7 +752,7 @@ static int lookup_begin(ethp2p_discv4 *d, lk_kind kind, const uint8_t *target64,
   if (c == NULL)
     return ETHP2P_ENOMEM;
   c->d = d;
-  c->kind = kind;
+  c->kind = (lk_kind)kind;
   if (target64 != NULL)
     memcpy(c->target64, target64, 64);
   else
@@ -1020,6 +1032,22 @@ int ethp2p_discv4_resolve(ethp2p_discv4 *d, const uint8_t pub64[64], ethp2p_disc
   int rc;
   if (d == NULL || cb == NULL || pub64 == NULL)
     return ETHP2P_EINVAL;
+  {
+    /* go-ethereum's Resolve: ask the node we know first, look it up if that fails */
+    uint8_t id[32];
+    const ethp2p_table_entry *e;
+    pending *p;
+    ethp2p_secp_node_id(id, pub64);
+    e = ethp2p_table_find(&d->table, id);
+    if (e != NULL) {
+      ethp2p_discover_node n = e->node;
+      if (start(d, P_RESOLVE_ENR, &n, NULL, &p) == 0) {
+        p->enr_cb = cb;
+        p->data = data;
+        return 0;
+      }
+    }
+  }
   rc = lookup_begin(d, LK_RESOLVE, pub64, &c);
   if (rc == 0) {
     c->enr_cb = cb;
