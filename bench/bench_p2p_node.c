@@ -14,6 +14,29 @@
  *                                 (timers of the node and the NAT's replies)
  *   BENCH node_rss_kb             resident memory of `ethp2p node --nat none` on
  *                                 loopback after start-up (target <= 8192)
+ *   BENCH sim_pmp_restart_to_mapped_ms, sim_pcp_restart_to_mapped_ms
+ *                                 simulated time from a router restart to both
+ *                                 mappings granted again (mean and max over the
+ *                                 restarts of `ethp2p sim --nat pmp|pcp`, the
+ *                                 real clients against the gateway emulator);
+ *                                 against the RFC bound, the 5 s PCP ANNOUNCE
+ *                                 delay of RFC 6887 §14.1.3 (ratio printed).
+ *                                 The emulator announces a restart over NAT-PMP
+ *                                 as well, which is taken without that delay;
+ *                                 a router that sends only the PCP ANNOUNCE
+ *                                 (miniupnpd at start) costs a PCP client a
+ *                                 random 0-5 s more.
+ *   BENCH pmp_requests_per_node_day, pcp_requests_per_node_day
+ *                                 datagrams the node sends its router per
+ *                                 simulated day in a quiet world (`ethp2p sim
+ *                                 --nat pmp|pcp`, 30 days, no restarts), read
+ *                                 from the clients' debug log (one line per
+ *                                 transmission, retransmissions included);
+ *                                 split into mapping requests (MAP) and
+ *                                 address/liveness requests (NAT-PMP opcode 0,
+ *                                 PCP ANNOUNCE); the mapping figure against
+ *                                 what a 10 min lease renewed at half its
+ *                                 lifetime costs (2 mappings x 288 a day).
  *
  * This file links only the p2p layer and the simulator (its name says so), so
  * the full stack is measured through the binary.
@@ -171,7 +194,7 @@ static double mock_run(unsigned days, double *events_per_min) {
   fn->base.spec.kind = ETHP2P_NAT_PMP;
   fn->base.name = "fast";
   fn->base.can_map = true;
-  fn->base.caps = ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP;
+  fn->base.caps = ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP | ETHP2P_NAT_CAP_DETECTS_RESTART;
   ethp2p_server_config_default(&sc);
   sc.nodekey_hex = "b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291";
   sc.nat_override = &fn->base;
@@ -218,6 +241,78 @@ static double full_run(const char *bin, unsigned days) {
   return now_s() - t0;
 }
 
+/* "dD HH:MM:SS.mmm" at the start of a timeline line, in ms; -1 if not one. */
+static long long line_ms(const char *line) {
+  unsigned d, h, m, sec, ms;
+  if (sscanf(line, "d%u %u:%u:%u.%u", &d, &h, &m, &sec, &ms) != 5)
+    return -1;
+  return ((((long long)d * 24 + h) * 60 + m) * 60 + sec) * 1000 + ms;
+}
+
+/* Runs `ethp2p sim --nat <nat>` with a restart every 2 h for `days` and reads
+ * its timeline: for each router restart, the simulated time until two
+ * mappings (TCP and UDP) were granted again.  Returns the number of restarts
+ * measured (0 on failure); *mean_ms and *max_ms get the figures. */
+static int restart_to_mapped(const char *bin, const char *nat, unsigned days, double *mean_ms,
+                             double *max_ms) {
+  char cmd[1400], line[512];
+  FILE *f;
+  long long restart_at = -1, sum = 0, max = 0;
+  int adds = 0, n = 0;
+  snprintf(cmd, sizeof cmd,
+           "'%s' sim --nat %s --days %u --seed 11 --router-restart-every 2h --probe-every 0", bin,
+           nat, days);
+  f = popen(cmd, "r");
+  if (f == NULL)
+    return 0;
+  while (fgets(line, sizeof line, f) != NULL) {
+    long long t = line_ms(line);
+    if (t < 0)
+      continue;
+    if (strstr(line, " router ") != NULL && strstr(line, "restart") != NULL) {
+      restart_at = t;
+      adds = 0;
+    } else if (restart_at >= 0 && strstr(line, "mapping-added") != NULL && ++adds == 2) {
+      long long d = t - restart_at;
+      sum += d;
+      if (d > max)
+        max = d;
+      n++;
+      restart_at = -1;
+    }
+  }
+  if (pclose(f) != 0 || n == 0)
+    return 0;
+  *mean_ms = (double)sum / n;
+  *max_ms = (double)max;
+  return n;
+}
+
+/* Runs `ethp2p sim --nat <nat>` for `days` quiet days with the clients' debug
+ * log on and counts the requests sent to the router.  Returns 0 on success. */
+static int router_requests(const char *bin, const char *nat, unsigned days, unsigned long *maps,
+                           unsigned long *others) {
+  char cmd[1400], line[1024];
+  FILE *f;
+  *maps = *others = 0;
+  snprintf(cmd, sizeof cmd,
+           "'%s' sim --nat %s --days %u --seed 7 --probe-every 0 --summary-only --verbosity 4 "
+           "2>&1 >/dev/null",
+           bin, nat, days);
+  f = popen(cmd, "r");
+  if (f == NULL)
+    return -1;
+  while (fgets(line, sizeof line, f) != NULL) {
+    if (strstr(line, "NAT-PMP request") != NULL)
+      ++*(strstr(line, "op=extaddr") != NULL ? others : maps);
+    else if (strstr(line, "PCP MAP request") != NULL)
+      ++*maps;
+    else if (strstr(line, "PCP ANNOUNCE request") != NULL)
+      ++*others;
+  }
+  return pclose(f) == 0 && *maps > 0 ? 0 : -1;
+}
+
 static long node_rss_kb(const char *bin) {
   char dir[] = "/tmp/ethp2p-bench-node-XXXXXX", out[64], line[256];
   long rss = -1;
@@ -237,7 +332,8 @@ static long node_rss_kb(const char *bin) {
   }
   close(pipefd[1]);
   f = fdopen(pipefd[0], "r");
-  if (pid > 0 && f != NULL && fgets(line, sizeof line, f) != NULL && strncmp(line, "enr:", 4) == 0) {
+  if (pid > 0 && f != NULL && fgets(line, sizeof line, f) != NULL &&
+      strncmp(line, "enr:", 4) == 0) {
     FILE *st;
     usleep(200000);
     snprintf(out, sizeof out, "/proc/%d/status", (int)pid);
@@ -274,6 +370,41 @@ int main(void) {
       printf("BENCH sim_node_days %.0f node-days/s\n", full_days / secs);
     else
       printf("# ethp2p sim failed; sim_node_days not measured\n");
+    {
+      static const char *const nats[] = {"pmp", "pcp"};
+      for (size_t i = 0; i < 2; i++) {
+        double mean = 0, max = 0;
+        int n = restart_to_mapped(bin, nats[i], 2, &mean, &max);
+        if (n > 0) {
+          printf("BENCH sim_%s_restart_to_mapped_ms %.1f ms (mean of %d restarts)\n", nats[i], mean,
+                 n);
+          printf("BENCH sim_%s_restart_to_mapped_max_ms %.1f ms\n", nats[i], max);
+          printf("BENCH sim_%s_restart_to_mapped_vs_announce_delay %.4f (max / 5000 ms)\n", nats[i],
+                 max / 5000.0);
+        } else {
+          printf("# sim_%s_restart_to_mapped_ms not measured\n", nats[i]);
+        }
+      }
+    }
+    {
+      static const char *const nats[] = {"pmp", "pcp"};
+      const unsigned days = 30;
+      for (size_t i = 0; i < 2; i++) {
+        unsigned long maps, others;
+        if (router_requests(bin, nats[i], days, &maps, &others) == 0) {
+          printf("BENCH %s_requests_per_node_day %.1f requests/day (%s, %u quiet days)\n", nats[i],
+                 (double)(maps + others) / days, nats[i], days);
+          printf("BENCH %s_map_requests_per_node_day %.1f requests/day\n", nats[i],
+                 (double)maps / days);
+          printf("BENCH %s_address_requests_per_node_day %.1f requests/day\n", nats[i],
+                 (double)others / days);
+          printf("BENCH %s_map_requests_vs_10min_lease %.4f (of 576/day)\n", nats[i],
+                 (double)maps / days / 576.0);
+        } else {
+          printf("# %s_requests_per_node_day not measured\n", nats[i]);
+        }
+      }
+    }
     {
       long rss = node_rss_kb(bin);
       if (rss > 0)

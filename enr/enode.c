@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "enr/ip6text.h"
 #include "ethp2p/enr.h"
 #include "ethp2p/secp.h"
 
@@ -98,6 +99,28 @@ static bool dns_name_like(const char *s, size_t len) {
 }
 
 /*
+ * Brackets (RFC 3986 section 3.2.2): an IP literal is "[" address "]" at the very
+ * start of the host; any other '[' or ']' (a second pair, a lone one, one inside
+ * an IPv4 host) is refused here with its offset, before the address is looked at.
+ */
+static int check_brackets(const char *s, size_t len, size_t base, ethp2p_diag *diag) {
+  bool open = false, closed = false;
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] == '[' && i == 0) {
+      open = true;
+    } else if (s[i] == ']' && open && !closed) {
+      closed = true;
+    } else if (s[i] == '[' || s[i] == ']') {
+      return ethp2p_diag_set(diag, ETHP2P_ESYNTAX, base + i,
+                             "unbalanced '%c' at offset %zu: an IPv6 host is written "
+                             "[address]:port",
+                             s[i], base + i);
+    }
+  }
+  return 0;
+}
+
+/*
  * Parses "host:port" (host IPv4 or [IPv6]) at s[0..len) where len stops at '?'
  * or the end.  base is the offset of s in the whole URL.
  */
@@ -109,6 +132,8 @@ static int parse_hostport(ethp2p_enode *node, const char *s, size_t len, size_t 
 
   if (len == 0)
     return ethp2p_diag_set(diag, ETHP2P_ESYNTAX, base, "missing host after '@'");
+  if ((err = check_brackets(s, len, base, diag)) != 0)
+    return err;
   if (s[0] == '[') {
     const char *close = memchr(s, ']', len);
     if (close == NULL)
@@ -264,9 +289,8 @@ int ethp2p_enode_format(const ethp2p_enode *node, char *out, size_t outlen) {
     n = snprintf(tmp, sizeof tmp, "%u.%u.%u.%u", node->ip[0], node->ip[1], node->ip[2],
                  node->ip[3]);
   } else {
-    char a[INET6_ADDRSTRLEN];
-    if (inet_ntop(AF_INET6, node->ip, a, sizeof a) == NULL)
-      return ETHP2P_EINVAL;
+    char a[ETHP2P_IP6TEXT_MAX];
+    ethp2p_ip6text_format(a, node->ip);
     n = snprintf(tmp, sizeof tmp, "[%s]", a);
   }
   if (put(out, outlen, &pos, tmp, (size_t)n) != 0)

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "enr/ip6text.h"
 #include "ethp2p/encoding.h"
 #include "ethp2p/keccak.h"
 #include "ethp2p/secp.h"
@@ -371,6 +372,9 @@ uint64_t ethp2p_enr_seq(const ethp2p_enr *rec) {
 }
 
 int ethp2p_enr_seq_set(ethp2p_enr *rec, uint64_t seq) {
+  /* A longer seq makes the whole record longer: keep the 300-byte promise. */
+  if (record_len(V4_SIG_ITEM_LEN, seq, rec->content_len) > ETHP2P_ENR_MAX_SIZE)
+    return ETHP2P_ETOOBIG;
   rec->seq = seq;
   rec->has_sig = false;
   rec->sig_len = 0;
@@ -823,8 +827,8 @@ int ethp2p_enr_value_format(char *out, size_t cap, size_t *out_len, const void *
   } else if (s == SHAPE_FIXED && fixed == 4 &&
              inet_ntop(AF_INET, value->payload, tmp, sizeof tmp)) {
     fmt_str(&o, tmp);
-  } else if (s == SHAPE_FIXED && fixed == 16 &&
-             inet_ntop(AF_INET6, value->payload, tmp, sizeof tmp)) {
+  } else if (s == SHAPE_FIXED && fixed == 16) {
+    ethp2p_ip6text_format(tmp, value->payload);
     fmt_str(&o, tmp);
   } else if (s == SHAPE_PORT) {
     unsigned port = 0;

@@ -31,7 +31,9 @@ ethp2p_addr ethp2p_addr_v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t 
   return out;
 }
 
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 /* Parses a decimal number of 1..maxdigits digits, no leading zero, value <= max,
  * occupying exactly s[0..len).  Returns false on any deviation. */
@@ -241,7 +243,9 @@ char *ethp2p_addr_format(const ethp2p_addr *a, bool with_port, char *buf, size_t
   return buf;
 }
 
-static size_t ip_len(const ethp2p_addr *a) { return a->family == 4 ? 4 : a->family == 6 ? 16 : 0; }
+static size_t ip_len(const ethp2p_addr *a) {
+  return a->family == 4 ? 4 : a->family == 6 ? 16 : 0;
+}
 
 bool ethp2p_addr_equal(const ethp2p_addr *a, const ethp2p_addr *b, bool with_port) {
   if (a == NULL || b == NULL || a->family != b->family)
@@ -274,7 +278,9 @@ static bool as_v4(const ethp2p_addr *a, uint8_t v4[4]) {
   return false;
 }
 
-static bool is_v6(const ethp2p_addr *a) { return a != NULL && a->family == 6; }
+static bool is_v6(const ethp2p_addr *a) {
+  return a != NULL && a->family == 6;
+}
 
 bool ethp2p_addr_is_unspecified(const ethp2p_addr *a) {
   static const uint8_t zero[16];
@@ -298,14 +304,14 @@ bool ethp2p_addr_is_loopback(const ethp2p_addr *a) {
 bool ethp2p_addr_is_private(const ethp2p_addr *a) {
   uint8_t v4[4];
   if (as_v4(a, v4)) {
-    return v4[0] == 10                                  /* 10/8, RFC 1918 */
-           || (v4[0] == 172 && (v4[1] & 0xf0) == 16)    /* 172.16/12, RFC 1918 */
-           || (v4[0] == 192 && v4[1] == 168)            /* 192.168/16, RFC 1918 */
-           || (v4[0] == 169 && v4[1] == 254);           /* 169.254/16, RFC 3927 */
+    return v4[0] == 10                               /* 10/8, RFC 1918 */
+           || (v4[0] == 172 && (v4[1] & 0xf0) == 16) /* 172.16/12, RFC 1918 */
+           || (v4[0] == 192 && v4[1] == 168)         /* 192.168/16, RFC 1918 */
+           || (v4[0] == 169 && v4[1] == 254);        /* 169.254/16, RFC 3927 */
   }
   if (!is_v6(a))
     return false;
-  return (a->ip[0] & 0xfe) == 0xfc                      /* fc00::/7, RFC 4193 */
+  return (a->ip[0] & 0xfe) == 0xfc                           /* fc00::/7, RFC 4193 */
          || (a->ip[0] == 0xfe && (a->ip[1] & 0xc0) == 0x80); /* fe80::/10, RFC 4291 2.5.6 */
 }
 
@@ -318,7 +324,7 @@ bool ethp2p_addr_is_cgnat(const ethp2p_addr *a) {
 bool ethp2p_addr_is_multicast(const ethp2p_addr *a) {
   uint8_t v4[4];
   if (as_v4(a, v4))
-    return (v4[0] & 0xf0) == 224; /* 224.0.0.0/4, RFC 5771 */
+    return (v4[0] & 0xf0) == 224;      /* 224.0.0.0/4, RFC 5771 */
   return is_v6(a) && a->ip[0] == 0xff; /* ff00::/8, RFC 4291 section 2.7 */
 }
 
@@ -339,5 +345,27 @@ bool ethp2p_addr_same_subnet(const ethp2p_addr *a, const ethp2p_addr *b, unsigne
     if ((a->ip[full] & mask) != (b->ip[full] & mask))
       return false;
   }
+  return true;
+}
+
+bool ethp2p_addr_is_public(const ethp2p_addr *a) {
+  static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  static const uint8_t nat64[12] = {0x00, 0x64, 0xff, 0x9b}; /* 64:ff9b::/96, RFC 6052 2.1 */
+  if (a == NULL || (a->family != 4 && a->family != 6))
+    return false;
+  if (ethp2p_addr_is_unspecified(a) || ethp2p_addr_is_loopback(a) || ethp2p_addr_is_private(a) ||
+      ethp2p_addr_is_multicast(a))
+    return false;
+  if (a->family == 4) {
+    return a->ip[0] != 0                /* 0.0.0.0/8 "this network", RFC 1122 3.2.1.3 */
+           && (a->ip[0] & 0xf0) != 240  /* 240/4 reserved and the broadcast address */
+           && !ethp2p_addr_is_cgnat(a); /* 100.64/10, RFC 6598 */
+  }
+  if (memcmp(a->ip, mapped, sizeof(mapped)) == 0) /* ::ffff:0:0/96, RFC 4291 2.5.5.2 */
+    return false;
+  if (memcmp(a->ip, nat64, sizeof(nat64)) == 0)
+    return false;
+  if (a->ip[0] == 0x20 && a->ip[1] == 0x01 && a->ip[2] == 0x0d && a->ip[3] == 0xb8)
+    return false; /* 2001:db8::/32, RFC 3849 */
   return true;
 }

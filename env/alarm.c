@@ -1,12 +1,15 @@
 /*
  * env/alarm.c — go-ethereum's mclock.Alarm on top of an environment timer.
  *
- * schedule(t) keeps the armed timer when its deadline is still in the future
- * (> now) and not later than t: the alarm then fires earlier than asked, which is
- * what a caller computing "the next thing I must do" wants.  Otherwise the timer
- * is re-armed at t.  A deadline that is already <= now counts as spent (the timer
- * has fired or is about to), so it is always re-armed; a t in the past fires on
- * the next loop turn (never inside schedule).  The callback runs once per arming.
+ * schedule(t) keeps the earliest deadline it is given: while the timer is armed
+ * (it has not fired yet) and its deadline is not later than t, it is kept, even
+ * when that deadline is already due (<= now: the timer is queued for this turn);
+ * a caller computing "the next thing I must do" once per item then never loses
+ * an item that is due now to a later one.  Otherwise the timer is re-armed at t.
+ * Unlike go-ethereum's mclock.Alarm, a due deadline is not treated as spent: the
+ * `armed` flag says exactly whether the callback is still to come (cleared when
+ * it runs, or by stop).  A t in the past fires on the next loop turn (never
+ * inside schedule).  The callback runs once per arming.
  */
 #include <string.h>
 
@@ -43,10 +46,9 @@ void ethp2p_alarm_schedule(ethp2p_alarm *alarm, ethp2p_time t) {
   if (alarm == NULL || alarm->timer == NULL)
     return;
   now = ethp2p_env_now(alarm->env);
-  if (alarm->armed && alarm->deadline > now && alarm->deadline <= t)
-    return; /* the armed timer fires earlier than t: keep it */
-  /* Like mclock, a past deadline is recorded as now, so the next schedule()
-   * sees it as spent and re-arms. */
+  if (alarm->armed && alarm->deadline <= t)
+    return; /* the armed timer fires no later than t (maybe this turn): keep it */
+  /* A past deadline is recorded as now (it fires on the next turn). */
   alarm->deadline = t < now ? now : t;
   alarm->armed = true;
   ethp2p_timer_start(alarm->timer, alarm->deadline);

@@ -241,8 +241,7 @@ static void on_idle(uv_idle_t *idle) {
   timers_rearm(e);
 }
 
-static int uvenv_timer_create(ethp2p_env *env, ethp2p_timer **out, ethp2p_timer_cb cb,
-                              void *data) {
+static int uvenv_timer_create(ethp2p_env *env, ethp2p_timer **out, ethp2p_timer_cb cb, void *data) {
   uvenv *e;
   uvenv_timer *t;
   if (out == NULL)
@@ -340,6 +339,7 @@ static const ethp2p_env_ops uvenv_ops = {
     .tcp_close = uvenv_tcp_close,
     .interfaces = uvenv_interfaces,
     .default_gateway = uvenv_default_gateway,
+    .default_gateway6 = uvenv_default_gateway6,
 };
 
 /* libuv writes to sockets with write(2), so a peer that reset the connection

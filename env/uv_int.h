@@ -27,11 +27,11 @@ typedef struct uvenv_node {
 } uvenv_node;
 
 typedef struct uvenv_timer {
-  ethp2p_timer base; /* must stay first */
+  ethp2p_timer base;               /* must stay first */
   struct uvenv_timer *prev, *next; /* all live timers of the env */
   ethp2p_time deadline;
-  uint64_t seq;   /* start order, breaks deadline ties (FIFO) */
-  size_t index;   /* position in the heap, UVENV_NOT_ARMED when stopped */
+  uint64_t seq; /* start order, breaks deadline ties (FIFO) */
+  size_t index; /* position in the heap, UVENV_NOT_ARMED when stopped */
 } uvenv_timer;
 
 #define UVENV_NOT_ARMED SIZE_MAX
@@ -49,12 +49,14 @@ struct uvenv {
   enum { UVENV_WAKE_NONE, UVENV_WAKE_DRIVER, UVENV_WAKE_IDLE } wake; /* which handle is active */
   ethp2p_time driver_at; /* the deadline the driver is armed for */
   uvenv_timer *timers;
-  uvenv_node socks;  /* sentinel of the live UDP/TCP list */
-  size_t closing;    /* uv_close calls whose callback has not run yet */
+  uvenv_node socks; /* sentinel of the live UDP/TCP list */
+  size_t closing;   /* uv_close calls whose callback has not run yet */
   uint8_t tcp_buf[UVENV_RECV_BUF];
 };
 
-static inline uvenv *uvenv_of(ethp2p_env *env) { return (uvenv *)env->impl; }
+static inline uvenv *uvenv_of(ethp2p_env *env) {
+  return (uvenv *)env->impl;
+}
 
 /* Conversions between ethp2p_addr and sockaddr.  Return false for an unset
  * family or a sockaddr that is neither AF_INET nor AF_INET6. */
@@ -88,6 +90,7 @@ void uvenv_tcp_close(ethp2p_tcp *conn);
 
 int uvenv_interfaces(ethp2p_env *env, ethp2p_iface *out, size_t cap, size_t *n);
 int uvenv_default_gateway(ethp2p_env *env, ethp2p_addr *gw);
+int uvenv_default_gateway6(ethp2p_env *env, ethp2p_addr *gw);
 /* The name of the interface holding address a (for IPv6 multicast scope ids). */
 int uvenv_iface_name_of(const ethp2p_addr *a, char *name, size_t size);
 

@@ -44,6 +44,7 @@ bool uvenv_to_sockaddr(const ethp2p_addr *a, struct sockaddr_storage *ss) {
     sin6->sin6_family = AF_INET6;
     sin6->sin6_port = htons(a->port);
     memcpy(&sin6->sin6_addr, a->ip, 16);
+    sin6->sin6_scope_id = a->scope;
     return true;
   }
   return false;
@@ -65,13 +66,14 @@ bool uvenv_from_sockaddr(const struct sockaddr *sa, ethp2p_addr *a) {
     a->family = 6;
     memcpy(a->ip, &sin6->sin6_addr, 16);
     a->port = ntohs(sin6->sin6_port);
+    a->scope = sin6->sin6_scope_id;
     return true;
   }
   return false;
 }
 
-static int sock_name(int (*get)(const uv_handle_t *, struct sockaddr *, int *), const uv_handle_t *h,
-                     ethp2p_addr *out) {
+static int sock_name(int (*get)(const uv_handle_t *, struct sockaddr *, int *),
+                     const uv_handle_t *h, ethp2p_addr *out) {
   struct sockaddr_storage ss;
   int len = (int)sizeof(ss);
   int rc = get(h, (struct sockaddr *)&ss, &len);
@@ -88,6 +90,7 @@ typedef struct uvenv_udp {
   uvenv_node node;
   uv_udp_t h;
   bool closing;
+  uint8_t family; /* of the bound address: 4 or 6 (IPv6 sockets are v6-only) */
   uint8_t buf[UVENV_RECV_BUF];
 } uvenv_udp;
 
@@ -163,6 +166,7 @@ int uvenv_udp_open(ethp2p_env *env, ethp2p_udp **out, const ethp2p_addr *bind, u
   u->base.recv_cb = cb;
   u->base.data = data;
   u->node.owner = u;
+  u->family = ss.ss_family == AF_INET6 ? 6 : 4;
   rc = uv_udp_init(e->loop, &u->h);
   if (rc != 0) {
     free(u);
@@ -170,7 +174,8 @@ int uvenv_udp_open(ethp2p_env *env, ethp2p_udp **out, const ethp2p_addr *bind, u
   }
   u->h.data = u;
   rc = uv_udp_bind(&u->h, (const struct sockaddr *)&ss,
-                   (flags & ETHP2P_UDP_REUSEADDR) ? UV_UDP_REUSEADDR : 0);
+                   ((flags & ETHP2P_UDP_REUSEADDR) ? UV_UDP_REUSEADDR : 0) |
+                       (ss.ss_family == AF_INET6 ? UV_UDP_IPV6ONLY : 0));
   if (rc == 0)
     rc = uv_udp_recv_start(&u->h, udp_on_alloc, udp_on_recv);
   if (rc != 0) {
@@ -266,7 +271,8 @@ static int udp_membership(ethp2p_udp *udp, const ethp2p_addr *group, const ethp2
   rc = group_text(group, g, sizeof(g));
   if (rc != 0)
     return rc;
-  if (iface != NULL && iface->family != group->family)
+  /* An IPv6-only socket never receives IPv4 multicast (and the reverse). */
+  if (group->family != u->family || (iface != NULL && iface->family != group->family))
     return ETHP2P_EINVAL;
   rc = iface_text(iface, i, sizeof(i));
   if (rc != 0)
@@ -408,7 +414,8 @@ int uvenv_tcp_connect(ethp2p_env *env, ethp2p_tcp **out, const ethp2p_addr *to,
   t->state = TCP_CONNECTING;
   rc = 0;
   if (from != NULL)
-    rc = uv_tcp_bind(&t->h, (const struct sockaddr *)&src, 0);
+    rc = uv_tcp_bind(&t->h, (const struct sockaddr *)&src,
+                     src.ss_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
   if (rc == 0)
     rc = uv_tcp_connect(&t->connect_req, &t->h, (const struct sockaddr *)&dst, tcp_on_connect);
   if (rc != 0) {
@@ -463,7 +470,8 @@ int uvenv_tcp_listen(ethp2p_env *env, ethp2p_tcp **out, const ethp2p_addr *bind,
   t->base.accept_cb = cb;
   t->base.data = data;
   t->state = TCP_LISTENING;
-  rc = uv_tcp_bind(&t->h, (const struct sockaddr *)&ss, 0);
+  rc = uv_tcp_bind(&t->h, (const struct sockaddr *)&ss,
+                   ss.ss_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
   if (rc == 0) /* libuv reports EADDRINUSE of the bind here */
     rc = uv_listen((uv_stream_t *)&t->h, TCP_BACKLOG, tcp_on_connection);
   if (rc != 0) {

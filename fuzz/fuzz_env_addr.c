@@ -5,7 +5,8 @@
  * Properties: no crash; what parses formats to text that parses back to the
  * same address (with and without port); formatting never overruns
  * ETHP2P_ADDRSTRLEN; the formatted text is canonical (format(parse(format(a)))
- * is the same text).
+ * is the same text); ethp2p_addr_is_public never holds for an address a narrower
+ * predicate excludes, and does not depend on the port or the zone.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,6 +15,19 @@
 #include "ethp2p/env.h"
 
 #define TEXT_CAP (2 * ETHP2P_ADDRSTRLEN)
+
+/* is_public never contradicts the narrower predicates, and ignores port and zone. */
+static void check_public(const ethp2p_addr *a) {
+  ethp2p_addr z = *a;
+  bool pub = ethp2p_addr_is_public(a);
+  if (pub && (ethp2p_addr_is_unspecified(a) || ethp2p_addr_is_loopback(a) ||
+              ethp2p_addr_is_private(a) || ethp2p_addr_is_cgnat(a) || ethp2p_addr_is_multicast(a)))
+    abort();
+  z.port ^= 0x5555;
+  z.scope ^= 0xa5a5a5a5u;
+  if (ethp2p_addr_is_public(&z) != pub)
+    abort();
+}
 
 static void check_roundtrip(const ethp2p_addr *a) {
   char buf[ETHP2P_ADDRSTRLEN], buf2[ETHP2P_ADDRSTRLEN];
@@ -54,6 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     (void)ethp2p_addr_is_private(&a);
     (void)ethp2p_addr_is_cgnat(&a);
     (void)ethp2p_addr_is_multicast(&a);
+    check_public(&a);
   } else if (a.family != 0) {
     abort(); /* a failed parse leaves the output unset */
   }
@@ -71,6 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memcpy(a.ip, data + 1, a.family == 4 ? 4 : 16);
     a.port = (uint16_t)(data[17] << 8 | data[18]);
     check_roundtrip(&a);
+    check_public(&a);
   }
   return 0;
 }

@@ -7,6 +7,15 @@
  * lost state multicasts an unsolicited ANNOUNCE response to the same address.
  * Only packets from the gateway's IP and port 5351 are believed: anybody on
  * the LAN can send to the group.  See nat/impl.h for the contract.
+ *
+ * §14.1.3 asks a client that learns of a restart from an ANNOUNCE to wait a
+ * random 0 to 5 s before renewing, so that every client on the LAN does not
+ * hit the restarted server at once: for a PCP client
+ * (ethp2p_nat_announce_set_pcp_delay) the STATE_LOST of a PCP ANNOUNCE is
+ * raised after such a delay (from env random), one per restart (announcements
+ * that arrive meanwhile are folded).  A NAT-PMP announcement, and any
+ * announcement for a NAT-PMP client (RFC 6886 §3.2.1 asks for no delay),
+ * raises it at once.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +35,10 @@ struct ethp2p_nat_announce {
   bool have_ip;
   ethp2p_addr last_ip;
   unsigned ignored;
-  bool dispatching; /* inside on_datagram: stop() defers the free */
+  ethp2p_timer *delay; /* a PCP restart's STATE_LOST, after the §14.1.3 delay */
+  bool delay_armed;
+  bool pcp_delay;   /* the owner is a PCP client: apply the §14.1.3 delay */
+  bool dispatching; /* inside a callback: stop() defers the free */
   bool dead;        /* stopped while dispatching */
   ethp2p_nat_announce_cb cb;
   void *data;
@@ -40,8 +52,8 @@ static void on_pmp(ethp2p_nat_announce *a, const uint8_t *buf, size_t len, ethp2
     a->ignored++;
     return;
   }
-  ethp2p_addr ip = ethp2p_addr_v4(r.external_ip[0], r.external_ip[1], r.external_ip[2],
-                                  r.external_ip[3], 0);
+  ethp2p_addr ip =
+      ethp2p_addr_v4(r.external_ip[0], r.external_ip[1], r.external_ip[2], r.external_ip[3], 0);
   bool lost = ethp2p_nat_epoch_update(a->epoch, false, r.epoch_s, now);
   bool news = !a->have_ip || !ethp2p_addr_equal(&ip, &a->last_ip, false);
   a->have_ip = true;
@@ -64,9 +76,32 @@ static void on_pcp(ethp2p_nat_announce *a, const uint8_t *buf, size_t len, ethp2
     return;
   }
   bool lost = ethp2p_nat_epoch_update(a->epoch, true, r.epoch_s, now);
-  ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "PCP ANNOUNCE", "epoch=%u lost=%d", (unsigned)r.epoch_s, lost);
-  if (lost)
-    a->cb(a->data, ETHP2P_NAT_EV_STATE_LOST, NULL);
+  ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "PCP ANNOUNCE", "epoch=%u lost=%d", (unsigned)r.epoch_s,
+             lost);
+  if (!lost)
+    return;
+  if (a->delay == NULL || !a->pcp_delay) {
+    a->cb(a->data, ETHP2P_NAT_EV_STATE_LOST, NULL); /* NAT-PMP owner, or no timer: at once */
+    return;
+  }
+  if (a->delay_armed)
+    return; /* this restart is already being reported */
+  uint8_t b[2];
+  ethp2p_env_random(a->env, b, sizeof b);
+  ethp2p_time wait = ETHP2P_NAT_ANNOUNCE_MAX_DELAY / 1000 * (((unsigned)b[0] << 8 | b[1]) % 1001);
+  a->delay_armed = true;
+  ethp2p_timer_start(a->delay, now + wait);
+}
+
+static void on_delay(ethp2p_timer *t, void *data) {
+  ethp2p_nat_announce *a = data;
+  (void)t;
+  a->delay_armed = false;
+  a->dispatching = true;
+  a->cb(a->data, ETHP2P_NAT_EV_STATE_LOST, NULL);
+  a->dispatching = false;
+  if (a->dead)
+    free(a);
 }
 
 static void on_datagram(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t *buf, size_t len,
@@ -125,12 +160,15 @@ int ethp2p_nat_announce_start(ethp2p_env *env, const ethp2p_addr *gateway, ethp2
   a->epoch = epoch != NULL ? epoch : &a->own_epoch;
   a->cb = cb;
   a->data = data;
+  if (ethp2p_timer_create(env, &a->delay, on_delay, a) < 0)
+    a->delay = NULL;
   ethp2p_addr local;
   const ethp2p_addr *iface = NULL;
   if (ethp2p_nat_local_addr_toward(env, gateway, &local) == 0)
     iface = &local;
   int rc = open_group(a, ETHP2P_PMP_CLIENT_PORT, iface, &a->udp);
   if (rc < 0) {
+    ethp2p_timer_destroy(a->delay);
     free(a);
     return rc;
   }
@@ -150,6 +188,11 @@ void ethp2p_nat_announce_note_extip(ethp2p_nat_announce *a, const ethp2p_addr *i
   a->last_ip.port = 0;
 }
 
+void ethp2p_nat_announce_set_pcp_delay(ethp2p_nat_announce *a, bool on) {
+  if (a != NULL)
+    a->pcp_delay = on;
+}
+
 unsigned ethp2p_nat_announce_ignored(const ethp2p_nat_announce *a) {
   return a != NULL ? a->ignored : 0;
 }
@@ -160,6 +203,9 @@ void ethp2p_nat_announce_stop(ethp2p_nat_announce *a) {
   ethp2p_udp_close(a->udp);
   ethp2p_udp_close(a->legacy_udp);
   a->udp = a->legacy_udp = NULL;
+  ethp2p_timer_destroy(a->delay); /* safe inside its own callback */
+  a->delay = NULL;
+  a->delay_armed = false;
   if (a->dispatching)
     a->dead = true; /* on_datagram frees it when the callback returns */
   else

@@ -7,11 +7,21 @@
  *   it runs wait in a queue and are replayed on the winner.
  * - UPnP comes through ethp2p_nat_upnp_create (nat/upnp.c);
  *   races PCP alone.
- * - nat->name is "any" until a winner is known, then the winner's name.
+ * - nat->name is "any" until a winner is known, then the winner's name;
+ *   nat->caps likewise become the winner's (until then: map and poll).
+ * - A PCP-only gateway wins through the PCP candidate: its address probe is
+ *   answered with a PCP ANNOUNCE (nat/pcp.c), possibly with 0.0.0.0 before
+ *   the first MAP.
  * - rediscover() forgets the winner (once its pending operations finished);
  *   the next operation races again.
+ * - A winner that answers but refuses every mapping (ANY_MAX_REFUSALS
+ *   refusals in a row and not one grant since it won: say a router whose
+ *   NAT-PMP/PCP is switched off for us but whose UPnP works) is replaced: it
+ *   is forgotten like rediscover() does, and the next race runs without it.
+ *   The exclusion holds for that one race: if no other candidate answers,
+ *   the race after it tries every candidate again.
  * - If every candidate fails, queued operations fail with the last error
- *   (ETHP2P_ETIMEDOUT counts one connection failure) and the next operation
+ *   (the caller counts connection failures from it) and the next operation
  *   starts a new race.
  */
 #include <stdlib.h>
@@ -22,6 +32,8 @@
 #include "nat/impl.h"
 
 #define N_CAND 2
+/* Refusals in a row, with no grant since winning, after which a winner is replaced. */
+#define ANY_MAX_REFUSALS 2
 
 typedef enum { OP_MAP, OP_UNMAP, OP_EXTIP } op_kind;
 
@@ -64,6 +76,10 @@ struct any_nat {
   bool probing[N_CAND];
   any_probe probes[N_CAND];
   ethp2p_nat *winner;
+  int winner_idx;      /* the winner's candidate slot */
+  bool winner_granted; /* the winner granted a mapping since it won */
+  unsigned refusals;   /* map refusals by the winner in a row */
+  int excluded;        /* candidate slot left out of the next race, -1 = none */
   bool discovering;
   int last_err;
   any_op *head, *tail;
@@ -83,17 +99,26 @@ static bool leave(any_nat *a) {
   return a->destroyed;
 }
 
-static void on_winner_notify(ethp2p_nat *w, ethp2p_nat_event ev, const ethp2p_addr *ip, void *data) {
+static void on_winner_notify(ethp2p_nat *w, ethp2p_nat_event ev, const ethp2p_addr *ip,
+                             void *data) {
   any_nat *a = data;
   a->busy++;
   ethp2p_nat_notify(&a->base, ev, ip);
   leave(a);
 }
 
+/* Before a winner is known: map and poll; and no delete of a replaced port
+ * (the safe reading until the winner says how it deletes). */
+#define ANY_CAPS                                                                                   \
+  (ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP | ETHP2P_NAT_CAP_DELETES_BY_INTERNAL)
+
 static void drop_winner(any_nat *a) {
   ethp2p_nat_destroy(a->winner);
   a->winner = NULL;
+  a->winner_granted = false;
+  a->refusals = 0;
   a->base.name = "any";
+  a->base.caps = ANY_CAPS;
   a->rediscover_pending = false;
 }
 
@@ -107,19 +132,47 @@ static void fwd_unlink(any_nat *a, any_fwd *f) {
     }
 }
 
-/* After a forwarded operation ends: mirror the failure count, and apply a
- * deferred rediscover once nothing is pending. */
+/* After a forwarded operation ends: mirror the winner's capabilities (they
+ * may change), and apply a deferred rediscover once nothing is pending. */
 static void fwd_done(any_nat *a) {
   if (a->winner != NULL)
-    a->base.conn_failures = a->winner->conn_failures;
+    a->base.caps = a->winner->caps;
   if (a->rediscover_pending && a->fwds == NULL)
     drop_winner(a);
+}
+
+/* A refusal: the gateway answered and said no (not a timeout, not "ask for
+ * a permanent lease", not "your address changed", which lead elsewhere). */
+static bool is_refusal(int status) {
+  return status != 0 && !ethp2p_nat_is_conn_failure(status) && status != ETHP2P_EPERMANENT &&
+         status != ETHP2P_EADDRCHANGED;
+}
+
+/* Counts the winner's answers to mappings; one that refuses every mapping
+ * is replaced once its pending operations finished (fwd_done). */
+static void note_map_result(any_nat *a, ethp2p_nat *w, int status) {
+  if (w != a->winner || a->rediscover_pending)
+    return;
+  if (status == 0) {
+    a->winner_granted = true;
+    a->refusals = 0;
+  } else if (is_refusal(status)) {
+    if (!a->winner_granted && ++a->refusals >= ANY_MAX_REFUSALS) {
+      ethp2p_log(ETHP2P_LOG_INFO, "nat", "NAT mechanism refuses every mapping; racing the others",
+                 "mechanism=%s refusals=%u err=%s", w->name, a->refusals, ethp2p_strerror(status));
+      a->excluded = a->winner_idx;
+      a->rediscover_pending = true;
+    }
+  } else {
+    a->refusals = 0;
+  }
 }
 
 static void fwd_map_cb(ethp2p_nat *w, const ethp2p_nat_map_result *res, void *data) {
   any_fwd *f = data;
   any_nat *a = f->owner;
   fwd_unlink(a, f);
+  note_map_result(a, w, res->status);
   a->busy++;
   f->map_cb(&a->base, res, f->data);
   free(f);
@@ -198,14 +251,13 @@ static void fail_op(any_nat *a, const any_op *op, int status) {
 
 static void end_discovery(any_nat *a, const ethp2p_addr *ip) {
   a->discovering = false;
+  a->excluded = -1; /* for one race only */
   for (int i = 0; i < N_CAND; i++) {
     if (a->cand[i] != NULL && a->cand[i] != a->winner)
       ethp2p_nat_destroy(a->cand[i]);
     a->cand[i] = NULL;
     a->probing[i] = false;
   }
-  if (a->winner == NULL && a->last_err == ETHP2P_ETIMEDOUT)
-    a->base.conn_failures++;
   /* Replay or fail the queue. */
   a->busy++;
   while (a->head != NULL && !a->destroyed) {
@@ -235,8 +287,11 @@ static void on_probe(ethp2p_nat *cand, int status, const ethp2p_addr *ip, void *
     return;
   if (status == 0) {
     a->winner = cand;
+    a->winner_idx = p->idx;
+    a->winner_granted = false;
+    a->refusals = 0;
     a->base.name = cand->name;
-    a->base.conn_failures = 0;
+    a->base.caps = cand->caps;
     ethp2p_nat_set_notify(cand, on_winner_notify, a);
     char ib[ETHP2P_ADDRSTRLEN];
     ethp2p_log(ETHP2P_LOG_INFO, "nat", "NAT mechanism found", "mechanism=%s extip=%s", cand->name,
@@ -264,6 +319,12 @@ static int start_discovery(any_nat *a) {
   bool any_started = false;
   for (int i = 0; i < N_CAND; i++) {
     ethp2p_nat_spec spec;
+    if (i == a->excluded) {
+      ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "NAT mechanism left out of this race",
+                 "mechanism=%s reason=refused-every-mapping",
+                 kinds[i] == ETHP2P_NAT_UPNP ? "UPnP" : "PCP");
+      continue;
+    }
     memset(&spec, 0, sizeof spec);
     spec.kind = kinds[i];
     int rc = kinds[i] == ETHP2P_NAT_UPNP ? ethp2p_nat_upnp_create(a->base.env, &spec, &a->cand[i])
@@ -286,6 +347,10 @@ static int start_discovery(any_nat *a) {
     }
     a->probing[i] = true;
     any_started = true;
+  }
+  if (!any_started && a->excluded >= 0) {
+    a->excluded = -1; /* nothing else could start: the refusing one is better than none */
+    return start_discovery(a);
   }
   if (!any_started)
     return err;
@@ -425,8 +490,9 @@ int ethp2p_nat_any_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_n
   a->base.env = env;
   a->base.spec = *spec;
   a->base.name = "any";
-  a->base.can_map = true;
-  a->base.caps = ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP;
+  a->base.can_map = true; /* deprecated mirror of caps, still read outside nat/ */
+  a->base.caps = ANY_CAPS;
+  a->excluded = -1;
   *out = &a->base;
   return 0;
 }

@@ -49,17 +49,7 @@ int ethp2p_nat_pmp_create_opts(ethp2p_env *env, const ethp2p_nat_spec *spec,
                                bool listen_announcements, ethp2p_nat_epoch *shared_epoch,
                                ethp2p_nat **out);
 
-/*
- * PCP nonces are random per mapping and live as long as the NAT.  A caller
- * that must renew or delete a mapping from another process (the command:
- * `nat map`, then `nat unmap` in a new run) can give a 32-byte secret key;
- * each nonce is then HMAC-SHA256(key, protocol ‖ internal port ‖ client IP)
- * truncated to 96 bits: stable across runs, unguessable without the key.
- * Works on pcp and any (passed on to its PCP candidate).  Call before the
- * first operation.  Returns 0, or ETHP2P_EUNSUPP for other kinds.
- */
-int ethp2p_nat_set_pcp_nonce_key(ethp2p_nat *nat, const uint8_t key[32]);
-/* The PCP-specific and any-specific halves of the above. */
+/* ethp2p_nat_set_pcp_nonce_key (ethp2p/nat.h) dispatches to these. */
 int ethp2p_nat_pcp_set_nonce_key(ethp2p_nat *nat, const uint8_t key[32]);
 int ethp2p_nat_any_set_nonce_key(ethp2p_nat *nat, const uint8_t key[32]);
 
@@ -106,12 +96,15 @@ bool ethp2p_nat_epoch_update(ethp2p_nat_epoch *e, bool pcp, uint32_t epoch_s, et
  *
  * It raises through cb: ETHP2P_NAT_EV_STATE_LOST when the announced epoch
  * shows a restart (checked against `epoch`, which the owner shares with its
- * own replies, or a private record when NULL), then
+ * own replies, or a private record when NULL; for a PCP ANNOUNCE to a PCP
+ * client, after a random delay of at most ETHP2P_NAT_ANNOUNCE_MAX_DELAY,
+ * RFC 6887 §14.1.3), then
  * ETHP2P_NAT_EV_EXTIP_ANNOUNCED when a NAT-PMP announcement carries an
  * address different from the last one known (repeats of the same series
  * are folded).
  */
 typedef struct ethp2p_nat_announce ethp2p_nat_announce;
+#define ETHP2P_NAT_ANNOUNCE_MAX_DELAY (5 * ETHP2P_SEC)
 typedef void (*ethp2p_nat_announce_cb)(void *data, ethp2p_nat_event ev, const ethp2p_addr *ip);
 
 /* Starts listening.  gateway: the only accepted source.  epoch may be NULL;
@@ -122,6 +115,9 @@ int ethp2p_nat_announce_start(ethp2p_env *env, const ethp2p_addr *gateway, ethp2
 /* Tells the listener the external address the owner learned another way, so
  * an announcement of the same address is not reported as news. */
 void ethp2p_nat_announce_note_extip(ethp2p_nat_announce *a, const ethp2p_addr *ip);
+/* Applies the RFC 6887 §14.1.3 random delay to restarts seen in PCP
+ * ANNOUNCEs (for PCP clients; off by default). */
+void ethp2p_nat_announce_set_pcp_delay(ethp2p_nat_announce *a, bool on);
 /* Number of datagrams ignored (wrong source, not an announcement). */
 unsigned ethp2p_nat_announce_ignored(const ethp2p_nat_announce *a);
 /* Stops and frees (NULL is fine).  No callback runs afterwards. */

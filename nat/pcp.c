@@ -5,7 +5,11 @@
  *   port), drawn from the environment's random source when the mapping is
  *   first requested and reused for every renewal and for the delete.  The
  *   entry is forgotten after a successful delete.
- * - Client IP (§7.1): our IPv4 address toward the gateway, IPv4-mapped.
+ * - Client IP (§7.1): our IPv4 address toward the gateway, IPv4-mapped, read
+ *   again for every request (a DHCP change must not freeze us out).  A
+ *   mapping whose client address changed is a new mapping: new nonce, no
+ *   remembered external address.  ADDRESS_MISMATCH (§8.3) fails the request
+ *   with ETHP2P_EADDRCHANGED so the caller rediscovers.
  *   Suggested external port: the caller's hint (internal port when 0);
  *   suggested external address: the one last assigned, else ::ffff:0.0.0.0
  *   ("IPv4, no preference", §11.1).
@@ -13,7 +17,9 @@
  *   capped at MRT, each interval ±10 % from env random.  §8.1.1 lets a client
  *   retry forever; we bound the wait: after ETHP2P_NAT_PCP_MAX_WAIT (30 s: sends
  *   at about 0, 3, 9 and 21 s) the request fails with ETHP2P_ETIMEDOUT, the
- *   queue is failed with it and one connection failure is counted.
+ *   queue is failed with it (the caller counts connection failures).
+ * - Map results carry renew_after_ms, a random point in [1/2, 5/8] of the
+ *   granted lifetime (§11.2.1).
  * - Replies only from the gateway's IP and port 5351, matching the
  *   outstanding request's opcode, nonce, protocol and internal port.
  * - Result codes: non-zero results fail the request with ETHP2P_EREFUSED
@@ -26,16 +32,23 @@
  *   request, that request is re-sent with NAT-PMP (an inner NAT-PMP client);
  *   the next request tries PCP again.  A mapping made over NAT-PMP is deleted
  *   over NAT-PMP.
- * - external_ip: PCP has no external-address opcode, so it asks NAT-PMP's
- *   opcode 0 (every PCP server we know also speaks NAT-PMP, RFC 6887
- *   Appendix A); the address assigned by the latest MAP is remembered too.
+ * - external_ip: PCP has no external-address opcode.  Until the server is
+ *   known, it asks NAT-PMP's opcode 0 (most PCP servers also speak NAT-PMP,
+ *   RFC 6887 Appendix A) and sends a PCP ANNOUNCE request (§14.1) at the same
+ *   time.  A NAT-PMP answer gives the address (and NAT-PMP is used for it from
+ *   then on).  A server that refuses NAT-PMP (UNSUPP_VERSION), or that
+ *   answers the ANNOUNCE while NAT-PMP stays silent for PCP_PMP_GRACE (a
+ *   PCP-only server silently drops the 2-byte request, §8.3), speaks PCP
+ *   only: from then on (until rediscover) external_ip sends only ANNOUNCE
+ *   (liveness and epoch) and answers with the address the latest MAP
+ *   assigned, or 0.0.0.0 before any MAP (nat.h).
  * - Lifetime 0 ("permanent" in nat.h) means delete in PCP, so it is sent as
  *   7200 s.
  */
-#include <nettle/hmac.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "enr/crypto.h"
 #include "ethp2p/log.h"
 #include "ethp2p/nat.h"
 #include "nat/impl.h"
@@ -44,14 +57,18 @@
 
 #define ETHP2P_NAT_PCP_MAX_WAIT (30 * ETHP2P_SEC)
 #define PCP_DEFAULT_LIFETIME 7200u
+/* How long NAT-PMP may stay silent after PCP answered before the server is
+ * taken to speak PCP only. */
+#define PCP_PMP_GRACE (2 * ETHP2P_SEC)
 
-typedef enum { REQ_MAP, REQ_UNMAP } req_kind;
+typedef enum { REQ_MAP, REQ_UNMAP, REQ_ANNOUNCE } req_kind;
 
 typedef struct pcp_mapping {
   struct pcp_mapping *next;
   uint8_t protocol;
   uint16_t internal_port;
   uint8_t nonce[ETHP2P_PCP_NONCE_LEN];
+  ethp2p_addr client_ip; /* the client address the nonce and the mapping belong to */
   bool have_ext;
   ethp2p_addr external_ip;
   uint16_t external_port;
@@ -68,8 +85,20 @@ typedef struct pcp_req {
   uint32_t lifetime_s;
   ethp2p_nat_map_cb map_cb;
   ethp2p_nat_done_cb done_cb;
+  ethp2p_nat_extip_cb extip_cb; /* REQ_ANNOUNCE */
   void *data;
 } pcp_req;
+
+/* An external_ip asked both ways while the server is not known yet. */
+typedef struct pcp_probe {
+  struct pcp_probe *next;
+  struct pcp_nat *owner;
+  ethp2p_nat_extip_cb cb;
+  void *data;
+  ethp2p_timer *grace;
+  bool pmp_done, ann_done, delivered;
+  int pmp_status, ann_status;
+} pcp_probe;
 
 /* A callback forwarded from the inner NAT-PMP client. */
 typedef struct pcp_fwd {
@@ -77,7 +106,8 @@ typedef struct pcp_fwd {
   struct pcp_nat *owner;
   ethp2p_nat_extip_cb extip_cb;
   void *data;
-  bool for_head; /* a downgraded head request */
+  pcp_probe *probe; /* an address probe's NAT-PMP half */
+  bool for_head;    /* a downgraded head request */
 } pcp_fwd;
 
 typedef struct pcp_nat {
@@ -97,7 +127,13 @@ typedef struct pcp_nat {
   ethp2p_time rt;      /* current retransmission interval */
   bool downgraded;     /* head is being served by NAT-PMP */
   pcp_fwd *fwds;
-  bool have_key; /* nonces derived from key (ethp2p_nat_pcp_set_nonce_key) */
+  bool pcp_only;  /* the server refused NAT-PMP: no opcode-0 polls (until rediscover) */
+  bool pmp_works; /* the server answered NAT-PMP opcode 0: the address comes from it */
+  pcp_probe *probes;
+  bool pcp_answered; /* a PCP response came from this gateway */
+  bool have_last_ext;
+  ethp2p_addr last_ext; /* the external address the latest MAP assigned */
+  bool have_key;        /* nonces derived from key (ethp2p_nat_pcp_set_nonce_key) */
   uint8_t key[32];
   bool rediscover_pending;
   int busy;
@@ -127,6 +163,12 @@ static void free_all(pcp_nat *c) {
     free(m);
   }
   c->mappings = NULL;
+  for (pcp_probe *p = c->probes, *n; p != NULL; p = n) {
+    n = p->next;
+    ethp2p_timer_destroy(p->grace);
+    free(p);
+  }
+  c->probes = NULL;
   for (pcp_fwd *f = c->fwds, *n; f != NULL; f = n) {
     n = f->next;
     free(f);
@@ -172,6 +214,9 @@ static void drop_gateway(pcp_nat *c) {
   c->have_gw = false;
   memset(&c->epoch, 0, sizeof c->epoch);
   c->rediscover_pending = false;
+  c->pcp_only = false;
+  c->pmp_works = false;
+  c->pcp_answered = false;
   if (c->pmp != NULL)
     ethp2p_nat_rediscover(c->pmp);
 }
@@ -207,6 +252,7 @@ static int ensure_ready(pcp_nat *c) {
   }
   if (c->ann == NULL) {
     int rc = ethp2p_nat_announce_start(c->base.env, &c->gw, &c->epoch, on_announce, c, &c->ann);
+    ethp2p_nat_announce_set_pcp_delay(c->ann, true); /* RFC 6887 §14.1.3 */
     if (rc < 0)
       ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "Cannot listen for PCP announcements", "err=%s",
                  ethp2p_strerror(rc));
@@ -241,24 +287,43 @@ static void remove_mapping(pcp_nat *c, pcp_mapping *m) {
     }
 }
 
-/* nonce = HMAC-SHA256(key, protocol ‖ internal port ‖ client IP)[0..12). */
+/* nonce = HMAC-SHA256(key, protocol ‖ internal port ‖ client IP)[0..12);
+ * 0 or a negative ETHP2P_E* code (the caller then draws a random nonce). */
 static int derive_nonce(pcp_nat *c, pcp_mapping *m) {
-  /* nettle, not OpenSSL: OpenSSL 3's first HMAC loads its config and providers,
-   * which cost a short-lived `ethp2p nat map` several ms before its first packet. */
-  uint8_t msg[3 + 16], mac[SHA256_DIGEST_SIZE];
-  struct hmac_sha256_ctx ctx;
+  uint8_t msg[3 + 16], mac[ETHP2P_SHA256_LEN];
+  int rc;
   msg[0] = m->protocol;
   msg[1] = (uint8_t)(m->internal_port >> 8);
   msg[2] = (uint8_t)m->internal_port;
-  ethp2p_pcp_addr_to_wire(msg + 3, &c->client_ip);
-  hmac_sha256_set_key(&ctx, sizeof c->key, c->key);
-  hmac_sha256_update(&ctx, sizeof msg, msg);
-  hmac_sha256_digest(&ctx, sizeof mac, mac);
-  memcpy(m->nonce, mac, sizeof m->nonce);
-  return 0;
+  ethp2p_pcp_addr_to_wire(msg + 3, &m->client_ip);
+  rc = ethp2p_hmac_sha256(mac, c->key, sizeof c->key, msg, sizeof msg);
+  if (rc == 0)
+    memcpy(m->nonce, mac, sizeof m->nonce);
+  memset(mac, 0, sizeof mac);
+  return rc;
 }
 
-/* The mapping of the head request, created (with a fresh nonce) if new. */
+static void new_nonce(pcp_nat *c, pcp_mapping *m) {
+  if (!c->have_key || derive_nonce(c, m) != 0)
+    ethp2p_env_random(c->base.env, m->nonce, sizeof m->nonce);
+}
+
+/* Our address toward the gateway now (a DHCP renumbering changes it); keeps
+ * the last one known when the interfaces cannot be read. */
+static void refresh_client_ip(pcp_nat *c) {
+  ethp2p_addr now;
+  if (ethp2p_nat_local_addr_toward(c->base.env, &c->gw, &now) == 0 &&
+      !ethp2p_addr_equal(&now, &c->client_ip, false)) {
+    char ob[ETHP2P_ADDRSTRLEN], nb[ETHP2P_ADDRSTRLEN];
+    ethp2p_log(ETHP2P_LOG_INFO, "nat", "Local address toward the PCP server changed",
+               "old=%s new=%s", ethp2p_addr_format(&c->client_ip, false, ob, sizeof ob),
+               ethp2p_addr_format(&now, false, nb, sizeof nb));
+    c->client_ip = now;
+  }
+}
+
+/* The mapping of the head request, created (with a fresh nonce) if new, and
+ * started over when our client address changed since it was made. */
 static pcp_mapping *head_mapping(pcp_nat *c) {
   pcp_req *r = c->head;
   pcp_mapping *m = find_mapping(c, r->protocol, r->internal_port);
@@ -268,13 +333,28 @@ static pcp_mapping *head_mapping(pcp_nat *c) {
       return NULL;
     m->protocol = r->protocol;
     m->internal_port = r->internal_port;
-    if (!c->have_key || derive_nonce(c, m) != 0)
-      ethp2p_env_random(c->base.env, m->nonce, sizeof m->nonce);
+    m->client_ip = c->client_ip;
+    new_nonce(c, m);
     m->unknown = r->kind == REQ_UNMAP;
     m->next = c->mappings;
     c->mappings = m;
+  } else if (!ethp2p_addr_equal(&m->client_ip, &c->client_ip, false)) {
+    m->client_ip = c->client_ip;
+    new_nonce(c, m);
+    m->have_ext = false;
+    m->via_pmp = false;
   }
   return m;
+}
+
+/* A random point in [1/2, 5/8] of the lifetime, in ms (RFC 6887 §11.2.1). */
+static uint32_t renew_point_ms(pcp_nat *c, uint32_t lifetime_s) {
+  uint8_t b[2];
+  uint64_t life_ms = (uint64_t)lifetime_s * 1000u;
+  ethp2p_env_random(c->base.env, b, sizeof b);
+  uint64_t r = ((unsigned)b[0] << 8 | b[1]) % 1001; /* 0..1000 over [1/2, 5/8] */
+  uint64_t ms = life_ms / 2 + life_ms / 8 * r / 1000;
+  return ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
 }
 
 /* ±10 % of `t` from env random (§8.1.1 RAND). */
@@ -287,29 +367,37 @@ static ethp2p_time jitter(pcp_nat *c, ethp2p_time t) {
 
 static void send_head(pcp_nat *c, ethp2p_time now) {
   pcp_req *r = c->head;
-  pcp_mapping *m = head_mapping(c);
-  if (m == NULL)
-    return; /* out of memory: the timer will time the request out */
   ethp2p_pcp_request req;
   memset(&req, 0, sizeof req);
+  if (c->tries == 0)
+    refresh_client_ip(c);
   req.version = ETHP2P_PCP_VERSION;
-  req.opcode = ETHP2P_PCP_OP_MAP;
-  req.lifetime_s = r->kind == REQ_UNMAP ? 0 : r->lifetime_s;
   req.client_ip = c->client_ip;
-  memcpy(req.map.nonce, m->nonce, sizeof m->nonce);
-  req.map.protocol = r->protocol;
-  req.map.internal_port = r->internal_port;
-  req.map.external_port = r->kind == REQ_UNMAP ? 0 : r->suggested_port;
-  if (m->have_ext && r->kind == REQ_MAP)
-    req.map.external_ip = m->external_ip;
-  else
-    req.map.external_ip = ethp2p_addr_v4(0, 0, 0, 0, 0); /* ::ffff:0.0.0.0 */
+  if (r->kind == REQ_ANNOUNCE) {
+    req.opcode = ETHP2P_PCP_OP_ANNOUNCE;
+    req.lifetime_s = 0;
+  } else {
+    pcp_mapping *m = head_mapping(c);
+    if (m == NULL)
+      return; /* out of memory: the timer will time the request out */
+    req.opcode = ETHP2P_PCP_OP_MAP;
+    req.lifetime_s = r->kind == REQ_UNMAP ? 0 : r->lifetime_s;
+    memcpy(req.map.nonce, m->nonce, sizeof m->nonce);
+    req.map.protocol = r->protocol;
+    req.map.internal_port = r->internal_port;
+    req.map.external_port = r->kind == REQ_UNMAP ? 0 : r->suggested_port;
+    if (m->have_ext && r->kind == REQ_MAP)
+      req.map.external_ip = m->external_ip;
+    else
+      req.map.external_ip = ethp2p_addr_v4(0, 0, 0, 0, 0); /* ::ffff:0.0.0.0 */
+  }
   uint8_t buf[ETHP2P_PCP_MAP_MSG_LEN];
   int n = ethp2p_pcp_request_encode(buf, sizeof buf, &req);
   if (n > 0) {
     int rc = ethp2p_udp_send(c->udp, &c->gw, buf, (size_t)n);
     char gb[ETHP2P_ADDRSTRLEN];
-    ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "PCP MAP request",
+    ethp2p_log(ETHP2P_LOG_DEBUG, "nat",
+               r->kind == REQ_ANNOUNCE ? "PCP ANNOUNCE request" : "PCP MAP request",
                "to=%s proto=%s internal=%u suggested=%u lifetime=%u try=%u err=%s",
                ethp2p_addr_format(&c->gw, true, gb, sizeof gb),
                ethp2p_proto_name((ethp2p_proto)r->protocol), r->internal_port,
@@ -343,13 +431,18 @@ static pcp_req *pop_head(pcp_nat *c) {
   return r;
 }
 
-/* Delivers a result for a popped request; returns true if the NAT died. */
+/* Delivers a result for a popped request; returns true if the NAT died.  An
+ * ANNOUNCE request answers external_ip with the latest assigned address. */
 static bool deliver(pcp_nat *c, pcp_req *r, const ethp2p_nat_map_result *res) {
   c->busy++;
-  if (r->kind == REQ_MAP)
+  if (r->kind == REQ_MAP) {
     r->map_cb(&c->base, res, r->data);
-  else if (r->done_cb != NULL)
+  } else if (r->kind == REQ_ANNOUNCE) {
+    ethp2p_addr ip = c->have_last_ext ? c->last_ext : ethp2p_addr_v4(0, 0, 0, 0, 0);
+    r->extip_cb(&c->base, res->status, res->status == 0 ? &ip : NULL, r->data);
+  } else if (r->done_cb != NULL) {
     r->done_cb(&c->base, res->status, r->data);
+  }
   free(r);
   return leave(c);
 }
@@ -373,13 +466,18 @@ static void on_timer(ethp2p_timer *t, void *data) {
     send_head(c, now);
     return;
   }
-  c->base.conn_failures++;
   char gb[ETHP2P_ADDRSTRLEN];
-  ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "PCP server did not answer", "gateway=%s failures=%u",
-             ethp2p_addr_format(&c->gw, false, gb, sizeof gb), c->base.conn_failures);
+  ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "PCP server did not answer", "gateway=%s",
+             ethp2p_addr_format(&c->gw, false, gb, sizeof gb));
   ethp2p_nat_map_result res;
   memset(&res, 0, sizeof res);
   res.status = ETHP2P_ETIMEDOUT;
+  if (c->head->kind == REQ_ANNOUNCE) {
+    /* An unanswered address probe says nothing about the MAP requests behind
+     * it (a server may ignore ANNOUNCE): only it fails, the queue goes on. */
+    deliver(c, pop_head(c), &res);
+    return;
+  }
   while (c->head != NULL)
     if (deliver(c, pop_head(c), &res))
       return;
@@ -423,8 +521,9 @@ static void on_pmp_unmap(ethp2p_nat *inner, int status, void *data) {
 /* Hands the head request to NAT-PMP; its answer completes the head. */
 static void downgrade_head(pcp_nat *c, const char *why) {
   pcp_req *r = c->head;
-  ethp2p_log(ETHP2P_LOG_INFO, "nat", "Sending this request with NAT-PMP", "reason=\"%s\" proto=%s internal=%u",
-             why, ethp2p_proto_name((ethp2p_proto)r->protocol), r->internal_port);
+  ethp2p_log(ETHP2P_LOG_INFO, "nat", "Sending this request with NAT-PMP",
+             "reason=\"%s\" proto=%s internal=%u", why,
+             ethp2p_proto_name((ethp2p_proto)r->protocol), r->internal_port);
   ethp2p_timer_stop(c->timer);
   c->downgraded = true;
   pcp_fwd *f = new_fwd(c);
@@ -450,12 +549,15 @@ static void downgrade_head(pcp_nat *c, const char *why) {
 
 static int status_of(unsigned result) {
   switch (result) {
-  case ETHP2P_PCP_RESULT_SUCCESS: return 0;
+  case ETHP2P_PCP_RESULT_SUCCESS:
+    return 0;
   case ETHP2P_PCP_RESULT_UNSUPP_VERSION:
   case ETHP2P_PCP_RESULT_UNSUPP_OPCODE:
   case ETHP2P_PCP_RESULT_UNSUPP_OPTION:
-  case ETHP2P_PCP_RESULT_UNSUPP_PROTOCOL: return ETHP2P_EUNSUPP;
-  default: return ETHP2P_EREFUSED;
+  case ETHP2P_PCP_RESULT_UNSUPP_PROTOCOL:
+    return ETHP2P_EUNSUPP;
+  default:
+    return ETHP2P_EREFUSED;
   }
 }
 
@@ -474,10 +576,21 @@ static void on_datagram(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t 
   ethp2p_pcp_response resp;
   ethp2p_diag diag = {0};
   int rc = ethp2p_pcp_response_decode(&resp, buf, len, &diag);
-  if (rc == ETHP2P_EUNSUPP && resp.version == 0 && resp.result == ETHP2P_PMP_RESULT_UNSUPP_VERSION &&
-      resp.opcode == ETHP2P_PCP_OP_MAP && len >= 4 && buf[2] == 0) {
-    c->base.conn_failures = 0;
+  if (rc == ETHP2P_EUNSUPP && resp.version == 0 &&
+      resp.result == ETHP2P_PMP_RESULT_UNSUPP_VERSION && resp.opcode == ETHP2P_PCP_OP_MAP &&
+      len >= 4 && buf[2] == 0 && r->kind != REQ_ANNOUNCE) {
     downgrade_head(c, "server speaks only NAT-PMP");
+    return;
+  }
+  if (rc == ETHP2P_EUNSUPP && resp.version == 0 &&
+      resp.result == ETHP2P_PMP_RESULT_UNSUPP_VERSION && resp.opcode == ETHP2P_PCP_OP_ANNOUNCE &&
+      len >= 4 && buf[2] == 0 && r->kind == REQ_ANNOUNCE) {
+    /* a NAT-PMP-only server: the ANNOUNCE fails, NAT-PMP gives the address */
+    ethp2p_nat_map_result res;
+    memset(&res, 0, sizeof res);
+    res.status = ETHP2P_EUNSUPP;
+    res.router_code = ETHP2P_PMP_RESULT_UNSUPP_VERSION;
+    deliver(c, pop_head(c), &res);
     return;
   }
   if (rc < 0) {
@@ -485,10 +598,36 @@ static void on_datagram(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t 
                diag.msg, diag.offset);
     return;
   }
+  if (r->kind == REQ_ANNOUNCE) {
+    if (resp.opcode != ETHP2P_PCP_OP_ANNOUNCE) {
+      ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "Ignored PCP response for no outstanding request",
+                 "op=%u result=%u", resp.opcode, resp.result);
+      return;
+    }
+    c->pcp_answered = true;
+    bool lost = ethp2p_nat_epoch_update(&c->epoch, true, resp.epoch_s, ethp2p_env_now(c->base.env));
+    ethp2p_nat_map_result res;
+    memset(&res, 0, sizeof res);
+    res.status = status_of(resp.result);
+    res.router_code = resp.result;
+    pcp_req *done = pop_head(c);
+    if (lost) {
+      ethp2p_log(ETHP2P_LOG_INFO, "nat", "PCP server lost its mappings (epoch reset)", "epoch=%u",
+                 (unsigned)resp.epoch_s);
+      c->busy++;
+      ethp2p_nat_notify(&c->base, ETHP2P_NAT_EV_STATE_LOST, NULL);
+      if (leave(c)) {
+        free(done);
+        return;
+      }
+    }
+    deliver(c, done, &res);
+    return;
+  }
   pcp_mapping *m = find_mapping(c, r->protocol, r->internal_port);
   if (resp.opcode != ETHP2P_PCP_OP_MAP || !resp.has_map || m == NULL ||
-      memcmp(resp.map.nonce, m->nonce, sizeof m->nonce) != 0 ||
-      resp.map.protocol != r->protocol || resp.map.internal_port != r->internal_port) {
+      memcmp(resp.map.nonce, m->nonce, sizeof m->nonce) != 0 || resp.map.protocol != r->protocol ||
+      resp.map.internal_port != r->internal_port) {
     ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "Ignored PCP response for no outstanding request",
                "op=%u result=%u", resp.opcode, resp.result);
     return;
@@ -499,7 +638,7 @@ static void on_datagram(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t 
              ethp2p_pcp_result_name(resp.result), (unsigned)resp.epoch_s,
              ethp2p_addr_format(&resp.map.external_ip, false, eb, sizeof eb),
              resp.map.external_port, (unsigned)resp.lifetime_s);
-  c->base.conn_failures = 0;
+  c->pcp_answered = true;
   bool lost = ethp2p_nat_epoch_update(&c->epoch, true, resp.epoch_s, ethp2p_env_now(c->base.env));
   if (r->kind == REQ_UNMAP && resp.result == ETHP2P_PCP_RESULT_NOT_AUTHORIZED && m->unknown &&
       !lost) {
@@ -513,12 +652,16 @@ static void on_datagram(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t 
   ethp2p_nat_map_result res;
   memset(&res, 0, sizeof res);
   res.status = status_of(resp.result);
+  if (resp.result == ETHP2P_PCP_RESULT_ADDRESS_MISMATCH)
+    res.status = ETHP2P_EADDRCHANGED; /* §8.3: our address is not what the server sees */
   res.router_code = resp.result;
   res.lifetime_s = resp.lifetime_s;
   if (resp.result != 0) {
     ethp2p_nat_copy_str(res.router_msg, sizeof res.router_msg, ethp2p_pcp_result_name(resp.result));
   } else if (r->kind == REQ_MAP) {
     res.external_port = resp.map.external_port;
+    if (resp.lifetime_s != 0)
+      res.renew_after_ms = renew_point_ms(c, resp.lifetime_s);
     m->via_pmp = false;
     m->unknown = false;
     m->external_port = resp.map.external_port;
@@ -526,6 +669,9 @@ static void on_datagram(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t 
       m->have_ext = true;
       m->external_ip = resp.map.external_ip;
       res.external_ip = resp.map.external_ip;
+      c->have_last_ext = true;
+      c->last_ext = resp.map.external_ip;
+      c->last_ext.port = 0;
     }
   } else {
     remove_mapping(c, m);
@@ -596,16 +742,114 @@ static int pcp_delete(ethp2p_nat *nat, ethp2p_proto proto, uint16_t external_por
   return enqueue(c, r);
 }
 
+static int enqueue_announce(pcp_nat *c, ethp2p_nat_extip_cb cb, void *data) {
+  pcp_req *r = calloc(1, sizeof *r);
+  if (r == NULL)
+    return ETHP2P_ENOMEM;
+  r->kind = REQ_ANNOUNCE;
+  r->extip_cb = cb;
+  r->data = data;
+  return enqueue(c, r);
+}
+
+static void probe_free(pcp_nat *c, pcp_probe *p) {
+  for (pcp_probe **pp = &c->probes; *pp != NULL; pp = &(*pp)->next)
+    if (*pp == p) {
+      *pp = p->next;
+      break;
+    }
+  ethp2p_timer_destroy(p->grace);
+  free(p);
+}
+
+/* Answers a probe's caller once; frees the probe when both halves are done.
+ * Returns true if the NAT died in the callback. */
+static bool probe_deliver(pcp_nat *c, pcp_probe *p, int status, const ethp2p_addr *ip) {
+  ethp2p_nat_extip_cb cb = p->cb;
+  void *data = p->data;
+  ethp2p_addr copy;
+  memset(&copy, 0, sizeof copy);
+  if (ip != NULL)
+    copy = *ip;
+  p->delivered = true;
+  if (p->pmp_done && p->ann_done)
+    probe_free(c, p);
+  else if (p->grace != NULL)
+    ethp2p_timer_stop(p->grace);
+  c->busy++;
+  cb(&c->base, status, ip != NULL ? &copy : NULL, data);
+  return leave(c);
+}
+
+static bool probe_pcp_only(pcp_nat *c, pcp_probe *p, const char *why) {
+  ethp2p_addr ip = c->have_last_ext ? c->last_ext : ethp2p_addr_v4(0, 0, 0, 0, 0);
+  if (!c->pcp_only)
+    ethp2p_log(ETHP2P_LOG_INFO, "nat", "PCP server does not speak NAT-PMP; address from MAP",
+               "why=\"%s\"", why);
+  c->pcp_only = true;
+  return probe_deliver(c, p, 0, &ip);
+}
+
+/* Decides what a probe can tell now. */
+static void probe_step(pcp_nat *c, pcp_probe *p) {
+  if (p->delivered) {
+    if (p->pmp_done && p->ann_done)
+      probe_free(c, p);
+    return;
+  }
+  if (p->pmp_done) {
+    /* NAT-PMP refused (UNSUPP_VERSION) or timed out: PCP's answer decides */
+    if (!p->ann_done)
+      return;
+    if (p->ann_status == 0)
+      (void)probe_pcp_only(
+          c, p, p->pmp_status == ETHP2P_EUNSUPP ? "NAT-PMP refused" : "NAT-PMP does not answer");
+    else
+      (void)probe_deliver(c, p, p->pmp_status, NULL);
+    return;
+  }
+  if (p->ann_done && p->ann_status == 0 && p->grace != NULL)
+    ethp2p_timer_start(p->grace, ethp2p_env_now(c->base.env) + PCP_PMP_GRACE);
+}
+
+static void probe_grace(ethp2p_timer *t, void *data) {
+  pcp_probe *p = data;
+  (void)t;
+  if (!p->delivered)
+    (void)probe_pcp_only(p->owner, p, "NAT-PMP silent while PCP answers");
+}
+
+static void probe_on_announce(ethp2p_nat *nat, int status, const ethp2p_addr *ip, void *data) {
+  pcp_probe *p = data;
+  (void)nat;
+  (void)ip;
+  p->ann_done = true;
+  p->ann_status = status;
+  probe_step(p->owner, p);
+}
+
 static void on_pmp_extip(ethp2p_nat *inner, int status, const ethp2p_addr *ip, void *data) {
   pcp_fwd *f = data;
   pcp_nat *c = f->owner;
+  pcp_probe *p = f->probe;
   ethp2p_nat_extip_cb cb = f->extip_cb;
   void *cbdata = f->data;
+  (void)inner;
   unlink_fwd(c, f);
   free(f);
-  if (status == 0 && ip != NULL)
+  if (status == 0 && ip != NULL) {
+    c->pmp_works = true;
     ethp2p_nat_announce_note_extip(c->ann, ip);
-  c->base.conn_failures = inner->conn_failures;
+  }
+  if (p != NULL) {
+    p->pmp_done = true;
+    p->pmp_status = status;
+    if (status == 0 && !p->delivered)
+      (void)probe_deliver(c, p, 0, ip);
+    else
+      probe_step(c, p);
+    return;
+  }
   c->busy++;
   cb(&c->base, status, ip, cbdata);
   leave(c);
@@ -618,17 +862,49 @@ static int pcp_extip(ethp2p_nat *nat, ethp2p_nat_extip_cb cb, void *data) {
   int rc = ensure_ready(c);
   if (rc < 0)
     return rc;
-  pcp_fwd *f = new_fwd(c);
-  if (f == NULL)
-    return ETHP2P_ENOMEM;
-  f->extip_cb = cb;
-  f->data = data;
-  rc = ethp2p_nat_external_ip(c->pmp, on_pmp_extip, f);
-  if (rc < 0) {
-    unlink_fwd(c, f);
-    free(f);
+  if (c->pcp_only)
+    return enqueue_announce(c, cb, data);
+  pcp_probe *p = NULL;
+  if (!c->pmp_works) {
+    /* the server is not known yet: ask both ways */
+    p = calloc(1, sizeof *p);
+    if (p == NULL)
+      return ETHP2P_ENOMEM;
+    p->owner = c;
+    p->cb = cb;
+    p->data = data;
+    if (ethp2p_timer_create(c->base.env, &p->grace, probe_grace, p) < 0)
+      p->grace = NULL;
   }
-  return rc;
+  pcp_fwd *f = new_fwd(c);
+  if (f != NULL) {
+    f->extip_cb = cb;
+    f->data = data;
+    f->probe = p;
+    rc = ethp2p_nat_external_ip(c->pmp, on_pmp_extip, f);
+    if (rc < 0) {
+      unlink_fwd(c, f);
+      free(f);
+    }
+  } else {
+    rc = ETHP2P_ENOMEM;
+  }
+  if (rc < 0) {
+    if (p != NULL) {
+      ethp2p_timer_destroy(p->grace);
+      free(p);
+    }
+    return rc;
+  }
+  if (p != NULL) {
+    p->next = c->probes;
+    c->probes = p;
+    if (enqueue_announce(c, probe_on_announce, p) < 0) {
+      p->ann_done = true;
+      p->ann_status = ETHP2P_ENOMEM;
+    }
+  }
+  return 0;
 }
 
 static void pcp_rediscover(ethp2p_nat *nat) {
@@ -684,9 +960,9 @@ int ethp2p_nat_pcp_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_n
   c->base.env = env;
   c->base.spec = *spec;
   c->base.name = "PCP";
-  c->base.can_map = true;
+  c->base.can_map = true; /* deprecated mirror of caps, still read outside nat/ */
   c->base.caps = ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP | ETHP2P_NAT_CAP_DETECTS_RESTART |
-                 ETHP2P_NAT_CAP_ANNOUNCES_EXTIP;
+                 ETHP2P_NAT_CAP_ANNOUNCES_EXTIP | ETHP2P_NAT_CAP_DELETES_BY_INTERNAL;
   *out = &c->base;
   return 0;
 }

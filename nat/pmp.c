@@ -8,15 +8,19 @@
  * - Requests are serialised: one queue, one request on the wire at a time.
  * - Retransmission (§3.1): 250 ms, doubling, 9 transmissions; 64 s after the
  *   ninth the request fails with ETHP2P_ETIMEDOUT (about 128 s in all).  A
- *   timeout fails the whole queue at once (the gateway is not answering),
- *   counts one connection failure (nat->conn_failures), and a valid reply
- *   resets the count.
+ *   timeout fails the whole queue at once (the gateway is not answering); the
+ *   caller counts connection failures from that status.
  * - Replies are believed only from the gateway's IP and port 5351 and only if
  *   they answer the outstanding request (opcode, and internal port for maps).
  * - Epoch (§3.6) is checked on every reply and announcement; a reset raises
  *   ETHP2P_NAT_EV_STATE_LOST once.
  * - Lifetime 0 in add_mapping means "permanent" in nat.h, but 0 deletes in
  *   NAT-PMP (§3.4), so it is sent as the recommended 7200 s.
+ * - Map results carry renew_after_ms = half the granted lifetime (§3.3).
+ * - A PCP-only server answers a NAT-PMP request with a PCP-format
+ *   UNSUPP_VERSION response (version 2, RFC 6887 §9); that fails the request
+ *   at once with ETHP2P_EUNSUPP (router_code 1), not after 128 s of
+ *   retransmissions, so PCP's caller can tell the server speaks only PCP.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -145,7 +149,9 @@ static int ensure_ready(pmp_nat *p) {
 }
 
 static const char *op_name(uint8_t op) {
-  return op == ETHP2P_PMP_OP_EXTADDR ? "extaddr" : op == ETHP2P_PMP_OP_MAP_UDP ? "map-udp" : "map-tcp";
+  return op == ETHP2P_PMP_OP_EXTADDR   ? "extaddr"
+         : op == ETHP2P_PMP_OP_MAP_UDP ? "map-udp"
+                                       : "map-tcp";
 }
 
 static void send_head(pmp_nat *p) {
@@ -195,6 +201,9 @@ static bool complete_head(pmp_nat *p, int status, const ethp2p_pmp_reply *reply)
       if (status == 0) {
         res.external_port = reply->mapped_port;
         res.lifetime_s = reply->lifetime_s;
+        /* §3.3: begin renewing halfway to expiry */
+        res.renew_after_ms =
+            reply->lifetime_s > UINT32_MAX / 500 ? UINT32_MAX : reply->lifetime_s * 500;
       }
     }
     r->map_cb(&p->base, &res, r->data);
@@ -222,10 +231,9 @@ static void on_timer(ethp2p_timer *t, void *data) {
     return;
   }
   /* No answer to 9 transmissions: the gateway is not there. */
-  p->base.conn_failures++;
   char gb[ETHP2P_ADDRSTRLEN];
-  ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "NAT-PMP gateway did not answer", "gateway=%s failures=%u",
-             ethp2p_addr_format(&p->gw, false, gb, sizeof gb), p->base.conn_failures);
+  ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "NAT-PMP gateway did not answer", "gateway=%s",
+             ethp2p_addr_format(&p->gw, false, gb, sizeof gb));
   while (p->head != NULL)
     if (complete_head(p, ETHP2P_ETIMEDOUT, NULL))
       return;
@@ -235,10 +243,13 @@ static void on_timer(ethp2p_timer *t, void *data) {
 
 static int status_of(unsigned result) {
   switch (result) {
-  case ETHP2P_PMP_RESULT_SUCCESS: return 0;
+  case ETHP2P_PMP_RESULT_SUCCESS:
+    return 0;
   case ETHP2P_PMP_RESULT_UNSUPP_VERSION:
-  case ETHP2P_PMP_RESULT_UNSUPP_OPCODE: return ETHP2P_EUNSUPP;
-  default: return ETHP2P_EREFUSED;
+  case ETHP2P_PMP_RESULT_UNSUPP_OPCODE:
+    return ETHP2P_EUNSUPP;
+  default:
+    return ETHP2P_EREFUSED;
   }
 }
 
@@ -253,7 +264,20 @@ static void on_datagram(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t 
   }
   ethp2p_pmp_reply reply;
   ethp2p_diag diag = {0};
-  if (ethp2p_pmp_reply_decode(&reply, buf, len, &diag) != 0) {
+  int rc = ethp2p_pmp_reply_decode(&reply, buf, len, &diag);
+  if (rc == ETHP2P_EUNSUPP && len >= 4 && buf[0] == 2 && (buf[1] & ETHP2P_PMP_OP_REPLY) &&
+      p->head != NULL && p->tries > 0 &&
+      (buf[1] & (uint8_t)~ETHP2P_PMP_OP_REPLY) == p->head->opcode && buf[3] == 1) {
+    /* RFC 6887 §9: a PCP-only server's UNSUPP_VERSION (version 2, result 1). */
+    memset(&reply, 0, sizeof reply);
+    reply.opcode = p->head->opcode;
+    reply.result = ETHP2P_PMP_RESULT_UNSUPP_VERSION;
+    reply.header_only = true;
+    ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "Gateway speaks PCP only", "op=%s", op_name(reply.opcode));
+    complete_head(p, ETHP2P_EUNSUPP, &reply);
+    return;
+  }
+  if (rc != 0) {
     ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "Ignored malformed NAT-PMP reply", "err=\"%s\" offset=%zu",
                diag.msg, diag.offset);
     return;
@@ -262,15 +286,14 @@ static void on_datagram(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t 
   if (r == NULL || p->tries == 0 || reply.opcode != r->opcode ||
       (r->opcode != ETHP2P_PMP_OP_EXTADDR && !reply.header_only &&
        reply.internal_port != r->internal_port)) {
-    ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "Ignored NAT-PMP reply for no outstanding request",
-               "op=%u", reply.opcode);
+    ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "Ignored NAT-PMP reply for no outstanding request", "op=%u",
+               reply.opcode);
     return;
   }
   ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "NAT-PMP reply",
              "op=%s result=%u(%s) epoch=%u mapped=%u lifetime=%u", op_name(reply.opcode),
              reply.result, ethp2p_pmp_result_name(reply.result), (unsigned)reply.epoch_s,
              reply.mapped_port, (unsigned)reply.lifetime_s);
-  p->base.conn_failures = 0;
   bool lost = ethp2p_nat_epoch_update(p->epoch, false, reply.epoch_s, ethp2p_env_now(p->base.env));
   if (reply.result == 0 && reply.opcode == ETHP2P_PMP_OP_EXTADDR && !reply.header_only) {
     ethp2p_addr ip = ethp2p_addr_v4(reply.external_ip[0], reply.external_ip[1],
@@ -365,7 +388,9 @@ static void pmp_rediscover(ethp2p_nat *nat) {
     p->rediscover_pending = true; /* after the queue drains */
 }
 
-static void pmp_destroy(ethp2p_nat *nat) { pmp_free((pmp_nat *)nat); }
+static void pmp_destroy(ethp2p_nat *nat) {
+  pmp_free((pmp_nat *)nat);
+}
 
 static const ethp2p_nat_ops pmp_ops = {
     .add_mapping = pmp_add,
@@ -386,9 +411,9 @@ int ethp2p_nat_pmp_create_opts(ethp2p_env *env, const ethp2p_nat_spec *spec,
   p->base.env = env;
   p->base.spec = *spec;
   p->base.name = "NAT-PMP";
-  p->base.can_map = true;
+  p->base.can_map = true; /* deprecated mirror of caps, still read outside nat/ */
   p->base.caps = ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP | ETHP2P_NAT_CAP_DETECTS_RESTART |
-                 ETHP2P_NAT_CAP_ANNOUNCES_EXTIP;
+                 ETHP2P_NAT_CAP_ANNOUNCES_EXTIP | ETHP2P_NAT_CAP_DELETES_BY_INTERNAL;
   p->listen_announcements = listen_announcements;
   p->epoch = shared_epoch != NULL ? shared_epoch : &p->own_epoch;
   *out = &p->base;

@@ -13,9 +13,12 @@
 
 const char *ethp2p_proto_name(ethp2p_proto proto) {
   switch (proto) {
-  case ETHP2P_PROTO_TCP: return "tcp";
-  case ETHP2P_PROTO_UDP: return "udp";
-  default: return "?";
+  case ETHP2P_PROTO_TCP:
+    return "tcp";
+  case ETHP2P_PROTO_UDP:
+    return "udp";
+  default:
+    return "?";
   }
 }
 
@@ -32,7 +35,9 @@ static void set_err(char *err, size_t errlen, const char *msg) {
     ethp2p_nat_copy_str(err, errlen, msg);
 }
 
-static char lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c; }
+static char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
 
 /* Case-insensitive comparison of the mechanism name (len bytes) with `name`. */
 static bool mech_is(const char *mech, size_t len, const char *name) {
@@ -101,6 +106,18 @@ static bool stun_list_valid(const char *list) {
   return true;
 }
 
+/* The IPv4 address inside an IPv4-mapped IPv6 address (RFC 4291 2.5.5.2); others unchanged. */
+static ethp2p_addr unmap_v4(const ethp2p_addr *a) {
+  static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  ethp2p_addr out = *a;
+  if (a->family == 6 && memcmp(a->ip, mapped, sizeof mapped) == 0) {
+    memset(&out, 0, sizeof out);
+    out.family = 4;
+    memcpy(out.ip, a->ip + 12, 4);
+  }
+  return out;
+}
+
 int ethp2p_nat_spec_parse(ethp2p_nat_spec *out, const char *text, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
   if (err != NULL && errlen > 0)
@@ -121,6 +138,7 @@ int ethp2p_nat_spec_parse(ethp2p_nat_spec *out, const char *text, char *err, siz
       set_err(err, errlen, "invalid IP address");
       return ETHP2P_ESYNTAX;
     }
+    ip = unmap_v4(&ip); /* ::ffff:a.b.c.d is the IPv4 address a.b.c.d (Go's To4) */
   }
   if (mlen == 0 || mech_is(text, mlen, "none") || mech_is(text, mlen, "off")) {
     out->kind = ETHP2P_NAT_NONE;
@@ -140,6 +158,19 @@ int ethp2p_nat_spec_parse(ethp2p_nat_spec *out, const char *text, char *err, siz
   } else if (mech_is(text, mlen, "pmp") || mech_is(text, mlen, "natpmp") ||
              mech_is(text, mlen, "nat-pmp") || mech_is(text, mlen, "pcp")) {
     out->kind = mech_is(text, mlen, "pcp") ? ETHP2P_NAT_PCP : ETHP2P_NAT_PMP;
+    if (after != NULL && ip.family == 6) {
+      /* NAT-PMP exists only over IPv4 (RFC 6886 section 1).  PCP is defined over
+       * IPv6 too (RFC 6887 section 8), but the PCP client talks to IPv4 servers
+       * only so far: refusing here beats a mapping loop that fails at run time. */
+      bool pcp = out->kind == ETHP2P_NAT_PCP;
+      memset(out, 0, sizeof *out);
+      set_err(err, errlen,
+              pcp ? "PCP over IPv6 is not supported yet: give an IPv4 gateway, or \"pcp\" to use "
+                    "the default route"
+                  : "NAT-PMP is IPv4-only (RFC 6886): give an IPv4 gateway, or \"pmp\" to use the "
+                    "default route");
+      return ETHP2P_ESYNTAX;
+    }
     if (after != NULL) {
       out->has_addr = true;
       out->addr = ip;
@@ -177,14 +208,29 @@ int ethp2p_nat_spec_format(const ethp2p_nat_spec *spec, char *buf, size_t size) 
   const char *name;
   const char *arg = NULL;
   switch (spec->kind) {
-  case ETHP2P_NAT_NONE: name = "none"; break;
-  case ETHP2P_NAT_ANY: name = "any"; break;
-  case ETHP2P_NAT_UPNP: name = "upnp"; break;
-  case ETHP2P_NAT_EXTIP: name = "extip"; break;
-  case ETHP2P_NAT_PMP: name = "pmp"; break;
-  case ETHP2P_NAT_PCP: name = "pcp"; break;
-  case ETHP2P_NAT_STUN: name = "stun"; break;
-  default: return ETHP2P_EINVAL;
+  case ETHP2P_NAT_NONE:
+    name = "none";
+    break;
+  case ETHP2P_NAT_ANY:
+    name = "any";
+    break;
+  case ETHP2P_NAT_UPNP:
+    name = "upnp";
+    break;
+  case ETHP2P_NAT_EXTIP:
+    name = "extip";
+    break;
+  case ETHP2P_NAT_PMP:
+    name = "pmp";
+    break;
+  case ETHP2P_NAT_PCP:
+    name = "pcp";
+    break;
+  case ETHP2P_NAT_STUN:
+    name = "stun";
+    break;
+  default:
+    return ETHP2P_EINVAL;
   }
   if ((spec->kind == ETHP2P_NAT_EXTIP || spec->kind == ETHP2P_NAT_PMP ||
        spec->kind == ETHP2P_NAT_PCP) &&
@@ -208,22 +254,33 @@ int ethp2p_nat_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat *
   if (env == NULL || spec == NULL)
     return ETHP2P_EINVAL;
   switch (spec->kind) {
-  case ETHP2P_NAT_NONE: return ethp2p_nat_none_create(env, spec, out);
-  case ETHP2P_NAT_EXTIP: return ethp2p_nat_extip_create(env, spec, out);
-  case ETHP2P_NAT_PMP: return ethp2p_nat_pmp_create(env, spec, out);
-  case ETHP2P_NAT_PCP: return ethp2p_nat_pcp_create(env, spec, out);
-  case ETHP2P_NAT_STUN: return ethp2p_nat_stun_create(env, spec, out);
-  case ETHP2P_NAT_ANY: return ethp2p_nat_any_create(env, spec, out);
-  case ETHP2P_NAT_UPNP: return ethp2p_nat_upnp_create(env, spec, out);
-  default: return ETHP2P_EINVAL;
+  case ETHP2P_NAT_NONE:
+    return ethp2p_nat_none_create(env, spec, out);
+  case ETHP2P_NAT_EXTIP:
+    return ethp2p_nat_extip_create(env, spec, out);
+  case ETHP2P_NAT_PMP:
+    return ethp2p_nat_pmp_create(env, spec, out);
+  case ETHP2P_NAT_PCP:
+    return ethp2p_nat_pcp_create(env, spec, out);
+  case ETHP2P_NAT_STUN:
+    return ethp2p_nat_stun_create(env, spec, out);
+  case ETHP2P_NAT_ANY:
+    return ethp2p_nat_any_create(env, spec, out);
+  case ETHP2P_NAT_UPNP:
+    return ethp2p_nat_upnp_create(env, spec, out);
+  default:
+    return ETHP2P_EINVAL;
   }
 }
 
 int ethp2p_nat_set_pcp_nonce_key(ethp2p_nat *nat, const uint8_t key[32]) {
   switch (nat->spec.kind) {
-  case ETHP2P_NAT_PCP: return ethp2p_nat_pcp_set_nonce_key(nat, key);
-  case ETHP2P_NAT_ANY: return ethp2p_nat_any_set_nonce_key(nat, key);
-  default: return ETHP2P_EUNSUPP;
+  case ETHP2P_NAT_PCP:
+    return ethp2p_nat_pcp_set_nonce_key(nat, key);
+  case ETHP2P_NAT_ANY:
+    return ethp2p_nat_any_set_nonce_key(nat, key);
+  default:
+    return ETHP2P_EUNSUPP;
   }
 }
 
@@ -279,12 +336,63 @@ int ethp2p_nat_find_gateway(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p
   return ETHP2P_ENOGATEWAY;
 }
 
+/* How good a's address is as our IPv6 address toward a router (higher is better):
+ * a stable global address, then a temporary one, then ULA, then link-local. */
+static int v6_rank(const ethp2p_iface *a) {
+  if (ethp2p_addr_is_public(&a->addr))
+    return a->temporary ? 3 : 4;
+  if ((a->addr.ip[0] & 0xfe) == 0xfc)
+    return 2;
+  return 1;
+}
+
+/* IPv6: the PCP client address (RFC 6887 section 8.1: the address the MAP is for)
+ * must be one of ours on the link toward the router.  A link-local router with a
+ * zone names that link; otherwise the interface whose prefix holds the router
+ * wins (longest prefix), else any interface.  On that link the best-ranked usable
+ * address (up, not loopback, not deprecated or tentative) is chosen. */
+static int local_addr_toward6(const ethp2p_iface *ifs, size_t n, const ethp2p_addr *gw,
+                              ethp2p_addr *out) {
+  bool link_local = gw->ip[0] == 0xfe && (gw->ip[1] & 0xc0) == 0x80;
+  uint32_t link = 0;
+  int best = -1;
+  if (link_local && gw->scope != 0) {
+    link = gw->scope;
+  } else if (!link_local) {
+    int on = -1;
+    for (size_t i = 0; i < n; i++)
+      if (ifs[i].up && ifs[i].addr.family == 6 &&
+          ethp2p_addr_same_subnet(&ifs[i].addr, gw, ifs[i].prefix_len) &&
+          (on < 0 || ifs[i].prefix_len > ifs[on].prefix_len))
+        on = (int)i;
+    if (on >= 0)
+      link = ifs[on].index;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const ethp2p_iface *it = &ifs[i];
+    if (!it->up || it->loopback || it->addr.family != 6 || it->deprecated || it->tentative ||
+        ethp2p_addr_is_multicast(&it->addr) || ethp2p_addr_is_unspecified(&it->addr))
+      continue;
+    if (link != 0 && it->index != link)
+      continue;
+    if (best < 0 || v6_rank(it) > v6_rank(&ifs[best]))
+      best = (int)i;
+  }
+  if (best < 0)
+    return ETHP2P_ENOTFOUND;
+  *out = ifs[best].addr;
+  out->port = 0;
+  return 0;
+}
+
 int ethp2p_nat_local_addr_toward(ethp2p_env *env, const ethp2p_addr *gw, ethp2p_addr *out) {
   ethp2p_iface ifs[MAX_IFACES];
   size_t n = 0;
   memset(out, 0, sizeof *out);
   if (ethp2p_env_interfaces(env, ifs, MAX_IFACES, &n) != 0)
     return ETHP2P_ENOTFOUND;
+  if (gw != NULL && gw->family == 6)
+    return local_addr_toward6(ifs, n, gw, out);
   int best = -1;
   for (size_t i = 0; i < n; i++) {
     if (!ifs[i].up || ifs[i].addr.family != 4)

@@ -112,8 +112,6 @@ static void next_server(stun_nat *s, ethp2p_time now) {
   s->server++;
   s->sends = 0;
   if (s->server >= s->n_servers) {
-    if (s->last_err == ETHP2P_ETIMEDOUT)
-      s->base.conn_failures++;
     finish(s, s->last_err, NULL);
     return;
   }
@@ -156,7 +154,6 @@ static void on_datagram(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t 
     return;
   }
   ethp2p_time now = ethp2p_env_now(s->base.env);
-  s->base.conn_failures = 0;
   const ethp2p_addr *ip = NULL;
   if (msg.type == ETHP2P_STUN_BINDING_SUCCESS && msg.n_unknown == 0) {
     if (msg.present & ETHP2P_STUN_HAS_XOR_MAPPED)

@@ -1,10 +1,11 @@
 /* nat/stun_codec.c — STUN (RFC 8489) message encoder and decoder; layouts in stun_codec.h. */
 #include "nat/stun_codec.h"
 
-#include <nettle/hmac.h>
 #include <string.h>
 
-#define HMAC_SHA1_LEN 20
+#include "enr/crypto.h"
+
+#define HMAC_SHA1_LEN ETHP2P_SHA1_LEN
 
 static void put16(uint8_t *p, uint16_t v) {
   p[0] = (uint8_t)(v >> 8);
@@ -16,7 +17,9 @@ static void put32(uint8_t *p, uint32_t v) {
   p[2] = (uint8_t)(v >> 8);
   p[3] = (uint8_t)v;
 }
-static uint16_t get16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static uint16_t get16(const uint8_t *p) {
+  return (uint16_t)((p[0] << 8) | p[1]);
+}
 static uint32_t get32(const uint8_t *p) {
   return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
@@ -31,13 +34,10 @@ uint32_t ethp2p_stun_crc32(const uint8_t *buf, size_t len) {
   return crc ^ 0xFFFFFFFFu;
 }
 
+/* MESSAGE-INTEGRITY's HMAC-SHA1 (§14.5); 0 or a negative ETHP2P_E* code. */
 static int hmac_sha1(const uint8_t *key, size_t key_len, const uint8_t *data, size_t len,
                      uint8_t out[HMAC_SHA1_LEN]) {
-  struct hmac_sha1_ctx ctx;
-  hmac_sha1_set_key(&ctx, key_len, key);
-  hmac_sha1_update(&ctx, len, data);
-  hmac_sha1_digest(&ctx, HMAC_SHA1_LEN, out);
-  return 0;
+  return ethp2p_hmac_sha1(out, key, key_len, data, len);
 }
 
 /* ---- encoding ----------------------------------------------------------- */

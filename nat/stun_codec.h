@@ -36,7 +36,7 @@
  * 0x5354554E, Length adjusted to include it; it is always last.
  *
  * MESSAGE-INTEGRITY: this codec can write and check it with a short-term key
- * (nettle HMAC-SHA1) so that the RFC 5769 vectors reproduce byte for byte,
+ * (HMAC-SHA1 of enr/crypto.h) so that the RFC 5769 vectors reproduce byte for byte,
  * but the binding client does not use it: public STUN servers answer
  * unauthenticated Binding requests, and long-term credentials, USERNAME,
  * REALM, NONCE and MESSAGE-INTEGRITY-SHA256 are out of scope.
@@ -117,19 +117,19 @@ enum {
 typedef struct ethp2p_stun_msg {
   uint16_t type;
   uint8_t txid[ETHP2P_STUN_TXID_LEN];
-  uint32_t present; /* ETHP2P_STUN_HAS_* */
-  ethp2p_addr mapped;       /* MAPPED-ADDRESS */
-  ethp2p_addr xor_mapped;   /* XOR-MAPPED-ADDRESS, already un-XORed */
+  uint32_t present;       /* ETHP2P_STUN_HAS_* */
+  ethp2p_addr mapped;     /* MAPPED-ADDRESS */
+  ethp2p_addr xor_mapped; /* XOR-MAPPED-ADDRESS, already un-XORed */
   ethp2p_addr response_origin;
   ethp2p_addr other_address;
-  uint32_t change_request;  /* ETHP2P_STUN_CHANGE_* */
+  uint32_t change_request; /* ETHP2P_STUN_CHANGE_* */
   uint16_t response_port;
-  uint16_t error_code;      /* 300..699 (class * 100 + number) */
+  uint16_t error_code; /* 300..699 (class * 100 + number) */
   char error_reason[ETHP2P_STUN_REASON_MAX];
   char software[ETHP2P_STUN_SOFTWARE_MAX];
   /* Decode only: */
-  bool fingerprint_ok;      /* FINGERPRINT present and correct */
-  size_t integrity_offset;  /* where MESSAGE-INTEGRITY's header starts */
+  bool fingerprint_ok;                                /* FINGERPRINT present and correct */
+  size_t integrity_offset;                            /* where MESSAGE-INTEGRITY's header starts */
   uint16_t unknown_required[ETHP2P_STUN_MAX_UNKNOWN]; /* comprehension-required types we skipped */
   size_t n_unknown;
 } ethp2p_stun_msg;
@@ -138,8 +138,8 @@ typedef struct ethp2p_stun_msg {
 typedef struct ethp2p_stun_encode_opts {
   const uint8_t *integrity_key; /* short-term: the password bytes (§9.1.1); NULL = no MI */
   size_t integrity_key_len;
-  bool fingerprint;             /* append FINGERPRINT */
-  uint8_t pad_byte;             /* padding value (RFC 5769 uses 0x20); 0 normally */
+  bool fingerprint; /* append FINGERPRINT */
+  uint8_t pad_byte; /* padding value (RFC 5769 uses 0x20); 0 normally */
 } ethp2p_stun_encode_opts;
 
 /*

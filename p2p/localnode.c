@@ -24,6 +24,14 @@ typedef struct ln_sub {
   void *data;
 } ln_sub;
 
+/* go-ethereum's lnEndpoint: what one family's endpoint is made of. */
+typedef struct ln_endpoint {
+  ethp2p_addr static_ip;   /* family 0 = none */
+  ethp2p_addr fallback_ip; /* family 0 = none */
+  uint16_t fallback_udp;
+  ethp2p_iptrack track;
+} ln_endpoint;
+
 struct ethp2p_localnode {
   ethp2p_env *env;
   ethp2p_nodekey key;
@@ -37,10 +45,9 @@ struct ethp2p_localnode {
   ethp2p_seqstore store;
   int seq_err;
 
-  ethp2p_addr static_ip;
-  ethp2p_addr fallback_ip;
-  uint16_t fallback_udp;
-  ethp2p_iptrack track;
+  ln_endpoint ep4, ep6; /* one per family, never mixed */
+  uint16_t tcp4, tcp6;  /* TCP ports per family (tcp6 is written only when it differs) */
+  int sink_family;      /* family of the last address the IPv4 sink set (4 or 6) */
 
   ethp2p_timer *notify_timer;
   bool notify_armed;
@@ -100,8 +107,9 @@ static int sign_now(ethp2p_localnode *ln) {
     return ETHP2P_ERANGE;
   seq = ln->seq + 1;
   next = ln->work;
-  ethp2p_enr_seq_set(&next, seq);
-  rc = ethp2p_enr_sign(&next, ln->key.secret);
+  rc = ethp2p_enr_seq_set(&next, seq);
+  if (rc == 0)
+    rc = ethp2p_enr_sign(&next, ln->key.secret);
   if (rc != 0) {
     ethp2p_log(ETHP2P_LOG_ERROR, LN_MODULE, "Couldn't sign local record", "err=\"%s\"",
                ethp2p_strerror(rc));
@@ -115,8 +123,8 @@ static int sign_now(ethp2p_localnode *ln) {
   if (ethp2p_log_enabled(ETHP2P_LOG_DEBUG)) {
     char idh[17];
     id_hex(ln->id, idh);
-    ethp2p_log(ETHP2P_LOG_DEBUG, LN_MODULE, "Local record signed", "id=%s seq=%" PRIu64
-               " size=%zu", idh, seq, ethp2p_enr_encoded_len(&ln->cur));
+    ethp2p_log(ETHP2P_LOG_DEBUG, LN_MODULE, "Local record signed", "id=%s seq=%" PRIu64 " size=%zu",
+               idh, seq, ethp2p_enr_encoded_len(&ln->cur));
   }
   return 0;
 }
@@ -150,29 +158,76 @@ static int del_key(ethp2p_enr *rec, const char *key) {
   return rc == ETHP2P_ENOTFOUND ? 0 : rc;
 }
 
-/* Recomputes ip/udp from static > predicted > fallback. */
-static void update_endpoint(ethp2p_localnode *ln) {
-  ethp2p_addr ip, pred;
-  uint16_t udp = ln->fallback_udp;
-
-  memset(&ip, 0, sizeof ip);
-  if (ln->fallback_ip.family == 4)
-    ip = ln->fallback_ip;
-  if (ln->static_ip.family == 4) {
-    ip = ln->static_ip;
-  } else if (ethp2p_iptrack_predict(&ln->track, ethp2p_env_now(ln->env), &pred) &&
-             pred.family == 4) {
-    ip = pred;
-    udp = pred.port;
+/* The IPv4 view of a (family 4, or an IPv4-mapped IPv6 address as family 4);
+ * other IPv6 addresses are returned as they are.  Port and scope are kept. */
+static ethp2p_addr normalize(const ethp2p_addr *a) {
+  static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  ethp2p_addr out = *a;
+  if (a->family == 6 && memcmp(a->ip, mapped, sizeof mapped) == 0) {
+    memset(out.ip, 0, sizeof out.ip);
+    memcpy(out.ip, a->ip + 12, 4);
+    out.family = 4;
+    out.scope = 0;
   }
-  if (ip.family == 4 && !ethp2p_addr_is_unspecified(&ip))
-    (void)ethp2p_enr_ip_set(&ln->work, ip.ip);
+  return out;
+}
+
+static ln_endpoint *endpoint_of(ethp2p_localnode *ln, int family) {
+  return family == 6 ? &ln->ep6 : &ln->ep4;
+}
+
+/* go-ethereum's lnEndpoint.get: static > predicted > fallback for one family. */
+static bool endpoint_get(ethp2p_localnode *ln, int family, ethp2p_addr *out) {
+  ln_endpoint *ep = endpoint_of(ln, family);
+  ethp2p_addr pred;
+  memset(out, 0, sizeof *out);
+  if (ep->fallback_ip.family == family)
+    *out = ep->fallback_ip;
+  out->port = ep->fallback_udp;
+  if (ep->static_ip.family == family) {
+    *out = ep->static_ip;
+    out->port = ep->fallback_udp;
+  } else if (ethp2p_iptrack_predict(&ep->track, ethp2p_env_now(ln->env), &pred) &&
+             pred.family == family) {
+    *out = pred;
+  }
+  out->scope = 0;
+  return out->family == family && !ethp2p_addr_is_unspecified(out);
+}
+
+/* tcp from the IPv4 port; tcp6 only while the IPv6 port differs from it. */
+static int update_tcp(ethp2p_localnode *ln) {
+  int rc = ln->tcp4 != 0 ? ethp2p_enr_port_set(&ln->work, ETHP2P_ENR_TCP, ln->tcp4)
+                         : del_key(&ln->work, "tcp");
+  int rc6 = ln->tcp6 != 0 && ln->tcp6 != ln->tcp4
+                ? ethp2p_enr_port_set(&ln->work, ETHP2P_ENR_TCP6, ln->tcp6)
+                : del_key(&ln->work, "tcp6");
+  changed(ln);
+  return rc != 0 ? rc : rc6;
+}
+
+/* Recomputes ip/udp and ip6/udp6 (go-ethereum's updateEndpoints). */
+static void update_endpoint(ethp2p_localnode *ln) {
+  ethp2p_addr e4, e6;
+  bool have4 = endpoint_get(ln, 4, &e4), have6 = endpoint_get(ln, 6, &e6);
+  uint16_t udp4 = e4.port, udp6 = e6.port;
+
+  if (have4)
+    (void)ethp2p_enr_ip_set(&ln->work, e4.ip);
   else
     (void)del_key(&ln->work, "ip");
-  if (udp != 0)
-    (void)ethp2p_enr_port_set(&ln->work, ETHP2P_ENR_UDP, udp);
+  if (have6)
+    (void)ethp2p_enr_ip6_set(&ln->work, e6.ip);
+  else
+    (void)del_key(&ln->work, "ip6");
+  if (udp4 != 0)
+    (void)ethp2p_enr_port_set(&ln->work, ETHP2P_ENR_UDP, udp4);
   else
     (void)del_key(&ln->work, "udp");
+  if (udp6 != 0 && udp6 != udp4)
+    (void)ethp2p_enr_port_set(&ln->work, ETHP2P_ENR_UDP6, udp6);
+  else
+    (void)del_key(&ln->work, "udp6");
   changed(ln);
 }
 
@@ -196,7 +251,8 @@ int ethp2p_localnode_create(ethp2p_env *env, const ethp2p_nodekey *key, const ch
   ln->env = env;
   ln->key = *key;
   ethp2p_secp_node_id(ln->id, pub64);
-  ethp2p_iptrack_init(&ln->track, 0, 0, 0);
+  ethp2p_iptrack_init(&ln->ep4.track, 0, 0, 0);
+  ethp2p_iptrack_init(&ln->ep6.track, 0, 0, 0);
   ln->next_sub_id = 1;
   now_ms = ethp2p_env_wall_ms(env);
   ln->seq = now_ms > 0 ? (uint64_t)now_ms : 0;
@@ -214,6 +270,9 @@ int ethp2p_localnode_create(ethp2p_env *env, const ethp2p_nodekey *key, const ch
   if (rc != 0)
     goto out_free;
   ethp2p_enr_init(&ln->work);
+  /* The first version is signed with seq + 1: size checks must count that seq's
+   * bytes from the start (with seq 0 a full record would pass them, then fail to sign). */
+  ethp2p_enr_seq_set(&ln->work, ln->seq < UINT64_MAX ? ln->seq + 1 : ln->seq);
   if ((rc = ethp2p_enr_id_set(&ln->work, "v4")) != 0 ||
       (rc = ethp2p_enr_secp256k1_set(&ln->work, pub33)) != 0)
     goto out_timer;
@@ -258,18 +317,39 @@ uint64_t ethp2p_localnode_seq(ethp2p_localnode *ln) {
   return ln->seq;
 }
 
-void ethp2p_localnode_id(const ethp2p_localnode *ln, uint8_t id[32]) { memcpy(id, ln->id, 32); }
+void ethp2p_localnode_id(const ethp2p_localnode *ln, uint8_t id[32]) {
+  memcpy(id, ln->id, 32);
+}
 
-int ethp2p_localnode_seq_error(const ethp2p_localnode *ln) { return ln->seq_err; }
+int ethp2p_localnode_seq_error(const ethp2p_localnode *ln) {
+  return ln->seq_err;
+}
 
 int ethp2p_localnode_set_port(ethp2p_localnode *ln, ethp2p_enr_port which, uint16_t port) {
   const char *k = ethp2p_enr_port_key(which);
   int rc;
   if (ln == NULL || k == NULL)
     return ETHP2P_EINVAL;
-  if (which == ETHP2P_ENR_UDP) {
+  switch (which) {
+  case ETHP2P_ENR_UDP:
     ethp2p_localnode_set_fallback_udp(ln, port);
     return 0;
+  case ETHP2P_ENR_UDP6:
+    ethp2p_localnode_set_fallback_udp6(ln, port);
+    return 0;
+  case ETHP2P_ENR_TCP:
+  case ETHP2P_ENR_TCP6: {
+    uint16_t *slot = which == ETHP2P_ENR_TCP ? &ln->tcp4 : &ln->tcp6, old = *slot;
+    *slot = port;
+    rc = update_tcp(ln);
+    if (rc != 0) { /* refused (the record is full): keep the old port and record */
+      *slot = old;
+      (void)update_tcp(ln);
+    }
+    return rc;
+  }
+  default:
+    break;
   }
   rc = port != 0 ? ethp2p_enr_port_set(&ln->work, which, port) : del_key(&ln->work, k);
   changed(ln);
@@ -295,56 +375,176 @@ int ethp2p_localnode_del(ethp2p_localnode *ln, const char *key) {
   return rc;
 }
 
-static int set_ip(ethp2p_localnode *ln, ethp2p_addr *dst, const ethp2p_addr *ip) {
+enum ip_slot { SLOT_STATIC, SLOT_FALLBACK };
+
+static ethp2p_addr *slot_of(ethp2p_localnode *ln, int family, enum ip_slot slot) {
+  ln_endpoint *ep = endpoint_of(ln, family);
+  return slot == SLOT_STATIC ? &ep->static_ip : &ep->fallback_ip;
+}
+
+/* Sets one family's static or fallback IP; clear_family says which one NULL clears. */
+static int set_ip(ethp2p_localnode *ln, enum ip_slot slot, const ethp2p_addr *ip, int only_family,
+                  int clear_family) {
+  ethp2p_addr a;
   if (ln == NULL)
     return ETHP2P_EINVAL;
-  if (ip != NULL && ip->family != 0 && ip->family != 4)
-    return ETHP2P_EUNSUPP;
   if (ip == NULL || ip->family == 0) {
-    memset(dst, 0, sizeof *dst);
-  } else {
-    *dst = *ip;
-    dst->port = 0;
+    memset(slot_of(ln, clear_family, slot), 0, sizeof(ethp2p_addr));
+    update_endpoint(ln);
+    return 0;
   }
+  if (ip->family != 4 && ip->family != 6)
+    return ETHP2P_EINVAL;
+  a = normalize(ip);
+  if (only_family != 0 && a.family != only_family)
+    return ETHP2P_EINVAL;
+  a.port = 0;
+  a.scope = 0;
+  *slot_of(ln, a.family, slot) = a;
   update_endpoint(ln);
   return 0;
 }
 
 int ethp2p_localnode_set_static_ip(ethp2p_localnode *ln, const ethp2p_addr *ip) {
-  return set_ip(ln, &ln->static_ip, ip);
+  return set_ip(ln, SLOT_STATIC, ip, 0, 4);
 }
 
 int ethp2p_localnode_set_fallback_ip(ethp2p_localnode *ln, const ethp2p_addr *ip) {
-  return set_ip(ln, &ln->fallback_ip, ip);
+  return set_ip(ln, SLOT_FALLBACK, ip, 0, 4);
+}
+
+int ethp2p_localnode_set_static_ip6(ethp2p_localnode *ln, const ethp2p_addr *ip) {
+  return set_ip(ln, SLOT_STATIC, ip, 6, 6);
+}
+
+int ethp2p_localnode_set_fallback_ip6(ethp2p_localnode *ln, const ethp2p_addr *ip) {
+  return set_ip(ln, SLOT_FALLBACK, ip, 6, 6);
 }
 
 void ethp2p_localnode_set_fallback_udp(ethp2p_localnode *ln, uint16_t port) {
-  ln->fallback_udp = port;
+  ln->ep4.fallback_udp = port;
+  ln->ep6.fallback_udp = port;
   update_endpoint(ln);
+}
+
+void ethp2p_localnode_set_fallback_udp6(ethp2p_localnode *ln, uint16_t port) {
+  ln->ep6.fallback_udp = port;
+  update_endpoint(ln);
+}
+
+#define LN_MAX_IFACES 64
+
+int ethp2p_localnode_set_fallback_ip6_from_host(ethp2p_localnode *ln, ethp2p_addr *chosen) {
+  ethp2p_iface ifs[LN_MAX_IFACES];
+  size_t n = 0;
+  int rc;
+  if (chosen != NULL)
+    memset(chosen, 0, sizeof *chosen);
+  if (ln == NULL)
+    return ETHP2P_EINVAL;
+  rc = ethp2p_env_interfaces(ln->env, ifs, LN_MAX_IFACES, &n);
+  if (rc != 0)
+    return rc;
+  /* Pass 0: stable addresses; pass 1: privacy (temporary) ones, which change daily. */
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t i = 0; i < n; i++) {
+      const ethp2p_iface *it = &ifs[i];
+      if (!it->up || it->loopback || it->addr.family != 6 || !ethp2p_addr_is_public(&it->addr) ||
+          it->deprecated || it->tentative || it->temporary != (pass == 1))
+        continue;
+      (void)ethp2p_localnode_set_fallback_ip6(ln, &it->addr);
+      if (chosen != NULL) {
+        *chosen = it->addr;
+        chosen->port = 0;
+        chosen->scope = 0;
+      }
+      return 0;
+    }
+  }
+  (void)ethp2p_localnode_set_fallback_ip6(ln, NULL);
+  return ETHP2P_ENOTFOUND;
 }
 
 void ethp2p_localnode_udp_statement(ethp2p_localnode *ln, const ethp2p_addr *from,
                                     const ethp2p_addr *endpoint) {
-  ethp2p_iptrack_add_statement(&ln->track, from, endpoint, ethp2p_env_now(ln->env));
+  ethp2p_addr f, e;
+  if (ln == NULL || from == NULL || endpoint == NULL || (from->family != 4 && from->family != 6) ||
+      (endpoint->family != 4 && endpoint->family != 6))
+    return;
+  f = normalize(from);
+  e = normalize(endpoint);
+  if (f.family != e.family)
+    return; /* one family's peer cannot tell us the other family's endpoint */
+  f.scope = 0;
+  e.scope = 0;
+  ethp2p_iptrack_add_statement(&endpoint_of(ln, e.family)->track, &f, &e, ethp2p_env_now(ln->env));
   update_endpoint(ln);
 }
 
 void ethp2p_localnode_udp_contact(ethp2p_localnode *ln, const ethp2p_addr *to) {
-  ethp2p_iptrack_add_contact(&ln->track, to, ethp2p_env_now(ln->env));
+  ethp2p_addr t;
+  if (ln == NULL || to == NULL || (to->family != 4 && to->family != 6))
+    return;
+  t = normalize(to);
+  t.scope = 0;
+  ethp2p_iptrack_add_contact(&endpoint_of(ln, t.family)->track, &t, ethp2p_env_now(ln->env));
 }
 
+bool ethp2p_localnode_endpoint(ethp2p_localnode *ln, int family, ethp2p_addr *out) {
+  if (ln == NULL || (family != 4 && family != 6)) {
+    memset(out, 0, sizeof *out);
+    return false;
+  }
+  if (!endpoint_get(ln, family, out)) {
+    memset(out, 0, sizeof *out);
+    return false;
+  }
+  return true;
+}
+
+/* The loop reports one address; a withdrawal (NULL) clears the family it set
+ * last, so extip:<IPv6> followed by a withdrawal never touches IPv4. */
 static void sink_ip(void *data, const ethp2p_addr *ip) {
-  (void)ethp2p_localnode_set_static_ip(data, ip);
+  ethp2p_localnode *ln = data;
+  if (ip == NULL || ip->family == 0) {
+    if (ln->sink_family == 6)
+      (void)ethp2p_localnode_set_static_ip6(ln, NULL);
+    else
+      (void)ethp2p_localnode_set_static_ip(ln, NULL);
+    return;
+  }
+  if (ethp2p_localnode_set_static_ip(ln, ip) == 0)
+    ln->sink_family = normalize(ip).family;
 }
 static void sink_tcp(void *data, uint16_t port) {
   (void)ethp2p_localnode_set_port(data, ETHP2P_ENR_TCP, port);
 }
-static void sink_udp(void *data, uint16_t port) { ethp2p_localnode_set_fallback_udp(data, port); }
+static void sink_udp(void *data, uint16_t port) {
+  ethp2p_localnode_set_fallback_udp(data, port);
+}
 
 void ethp2p_localnode_portmap_sink(ethp2p_localnode *ln, ethp2p_portmap_sink *out) {
   out->set_ip = sink_ip;
   out->set_tcp = sink_tcp;
   out->set_udp = sink_udp;
+  out->data = ln;
+}
+
+static void sink6_ip(void *data, const ethp2p_addr *ip) {
+  if (ip == NULL || ip->family == 0 || normalize(ip).family == 6)
+    (void)ethp2p_localnode_set_static_ip6(data, ip);
+}
+static void sink6_tcp(void *data, uint16_t port) {
+  (void)ethp2p_localnode_set_port(data, ETHP2P_ENR_TCP6, port);
+}
+static void sink6_udp(void *data, uint16_t port) {
+  ethp2p_localnode_set_fallback_udp6(data, port);
+}
+
+void ethp2p_localnode_portmap_sink6(ethp2p_localnode *ln, ethp2p_portmap_sink *out) {
+  out->set_ip = sink6_ip;
+  out->set_tcp = sink6_tcp;
+  out->set_udp = sink6_udp;
   out->data = ln;
 }
 

@@ -224,6 +224,12 @@ static metrics_map *map_find(ethp2p_metrics *m, ethp2p_proto proto, uint16_t por
 static void on_mapping_event(ethp2p_metrics *m, const ethp2p_portmap_event *ev) {
   if (ev->proto != ETHP2P_PROTO_TCP && ev->proto != ETHP2P_PROTO_UDP)
     return;
+  if (ev->type == ETHP2P_PORTMAP_EV_MAPPING_ADDED && !m->first_known) {
+    m->first_known = true;
+    m->first_mapping = ev->time > m->start ? ev->time - m->start : 0;
+  }
+  if (m->pm != NULL)
+    return; /* the loop's own list is the source (rows_get) */
   metrics_map *mm = map_find(m, ev->proto, ev->internal_port, true);
   if (mm == NULL)
     return;
@@ -232,10 +238,6 @@ static void on_mapping_event(ethp2p_metrics *m, const ethp2p_portmap_event *ev) 
   case ETHP2P_PORTMAP_EV_MAPPING_RENEWED:
     if (ev->type == ETHP2P_PORTMAP_EV_MAPPING_ADDED) {
       mm->added++;
-      if (!m->first_known) {
-        m->first_known = true;
-        m->first_mapping = ev->time > m->start ? ev->time - m->start : 0;
-      }
     } else {
       mm->renewed++;
     }
@@ -316,6 +318,7 @@ typedef struct row {
   bool up, permanent;
   ethp2p_time expires;
   unsigned failures;
+  uint64_t added, renewed, failed, lost;
   const char *name;
 } row;
 
@@ -326,7 +329,11 @@ static size_t rows_get(ethp2p_metrics *m, row *out, size_t cap,
     size_t total = ethp2p_portmap_mappings(m->pm, list, ETHP2P_PORTMAP_MAX);
     if (total > ETHP2P_PORTMAP_MAX)
       total = ETHP2P_PORTMAP_MAX;
-    for (size_t i = 0; i < total && n < cap; i++, n++) {
+    for (size_t i = 0; i < total && n < cap; i++) {
+      /* A registration the NAT cannot map (--nat none, extip, stun) is not a
+       * mapping that failed: it is not shown, so no alert fires on it. */
+      if (list[i].state == ETHP2P_PORTMAP_DRAINED)
+        continue;
       out[n].proto = list[i].proto;
       out[n].internal_port = list[i].internal_port;
       out[n].external_port = list[i].mapped ? list[i].external_port : 0;
@@ -334,7 +341,12 @@ static size_t rows_get(ethp2p_metrics *m, row *out, size_t cap,
       out[n].permanent = list[i].mapped && list[i].permanent;
       out[n].expires = list[i].mapped ? list[i].expires : 0;
       out[n].failures = list[i].failures;
+      out[n].added = list[i].added;
+      out[n].renewed = list[i].renewed;
+      out[n].failed = list[i].failed;
+      out[n].lost = list[i].lost;
       out[n].name = list[i].name;
+      n++;
     }
     return n;
   }
@@ -349,6 +361,10 @@ static size_t rows_get(ethp2p_metrics *m, row *out, size_t cap,
     out[n].permanent = mm->up && mm->permanent;
     out[n].expires = mm->up ? mm->expires : 0;
     out[n].failures = mm->failures;
+    out[n].added = mm->added;
+    out[n].renewed = mm->renewed;
+    out[n].failed = mm->failed;
+    out[n].lost = mm->lost;
     out[n].name = "";
     n++;
   }
@@ -428,33 +444,27 @@ static void render_mappings(dbuf *b, ethp2p_metrics *m, const row *rows, size_t 
   EACH_ROW(sample_u64(b, "ethp2p_nat_mapping_consecutive_failures", l, r->failures));
 #undef EACH_ROW
 
-  /* Counters come from events, keyed the same way. */
+  /* Counters: the loop's per-mapping totals (or, hand-fed, counted from events). */
   static const struct {
     const char *name, *help;
     size_t off;
   } counters[] = {
       {"ethp2p_nat_mappings_added_total",
        "Mappings granted: first grants and grants of a different external port.",
-       offsetof(metrics_map, added)},
+       offsetof(row, added)},
       {"ethp2p_nat_mapping_renewals_total", "Mappings renewed with the same external port.",
-       offsetof(metrics_map, renewed)},
+       offsetof(row, renewed)},
       {"ethp2p_nat_mapping_failures_total", "Failed mapping add or refresh requests.",
-       offsetof(metrics_map, failed)},
+       offsetof(row, failed)},
       {"ethp2p_nat_mappings_lost_total",
-       "Mappings lost: gateway lost state, lease expired, or given up.",
-       offsetof(metrics_map, lost)},
+       "Mappings lost: gateway lost state, lease expired, or given up.", offsetof(row, lost)},
   };
   for (size_t c = 0; c < sizeof counters / sizeof counters[0]; c++) {
     family(b, counters[c].name, "counter", counters[c].help);
-    for (size_t i = 0; i < ETHP2P_METRICS_MAX_MAPPINGS; i++) {
-      const metrics_map *mm = &m->maps[i];
-      if (!mm->used)
-        continue;
-      char port[8];
-      snprintf(port, sizeof port, "%u", (unsigned)mm->internal_port);
+    for (size_t i = 0; i < n; i++) {
       uint64_t v;
-      memcpy(&v, (const char *)mm + counters[c].off, sizeof v);
-      sample_u64(b, counters[c].name, LBL_MAP(ethp2p_proto_name(mm->proto), port), v);
+      memcpy(&v, (const char *)&rows[i] + counters[c].off, sizeof v);
+      sample_u64(b, counters[c].name, LBL_MAP(ethp2p_proto_name(rows[i].proto), ports[i]), v);
     }
   }
 }

@@ -12,8 +12,9 @@
 
 #include "ethp2p/metrics.h"
 
-/* Per (proto, internal port): counters from events, and the state derived from events
- * (used while no portmap is attached). */
+/* Per (proto, internal port), only while no portmap is attached (events pushed by
+ * hand): counters and state derived from events.  With a portmap attached
+ * everything comes from its own list (ethp2p_portmap_mappings). */
 typedef struct metrics_map {
   bool used;
   ethp2p_proto proto;

@@ -2,11 +2,18 @@
  * p2p/portmap.c — the port-mapping loop (see ethp2p/portmap.h for the rules).
  *
  * go-ethereum's portMappingLoop is a goroutine calling a blocking NAT; here the
- * NAT is asynchronous, so each registration carries an "in flight" flag and
- * its next attempt time, and the refresh alarm is re-armed at the earliest
- * due attempt after every event (the loop head of go-ethereum's version).
- * Every outstanding NAT request is an op on a list so that destroy can free
- * them after the NAT dropped their callbacks.
+ * NAT is asynchronous.  State is explicit, one enum and one transition
+ * function each:
+ *   - the loop's run state (created, running, stopping, stopped): run_to();
+ *   - each registration's slot state (free, drained, unmapped, mapped):
+ *     slot_to(), and its request state (idle, out, out and to be repeated):
+ *     req_to();
+ *   - the gateway's state (up, rediscovering, lost): gw_to().
+ * The refresh alarm is armed once, at the earliest due attempt, after every
+ * event (the loop head of go-ethereum's version).  Every outstanding NAT
+ * request is an op on a list so that destroy can free them after the NAT
+ * dropped their callbacks.  The loop never asks which protocol it drives: it
+ * reads nat->caps and the generic statuses of ethp2p/nat.h.
  */
 #include "ethp2p/portmap.h"
 
@@ -14,14 +21,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "enr/crypto.h"
 #include "ethp2p/log.h"
 
 #define PM_NEVER UINT64_MAX
 #define PM_MODULE "p2p"
-/* A router granting tiny leases is still not asked more often than this. */
+/* A router granting tiny leases is still not asked more often than this
+ * (unless the lease itself is shorter: then at half of it). */
 #define PM_MIN_REFRESH (10 * ETHP2P_SEC)
-/* UPnP fault OnlyPermanentLeasesSupported. */
-#define PM_UPNP_ONLY_PERMANENT 725
+/* Retries of a failed renewal before the lease ends come at least this far apart. */
+#define PM_MIN_RETRY (2 * ETHP2P_SEC)
 
 enum op_kind { OP_ADD, OP_DELETE, OP_EXTIP };
 
@@ -30,29 +39,43 @@ typedef struct pm_op {
   ethp2p_portmap *pm;
   enum op_kind kind;
   int slot;
-  unsigned gen;       /* registration generation the op belongs to */
-  unsigned disc_gen;  /* rediscovery generation when the op started */
+  unsigned gen;      /* registration generation the op belongs to */
+  unsigned disc_gen; /* rediscovery generation when the op started */
   uint32_t lifetime_s;
+  bool long_lease; /* an add asking for the automatic long lease */
   ethp2p_proto proto;
   uint16_t internal_port;
-  bool for_stop;      /* a shutdown delete: counts toward the bound */
+  bool for_stop; /* a shutdown delete: counts toward the bound */
 } pm_op;
 
+typedef enum slot_state {
+  SLOT_FREE = 0,
+  SLOT_DRAINED = ETHP2P_PORTMAP_DRAINED,
+  SLOT_UNMAPPED = ETHP2P_PORTMAP_UNMAPPED,
+  SLOT_MAPPED = ETHP2P_PORTMAP_MAPPED,
+} slot_state;
+
+typedef enum req_state {
+  REQ_IDLE = 0, /* nothing outstanding; the next attempt is at `next` */
+  REQ_OUT,      /* an add/refresh is outstanding */
+  REQ_AGAIN,    /* outstanding, and to be repeated as soon as it completes */
+} req_state;
+
 typedef struct pm_slot {
-  bool used;
+  slot_state state;
+  req_state req;
   unsigned gen;
   ethp2p_proto proto;
   uint16_t internal_port;
   uint16_t wanted_port;
-  uint16_t ext_port;      /* current external port (hint of every refresh), 0 = none */
-  bool mapped;
-  bool permanent;
-  bool in_flight;
-  bool again;             /* re-add as soon as the request in flight completes */
-  unsigned failures;      /* consecutive failures, any kind */
+  uint16_t ext_port;         /* current external port (hint of every refresh), 0 = none */
+  bool permanent;            /* ask for permanent leases (the router grants nothing else) */
+  bool long_lease;           /* the running grant answered a request for the long lease */
+  unsigned failures;         /* consecutive failures, any kind */
   unsigned refresh_failures; /* consecutive failed refreshes of ext_port */
-  ethp2p_time expires;
-  ethp2p_time next;
+  ethp2p_time expires;       /* lease end while mapped, 0 = permanent */
+  ethp2p_time next;          /* next attempt (PM_NEVER = none) while REQ_IDLE */
+  uint64_t added, renewed, failed, lost;
   char name[ETHP2P_PORTMAP_NAME_MAX];
 } pm_slot;
 
@@ -61,6 +84,16 @@ typedef struct pm_sub {
   ethp2p_portmap_event_cb cb;
   void *data;
 } pm_sub;
+
+typedef enum run_state { RUN_CREATED = 0, RUN_RUNNING, RUN_STOPPING, RUN_STOPPED } run_state;
+
+typedef enum gw_state {
+  GW_UP = 0,        /* answering (or not known to be otherwise) */
+  GW_REDISCOVERING, /* rediscovered; no request of the new generation answered yet */
+  GW_LOST,          /* rediscovered, and the new gateway did not answer either */
+} gw_state;
+
+typedef enum poll_state { POLL_NONE = 0, POLL_OK, POLL_FAILED } poll_state;
 
 struct ethp2p_portmap {
   ethp2p_env *env;
@@ -75,24 +108,23 @@ struct ethp2p_portmap {
   int next_sub_id;
   pm_op *ops;
 
-  bool started;
-  bool stopping;
-  bool stop_done;
+  run_state run;
   unsigned stop_pending;
   ethp2p_portmap_stop_cb stop_cb;
   void *stop_data;
 
   bool extip_in_flight;
-  bool last_poll_ok;
-  bool poll_refresh_off; /* the router does not renew in place */
+  poll_state poll;
+  bool renews_move;          /* the router does not renew in place: no per-poll re-adds */
+  bool poll_blind;           /* the poll answers without an address (0.0.0.0): map results are
+                                the only source, so leases stay short */
   ethp2p_addr reported_ip;   /* last address the NAT reported (any kind) */
   ethp2p_addr advertised_ip; /* what the sink was last told (family 0 = none) */
   uint16_t rec_tcp, rec_udp; /* what the sink was last told */
 
+  gw_state gw;
+  unsigned conn_failures; /* consecutive connection-level failures since the last answer */
   unsigned disc_gen;
-  bool rediscovering;
-  bool gateway_lost;
-  unsigned fails_since_rediscover;
   bool rediscovered_once;
   ethp2p_time last_rediscover;
 };
@@ -116,15 +148,72 @@ const char *ethp2p_portmap_event_name(ethp2p_portmap_event_type type) {
   return "unknown";
 }
 
+const char *ethp2p_portmap_state_name(ethp2p_portmap_state state) {
+  switch (state) {
+  case ETHP2P_PORTMAP_DRAINED:
+    return "drained";
+  case ETHP2P_PORTMAP_UNMAPPED:
+    return "unmapped";
+  case ETHP2P_PORTMAP_MAPPED:
+    return "mapped";
+  }
+  return "unknown";
+}
+
 void ethp2p_portmap_config_default(ethp2p_portmap_config *c) {
   memset(c, 0, sizeof *c);
-  c->lease = 10 * ETHP2P_MIN;
+  c->lease = 0; /* automatic: ETHP2P_PORTMAP_LEASE, or long_lease where restarts are noticed */
+  c->long_lease = ETHP2P_PORTMAP_LONG_LEASE;
   c->refresh = 8 * ETHP2P_MIN;
   c->retry = 5 * ETHP2P_MIN;
   c->extip_interval = 2 * ETHP2P_MIN;
   c->max_failures = 5;
   c->rediscover_after = 3;
   c->allow_private_extip = false;
+}
+
+int ethp2p_portmap_config_set_node_key(ethp2p_portmap_config *c, const uint8_t secret[32]) {
+  static const char label[] = "ethp2p pcp nonce key";
+  uint8_t key[ETHP2P_SHA256_LEN];
+  int rc;
+  if (c == NULL || secret == NULL)
+    return ETHP2P_EINVAL;
+  rc = ethp2p_hmac_sha256(key, secret, 32, label, sizeof label - 1);
+  if (rc != 0)
+    return rc;
+  memcpy(c->nonce_key, key, sizeof c->nonce_key);
+  c->has_nonce_key = true;
+  memset(key, 0, sizeof key);
+  return 0;
+}
+
+static bool can_map(const ethp2p_portmap *pm) {
+  return (pm->nat->caps & ETHP2P_NAT_CAP_MAP) != 0;
+}
+/* The lease to ask for now.  Automatic (lease 0): the long one from a NAT
+ * that reports router restarts itself (nothing is lost waiting for the lease
+ * to run out), go-ethereum's 10 min from the others, and from one whose poll
+ * cannot tell the address (a PCP-only server): its map results are the only
+ * news of an address change, so they must come often.  The caps are read at
+ * every request: `any` takes its winner's once it has one. */
+static ethp2p_time lease_now(const ethp2p_portmap *pm, bool *is_long) {
+  bool lng = pm->cfg.lease == 0 && (pm->nat->caps & ETHP2P_NAT_CAP_DETECTS_RESTART) != 0 &&
+             !pm->poll_blind;
+  if (is_long != NULL)
+    *is_long = lng;
+  if (pm->cfg.lease != 0)
+    return pm->cfg.lease;
+  return lng ? pm->cfg.long_lease : ETHP2P_PORTMAP_LEASE;
+}
+
+static bool polls_extip(const ethp2p_portmap *pm) {
+  return (pm->nat->caps & ETHP2P_NAT_CAP_POLL_EXTIP) != 0;
+}
+static bool running(const ethp2p_portmap *pm) {
+  return pm->run == RUN_RUNNING;
+}
+static bool stopping(const ethp2p_portmap *pm) {
+  return pm->run == RUN_STOPPING || pm->run == RUN_STOPPED;
 }
 
 /* ---- events ------------------------------------------------------------- */
@@ -191,7 +280,8 @@ static void sink_port(ethp2p_portmap *pm, ethp2p_proto proto, uint16_t port) {
     if (pm->sink.set_udp != NULL)
       pm->sink.set_udp(pm->sink.data, port);
   }
-  emit_simple(pm, ETHP2P_PORTMAP_EV_RECORD_UPDATED, proto == ETHP2P_PROTO_TCP ? "tcp port" : "udp port");
+  emit_simple(pm, ETHP2P_PORTMAP_EV_RECORD_UPDATED,
+              proto == ETHP2P_PROTO_TCP ? "tcp port" : "udp port");
 }
 
 static void sink_ip(ethp2p_portmap *pm, const ethp2p_addr *ip) {
@@ -242,381 +332,158 @@ static bool is_public(const ethp2p_addr *a) {
          !ethp2p_addr_is_private(a) && !ethp2p_addr_is_cgnat(a) && !ethp2p_addr_is_multicast(a);
 }
 
-/* none and extip never ask the NAT for the address; everything else polls it. */
-static bool polls_extip(const ethp2p_portmap *pm) {
-  return pm->nat->spec.kind != ETHP2P_NAT_NONE && pm->nat->spec.kind != ETHP2P_NAT_EXTIP;
+static bool addr_known(const ethp2p_addr *a) {
+  return a != NULL && a->family != 0 && !ethp2p_addr_is_unspecified(a);
 }
 
+/* Re-adding every mapping after each successful poll: for NATs that cannot
+ * tell us they lost state (and never for a router that moves ports). */
 static bool poll_refreshes(const ethp2p_portmap *pm) {
-  if (pm->poll_refresh_off)
+  if (!can_map(pm) || pm->renews_move)
     return false;
   if (pm->cfg.poll_refresh != 0)
-    return pm->cfg.poll_refresh > 0 && pm->nat->can_map;
-  return pm->nat->can_map && pm->nat->name != NULL && strcmp(pm->nat->name, "UPnP") == 0;
+    return pm->cfg.poll_refresh > 0;
+  return (pm->nat->caps & ETHP2P_NAT_CAP_DETECTS_RESTART) == 0;
 }
 
+/* ---- state transitions ---------------------------------------------------- */
+
+/* The loop's run state: created -> running -> stopping -> stopped. */
+static void run_to(ethp2p_portmap *pm, run_state to) {
+  pm->run = to;
+}
+
+/* A slot's state.  Leaving MAPPED reports the mapping lost (old_port: the port
+ * it had, for the event). */
+static void slot_to(ethp2p_portmap *pm, pm_slot *m, slot_state to, uint16_t old_port,
+                    const char *reason) {
+  slot_state from = m->state;
+  m->state = to;
+  if (from == SLOT_MAPPED && to != SLOT_MAPPED) {
+    m->expires = 0;
+    m->lost++;
+    emit_mapping(pm, ETHP2P_PORTMAP_EV_MAPPING_LOST, m, old_port, reason);
+  }
+}
+
+/* A slot's request state.  Ending a request that was asked to repeat makes the
+ * next attempt due now. */
+static void req_to(pm_slot *m, req_state to, ethp2p_time now) {
+  if (to == REQ_IDLE && m->req == REQ_AGAIN)
+    m->next = now;
+  else if (to == REQ_OUT)
+    m->next = PM_NEVER;
+  m->req = to;
+}
+
+/* The gateway's state; reports the outage's start and end. */
+static void gw_to(ethp2p_portmap *pm, gw_state to, const char *reason) {
+  gw_state from = pm->gw;
+  pm->gw = to;
+  if (from == GW_UP && to != GW_UP) {
+    emit_simple(pm, ETHP2P_PORTMAP_EV_GATEWAY_LOST, reason);
+  } else if (from != GW_UP && to == GW_UP) {
+    ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE, "NAT gateway found again", "interface=%s",
+               pm->nat->name);
+    emit_simple(pm, ETHP2P_PORTMAP_EV_GATEWAY_FOUND, reason);
+  }
+}
+
+/* ---- scheduling ------------------------------------------------------------ */
+
+/* Arms the refresh alarm once, at the earliest due attempt. */
 static void reschedule(ethp2p_portmap *pm) {
-  if (!pm->started || pm->stopping || !pm->nat->can_map)
+  ethp2p_time first = PM_NEVER;
+  if (!running(pm) || !can_map(pm))
     return;
   for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++) {
-    pm_slot *m = &pm->slots[i];
-    if (m->used && !m->in_flight && m->next != PM_NEVER)
-      ethp2p_alarm_schedule(&pm->refresh, m->next);
+    const pm_slot *m = &pm->slots[i];
+    if ((m->state == SLOT_UNMAPPED || m->state == SLOT_MAPPED) && m->req == REQ_IDLE &&
+        m->next < first)
+      first = m->next;
   }
+  if (first != PM_NEVER)
+    ethp2p_alarm_schedule(&pm->refresh, first);
 }
 
 /* Every registration is (re)attempted now; one in flight goes again when done. */
 static void refresh_all_now(ethp2p_portmap *pm, ethp2p_time now) {
   for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++) {
     pm_slot *m = &pm->slots[i];
-    if (!m->used)
+    if (m->state != SLOT_UNMAPPED && m->state != SLOT_MAPPED)
       continue;
-    if (m->in_flight)
-      m->again = true;
+    if (m->req != REQ_IDLE)
+      m->req = REQ_AGAIN;
     else
       m->next = now;
   }
 }
 
-/* Success of any NAT request: the gateway is there. */
-static void gateway_ok(ethp2p_portmap *pm, const pm_op *op) {
-  pm->fails_since_rediscover = 0;
-  if (op->disc_gen == pm->disc_gen)
-    pm->rediscovering = false;
-  if (pm->gateway_lost) {
-    pm->gateway_lost = false;
-    ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE, "NAT gateway found again", "interface=%s",
-               pm->nat->name);
-    emit_simple(pm, ETHP2P_PORTMAP_EV_GATEWAY_FOUND, "request answered");
+/* Every mapping is gone from the gateway (restart, gateway left). */
+static void all_lost(ethp2p_portmap *pm, const char *reason) {
+  for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++) {
+    pm_slot *m = &pm->slots[i];
+    if (m->state == SLOT_MAPPED)
+      slot_to(pm, m, SLOT_UNMAPPED, m->ext_port, reason);
   }
 }
 
-/* Failure of any NAT request: after enough connection-level failures in a row,
- * forget the gateway and re-apply every mapping (one rediscovery at a time). */
-static void gateway_failed(ethp2p_portmap *pm, const pm_op *op, ethp2p_time now) {
-  unsigned need = pm->cfg.rediscover_after;
-  if (op != NULL && op->disc_gen == pm->disc_gen)
-    pm->rediscovering = false;
-  pm->fails_since_rediscover++;
-  if (need == 0 || pm->rediscovering || pm->stopping)
-    return;
-  if (pm->nat->conn_failures < need || pm->fails_since_rediscover < need)
-    return;
-  /* During a long outage the re-applied requests fail together; wait a retry
-   * interval between rediscoveries so the loop never hammers. */
-  if (pm->rediscovered_once && now < pm->last_rediscover + pm->cfg.retry)
-    return;
+/* ---- the gateway ------------------------------------------------------------- */
+
+/* Forgets the gateway and re-applies everything.  One rediscovery at a time;
+ * during an outage (and for connection failures, always) at most one per
+ * retry interval.  urgent: the gateway itself said it is gone, or our LAN
+ * address changed, so the first rediscovery goes at once.  Returns true if
+ * it happened. */
+static bool rediscover(ethp2p_portmap *pm, ethp2p_time now, const char *reason, bool urgent) {
+  if (!running(pm) || pm->gw == GW_REDISCOVERING)
+    return false;
+  if ((!urgent || pm->gw != GW_UP) && pm->rediscovered_once &&
+      now < pm->last_rediscover + pm->cfg.retry)
+    return false;
   pm->rediscovered_once = true;
   pm->last_rediscover = now;
-  pm->rediscovering = true;
-  pm->fails_since_rediscover = 0;
+  pm->conn_failures = 0;
   pm->disc_gen++;
-  ethp2p_log(ETHP2P_LOG_WARN, PM_MODULE, "NAT gateway not answering, rediscovering",
-             "interface=%s failures=%u", pm->nat->name, pm->nat->conn_failures);
-  if (!pm->gateway_lost) {
-    pm->gateway_lost = true;
-    emit_simple(pm, ETHP2P_PORTMAP_EV_GATEWAY_LOST, "connection failures");
-  }
+  ethp2p_log(ETHP2P_LOG_WARN, PM_MODULE, "Rediscovering the NAT gateway",
+             "interface=%s reason=\"%s\"", pm->nat->name, reason);
+  gw_to(pm, GW_REDISCOVERING, reason);
   ethp2p_nat_rediscover(pm->nat);
   refresh_all_now(pm, now);
   if (polls_extip(pm))
     ethp2p_alarm_schedule(&pm->extip, now);
-}
-
-/* ---- mappings ------------------------------------------------------------- */
-
-static void add_cb(ethp2p_nat *nat, const ethp2p_nat_map_result *res, void *data);
-static void delete_cb(ethp2p_nat *nat, int status, void *data);
-
-/* Fire-and-forget delete of a port the loop no longer wants (or a shutdown
- * delete when for_stop). Returns true if a request went out. */
-static bool delete_start(ethp2p_portmap *pm, ethp2p_proto proto, uint16_t ext_port,
-                         uint16_t internal_port, bool for_stop) {
-  pm_op *op;
-  int rc;
-  if (ext_port == 0)
-    return false;
-  op = op_new(pm, OP_DELETE, -1);
-  if (op == NULL)
-    return false;
-  op->for_stop = for_stop;
-  rc = ethp2p_nat_delete_mapping(pm->nat, proto, ext_port, internal_port, delete_cb, op);
-  if (rc != 0) {
-    ethp2p_log(ETHP2P_LOG_DEBUG, PM_MODULE, "Couldn't delete port mapping",
-               "proto=%s extport=%u intport=%u err=\"%s\"", ethp2p_proto_name(proto), ext_port,
-               internal_port, ethp2p_strerror(rc));
-    op_free(op);
-    return false;
-  }
-  ethp2p_log(ETHP2P_LOG_DEBUG, PM_MODULE, "Deleting port mapping",
-             "proto=%s extport=%u intport=%u interface=%s", ethp2p_proto_name(proto), ext_port,
-             internal_port, pm->nat->name);
   return true;
 }
 
-static bool only_permanent(const ethp2p_nat_map_result *res) {
-  return res->router_code == PM_UPNP_ONLY_PERMANENT;
-}
-
-/* An add or refresh failed (res->status != 0, or a port 0 was granted). */
-static void map_failed(ethp2p_portmap *pm, pm_slot *m, const ethp2p_nat_map_result *res,
-                       uint32_t asked_lifetime, const pm_op *op, ethp2p_time now) {
-  ethp2p_portmap_event ev;
-  int status = res->status != 0 ? res->status : ETHP2P_EPROTO;
-
-  if (only_permanent(res) && !m->permanent && asked_lifetime != 0) {
-    /* UPnP 725: ask again at once for a permanent lease, and keep asking for
-     * permanent ones so a refresh is one request, not two. */
-    m->permanent = true;
-    m->next = now;
-    ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE, "Router only grants permanent leases",
-               "proto=%s intport=%u interface=%s", ethp2p_proto_name(m->proto),
-               m->internal_port, pm->nat->name);
+/* Accounts the status of every finished NAT request (op NULL: a synchronous
+ * refusal): consecutive connection failures lead to rediscovery, any answer
+ * resets them and ends an outage, ETHP2P_EADDRCHANGED rediscovers at once. */
+static void note_status(ethp2p_portmap *pm, const pm_op *op, int status, ethp2p_time now) {
+  unsigned need = pm->cfg.rediscover_after;
+  if (stopping(pm))
+    return;
+  if (ethp2p_nat_is_conn_failure(status)) {
+    pm->conn_failures++;
+    if (pm->gw == GW_REDISCOVERING && (op == NULL || op->disc_gen == pm->disc_gen))
+      gw_to(pm, GW_LOST, "no answer after rediscovery");
+    if (need != 0 && pm->conn_failures >= need)
+      (void)rediscover(pm, now, "connection failures", false);
     return;
   }
-  m->failures++;
-  memset(&ev, 0, sizeof ev);
-  ev.type = ETHP2P_PORTMAP_EV_MAPPING_FAILED;
-  ev.proto = m->proto;
-  ev.internal_port = m->internal_port;
-  ev.external_port = m->ext_port;
-  ev.failures = m->failures;
-  ev.status = status;
-  ev.router_code = res->router_code;
-  ev.reason = m->ext_port != 0 ? "refresh failed" : "add failed";
-  ethp2p_log(ETHP2P_LOG_DEBUG, PM_MODULE,
-             m->ext_port != 0 ? "Couldn't refresh port mapping" : "Couldn't add port mapping",
-             "proto=%s extport=%u intport=%u interface=%s err=\"%s\" code=%d msg=\"%s\"",
-             ethp2p_proto_name(m->proto), m->ext_port, m->internal_port, pm->nat->name,
-             ethp2p_strerror(status), res->router_code, res->router_msg);
-  emit(pm, &ev);
-
-  if (m->mapped && m->expires != 0 && now >= m->expires) {
-    m->mapped = false;
-    m->expires = 0;
-    emit_mapping(pm, ETHP2P_PORTMAP_EV_MAPPING_LOST, m, m->ext_port, "lease expired");
-  }
-  if (m->ext_port != 0) {
-    /* A failed refresh need not mean the mapping is gone (UPnP stacks are
-     * buggy and the lease outlives the retry); keep the port as our best
-     * chance, and give it up only after max_failures in a row. The record
-     * keeps the last port either way. */
-    m->refresh_failures++;
-    if (pm->cfg.max_failures != 0 && m->refresh_failures >= pm->cfg.max_failures) {
-      uint16_t old = m->ext_port;
-      delete_start(pm, m->proto, old, m->internal_port, false);
-      m->ext_port = 0;
-      m->mapped = false;
-      m->expires = 0;
-      m->refresh_failures = 0;
-      ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE, "Giving up external port",
-                 "proto=%s extport=%u intport=%u interface=%s", ethp2p_proto_name(m->proto), old,
-                 m->internal_port, pm->nat->name);
-      emit_mapping(pm, ETHP2P_PORTMAP_EV_MAPPING_LOST, m, old, "given up");
-    }
-  }
-  m->next = now + pm->cfg.retry;
-  gateway_failed(pm, op, now);
-}
-
-static void map_succeeded(ethp2p_portmap *pm, pm_slot *m, const ethp2p_nat_map_result *res,
-                          const pm_op *op, ethp2p_time now) {
-  uint16_t old = m->ext_port;
-  bool was_mapped = m->mapped;
-  ethp2p_time next = pm->cfg.refresh;
-
-  m->failures = 0;
-  m->refresh_failures = 0;
-  m->ext_port = res->external_port;
-  m->mapped = true;
-  if (res->lifetime_s == 0) {
-    m->permanent = true; /* granted permanent: keep asking for that */
-    m->expires = 0;
-  } else {
-    ethp2p_time life = (ethp2p_time)res->lifetime_s * ETHP2P_SEC;
-    m->expires = now + life;
-    /* A router granting less than asked (PCP servers clamp) is refreshed at
-     * half the grant; otherwise go-ethereum's cadence. */
-    if (res->lifetime_s < op->lifetime_s && life / 2 < next)
-      next = life / 2 > PM_MIN_REFRESH ? life / 2 : PM_MIN_REFRESH;
-  }
-  m->next = now + next;
-  gateway_ok(pm, op);
-
-  if (was_mapped && old != 0 && old != m->ext_port) {
-    /* The router answered a renewal of `old` with a new port (some UPnP
-     * routers treat every AddAnyPortMapping as new).  The old mapping is ours
-     * and useless now: delete it so the router's table does not fill up with
-     * our leftovers.  (Never before the new one is granted: go-ethereum #30265.)
-     * Re-adding on every poll would only make such a router churn faster. */
-    delete_start(pm, m->proto, old, m->internal_port, false);
-    if (poll_refreshes(pm)) {
-      pm->poll_refresh_off = true;
-      ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE,
-                 "Router does not renew mappings in place; refreshing on the normal cadence",
-                 "interface=%s", pm->nat->name);
-    }
-  }
-  if (old != m->ext_port || !was_mapped) {
-    ethp2p_portmap_event ev;
-    ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE,
-               m->ext_port != m->internal_port ? "NAT mapped alternative port" : "NAT mapped port",
-               "proto=%s extport=%u intport=%u lifetime=%" PRIu32 " interface=%s",
-               ethp2p_proto_name(m->proto), m->ext_port, m->internal_port, res->lifetime_s,
-               pm->nat->name);
-    memset(&ev, 0, sizeof ev);
-    ev.type = ETHP2P_PORTMAP_EV_MAPPING_ADDED;
-    ev.proto = m->proto;
-    ev.internal_port = m->internal_port;
-    ev.external_port = m->ext_port;
-    ev.old_external_port = old;
-    ev.lifetime_s = res->lifetime_s;
-    ev.reason = was_mapped ? "port changed" : "mapped";
-    emit(pm, &ev);
-    sink_port(pm, m->proto, m->ext_port);
-  } else {
-    ethp2p_portmap_event ev;
-    ethp2p_log(ETHP2P_LOG_TRACE, PM_MODULE, "NAT mapping renewed",
-               "proto=%s extport=%u intport=%u lifetime=%" PRIu32, ethp2p_proto_name(m->proto),
-               m->ext_port, m->internal_port, res->lifetime_s);
-    memset(&ev, 0, sizeof ev);
-    ev.type = ETHP2P_PORTMAP_EV_MAPPING_RENEWED;
-    ev.proto = m->proto;
-    ev.internal_port = m->internal_port;
-    ev.external_port = m->ext_port;
-    ev.old_external_port = old;
-    ev.lifetime_s = res->lifetime_s;
-    ev.reason = "renewed";
-    emit(pm, &ev);
-    /* Make sure the record has it (a re-registration may have reset it). */
-    sink_port(pm, m->proto, m->ext_port);
-  }
-}
-
-static void map_start(ethp2p_portmap *pm, int slot, ethp2p_time now) {
-  pm_slot *m = &pm->slots[slot];
-  uint16_t hint = m->ext_port != 0 ? m->ext_port : m->wanted_port;
-  uint32_t lifetime = m->permanent ? 0 : (uint32_t)(pm->cfg.lease / ETHP2P_SEC);
-  pm_op *op;
-  int rc;
-
-  if (!m->permanent && lifetime == 0)
-    lifetime = 1;
-  op = op_new(pm, OP_ADD, slot);
-  if (op == NULL) {
-    m->next = now + pm->cfg.retry;
+  pm->conn_failures = 0;
+  if (status == ETHP2P_EADDRCHANGED) {
+    if (pm->gw == GW_REDISCOVERING && (op == NULL || op->disc_gen == pm->disc_gen))
+      gw_to(pm, GW_LOST, "address still refused");
+    (void)rediscover(pm, now, "local address changed", true);
     return;
   }
-  op->lifetime_s = lifetime;
-  op->proto = m->proto;
-  op->internal_port = m->internal_port;
-  ethp2p_log(ETHP2P_LOG_TRACE, PM_MODULE, "Attempting port mapping",
-             "proto=%s extport=%u intport=%u lifetime=%" PRIu32 " interface=%s",
-             ethp2p_proto_name(m->proto), hint, m->internal_port, lifetime, pm->nat->name);
-  m->in_flight = true;
-  m->next = PM_NEVER;
-  rc = ethp2p_nat_add_mapping(pm->nat, m->proto, hint, m->internal_port, m->name, lifetime,
-                              add_cb, op);
-  if (rc != 0) {
-    ethp2p_nat_map_result res;
-    memset(&res, 0, sizeof res);
-    res.status = rc;
-    m->in_flight = false;
-    map_failed(pm, m, &res, lifetime, op, now);
-    op_free(op);
-  }
-}
-
-static void add_cb(ethp2p_nat *nat, const ethp2p_nat_map_result *res, void *data) {
-  pm_op *op = data;
-  ethp2p_portmap *pm = op->pm;
-  pm_slot *m = &pm->slots[op->slot];
-  ethp2p_time now = ethp2p_env_now(pm->env);
-  bool ok = res->status == 0 && res->external_port != 0;
-  (void)nat;
-
-  if (!m->used || m->gen != op->gen || pm->stopping) {
-    /* The registration went away (or we are shutting down) while the request
-     * was out: a port granted now is one nobody wants. */
-    bool counted = pm->stopping && !pm->stop_done;
-    if (m->used && m->gen == op->gen)
-      m->in_flight = false;
-    if (ok && delete_start(pm, op->proto, res->external_port, op->internal_port, counted))
-      pm->stop_pending += counted ? 1 : 0;
-    op_free(op);
-    return;
-  }
-  m->in_flight = false;
-  if (ok)
-    map_succeeded(pm, m, res, op, now);
-  else
-    map_failed(pm, m, res, op->lifetime_s, op, now);
-  if (m->again) {
-    m->again = false;
-    m->next = now;
-  }
-  op_free(op);
-  reschedule(pm);
-}
-
-static void stop_finish(ethp2p_portmap *pm, int status) {
-  ethp2p_portmap_event ev;
-  if (pm->stop_done)
-    return;
-  pm->stop_done = true;
-  if (pm->stop_timer != NULL)
-    ethp2p_timer_stop(pm->stop_timer);
-  ethp2p_log(status == 0 ? ETHP2P_LOG_DEBUG : ETHP2P_LOG_WARN, PM_MODULE,
-             status == 0 ? "Port mappings deleted" : "Gave up waiting for mapping deletes",
-             "interface=%s pending=%u", pm->nat->name, pm->stop_pending);
-  memset(&ev, 0, sizeof ev);
-  ev.type = ETHP2P_PORTMAP_EV_STOPPED;
-  ev.status = status;
-  ev.reason = status == 0 ? "deleted" : "bound passed";
-  emit(pm, &ev);
-  if (pm->stop_cb != NULL)
-    pm->stop_cb(pm, status, pm->stop_data);
-}
-
-static void delete_cb(ethp2p_nat *nat, int status, void *data) {
-  pm_op *op = data;
-  ethp2p_portmap *pm = op->pm;
-  bool for_stop = op->for_stop;
-  (void)nat;
-  if (status != 0)
-    ethp2p_log(ETHP2P_LOG_DEBUG, PM_MODULE, "Couldn't delete port mapping", "err=\"%s\"",
-               ethp2p_strerror(status));
-  op_free(op);
-  if (for_stop && !pm->stop_done && pm->stop_pending > 0) {
-    pm->stop_pending--;
-    if (pm->stop_pending == 0)
-      stop_finish(pm, 0);
-  }
-}
-
-static void stop_timer_cb(ethp2p_timer *t, void *data) {
-  ethp2p_portmap *pm = data;
-  (void)t;
-  stop_finish(pm, pm->stop_pending == 0 ? 0 : ETHP2P_ETIMEDOUT);
-}
-
-static void refresh_cb(ethp2p_alarm *alarm, void *data) {
-  ethp2p_portmap *pm = data;
-  ethp2p_time now = ethp2p_env_now(pm->env);
-  (void)alarm;
-  if (pm->stopping)
-    return;
-  for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++) {
-    pm_slot *m = &pm->slots[i];
-    if (m->used && !m->in_flight && m->next <= now)
-      map_start(pm, i, now);
-  }
-  reschedule(pm);
+  if (pm->gw != GW_UP)
+    gw_to(pm, GW_UP, "request answered");
 }
 
 /* ---- external address ------------------------------------------------------ */
 
-/* A new address from a poll or an announcement. */
+/* A new address from a poll, an announcement or a map result. */
 static void extip_result(ethp2p_portmap *pm, const ethp2p_addr *ip, const char *how,
                          ethp2p_time now) {
   char text[ETHP2P_ADDRSTRLEN];
@@ -644,8 +511,409 @@ static void extip_result(ethp2p_portmap *pm, const ethp2p_addr *ip, const char *
   }
   /* A different address may mean a different network: refresh every mapping
    * now (the first address needs no refresh, the first adds are under way). */
-  if (had && !pm->stopping)
+  if (had && running(pm) && can_map(pm))
     refresh_all_now(pm, now);
+}
+
+/* The operator's static address (ETHP2P_NAT_CAP_STATIC_IP): honoured as given. */
+static void static_ip(ethp2p_portmap *pm, const ethp2p_addr *ip) {
+  char text[ETHP2P_ADDRSTRLEN];
+  ethp2p_addr a = *ip;
+  a.port = 0;
+  if (pm->reported_ip.family != 0 && ethp2p_addr_equal(&pm->reported_ip, &a, false))
+    return;
+  pm->reported_ip = a;
+  ethp2p_addr_format(&a, false, text, sizeof text);
+  if (!is_public(&a))
+    ethp2p_log(ETHP2P_LOG_WARN, PM_MODULE, "Static external IP is not a public address", "ip=%s",
+               text);
+  ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE, "Using static external IP", "ip=%s", text);
+  emit_addr(pm, ETHP2P_PORTMAP_EV_EXTIP_CHANGED, &a, "static");
+  sink_ip(pm, &a);
+}
+
+/* ---- mappings ------------------------------------------------------------- */
+
+static void add_cb(ethp2p_nat *nat, const ethp2p_nat_map_result *res, void *data);
+static void delete_cb(ethp2p_nat *nat, int status, void *data);
+
+/* Fire-and-forget delete of a port the loop holds and no longer wants (or a
+ * shutdown delete when for_stop).  Returns true if a request went out. */
+static bool delete_start(ethp2p_portmap *pm, ethp2p_proto proto, uint16_t ext_port,
+                         uint16_t internal_port, bool for_stop) {
+  pm_op *op;
+  int rc;
+  if (ext_port == 0)
+    return false;
+  op = op_new(pm, OP_DELETE, -1);
+  if (op == NULL)
+    return false;
+  op->for_stop = for_stop;
+  rc = ethp2p_nat_delete_mapping(pm->nat, proto, ext_port, internal_port, delete_cb, op);
+  if (rc != 0) {
+    ethp2p_log(ETHP2P_LOG_DEBUG, PM_MODULE, "Couldn't delete port mapping",
+               "proto=%s extport=%u intport=%u err=\"%s\"", ethp2p_proto_name(proto), ext_port,
+               internal_port, ethp2p_strerror(rc));
+    op_free(op);
+    return false;
+  }
+  ethp2p_log(ETHP2P_LOG_DEBUG, PM_MODULE, "Deleting port mapping",
+             "proto=%s extport=%u intport=%u interface=%s", ethp2p_proto_name(proto), ext_port,
+             internal_port, pm->nat->name);
+  return true;
+}
+
+/* How long after a grant to renew it.  The protocol's own rule when it has one
+ * (RFC 6886 §3.3, RFC 6887 §11.2.1); else the configured cadence, or half the
+ * grant when the router granted less than asked (or a timed lease where a
+ * permanent one was asked), or half the grant (not sooner than the cadence)
+ * of the automatic long lease.  Always before the lease ends. */
+static ethp2p_time renew_in(const ethp2p_portmap *pm, const ethp2p_nat_map_result *res,
+                            const pm_op *op) {
+  uint32_t asked_s = op->lifetime_s;
+  ethp2p_time life, next;
+  if (res->lifetime_s == 0)
+    return pm->cfg.refresh; /* permanent: the cadence only checks it is still there */
+  life = (ethp2p_time)res->lifetime_s * ETHP2P_SEC;
+  if (res->renew_after_ms != 0) {
+    next = (ethp2p_time)res->renew_after_ms * ETHP2P_MSEC;
+  } else {
+    next = pm->cfg.refresh;
+    if ((asked_s == 0 || res->lifetime_s < asked_s) && life / 2 < next)
+      next = life / 2;
+    else if (op->long_lease && life / 2 > next)
+      next = life / 2;
+  }
+  if (next < PM_MIN_REFRESH)
+    next = PM_MIN_REFRESH;
+  if (next >= life)
+    next = life / 2; /* whatever was granted, renew before it ends */
+  return next;
+}
+
+/* An add or refresh failed (res->status != 0, or a port 0 was granted). */
+static void map_failed(ethp2p_portmap *pm, pm_slot *m, const ethp2p_nat_map_result *res,
+                       uint32_t asked_lifetime, const pm_op *op, ethp2p_time now) {
+  ethp2p_portmap_event ev;
+  int status = res->status != 0 ? res->status : ETHP2P_EPROTO;
+
+  if (status == ETHP2P_EPERMANENT && !m->permanent && asked_lifetime != 0) {
+    /* Ask again at once for a permanent lease, and keep asking for permanent
+     * ones so a refresh is one request, not two. */
+    m->permanent = true;
+    m->next = now;
+    ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE, "Router only grants permanent leases",
+               "proto=%s intport=%u interface=%s code=%d", ethp2p_proto_name(m->proto),
+               m->internal_port, pm->nat->name, res->router_code);
+    note_status(pm, op, 0, now); /* the router answered */
+    return;
+  }
+  m->failures++;
+  m->failed++;
+  memset(&ev, 0, sizeof ev);
+  ev.type = ETHP2P_PORTMAP_EV_MAPPING_FAILED;
+  ev.proto = m->proto;
+  ev.internal_port = m->internal_port;
+  ev.external_port = m->ext_port;
+  ev.failures = m->failures;
+  ev.status = status;
+  ev.router_code = res->router_code;
+  ev.reason = m->ext_port != 0 ? "refresh failed" : "add failed";
+  ethp2p_log(ETHP2P_LOG_DEBUG, PM_MODULE,
+             m->ext_port != 0 ? "Couldn't refresh port mapping" : "Couldn't add port mapping",
+             "proto=%s extport=%u intport=%u interface=%s err=\"%s\" code=%d msg=\"%s\"",
+             ethp2p_proto_name(m->proto), m->ext_port, m->internal_port, pm->nat->name,
+             ethp2p_strerror(status), res->router_code, res->router_msg);
+  emit(pm, &ev);
+
+  if (m->state == SLOT_MAPPED && m->expires != 0 && now >= m->expires)
+    slot_to(pm, m, SLOT_UNMAPPED, m->ext_port, "lease expired");
+  if (m->ext_port != 0) {
+    /* A failed refresh need not mean the mapping is gone (the lease outlives
+     * the retry); keep the port as our best chance, and give it up only after
+     * max_failures in a row.  The record keeps the last port either way. */
+    m->refresh_failures++;
+    if (pm->cfg.max_failures != 0 && m->refresh_failures >= pm->cfg.max_failures) {
+      uint16_t old = m->ext_port;
+      /* Delete it only while its lease runs: an expired port may be another
+       * host's by now. */
+      if (m->state == SLOT_MAPPED)
+        delete_start(pm, m->proto, old, m->internal_port, false);
+      m->ext_port = 0;
+      m->refresh_failures = 0;
+      ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE, "Giving up external port",
+                 "proto=%s extport=%u intport=%u interface=%s", ethp2p_proto_name(m->proto), old,
+                 m->internal_port, pm->nat->name);
+      if (m->state == SLOT_MAPPED)
+        slot_to(pm, m, SLOT_UNMAPPED, old, "given up");
+      else
+        emit_mapping(pm, ETHP2P_PORTMAP_EV_MAPPING_LOST, m, old, "given up");
+    }
+  }
+  if (m->state == SLOT_MAPPED && m->expires != 0) {
+    /* Retry before the lease ends (RFC 6886 §3.3, RFC 6887 §11.2.1): at half
+     * the time left, within [PM_MIN_RETRY, retry]. */
+    ethp2p_time wait = (m->expires - now) / 2;
+    if (wait < PM_MIN_RETRY)
+      wait = PM_MIN_RETRY;
+    if (wait > pm->cfg.retry)
+      wait = pm->cfg.retry;
+    m->next = now + wait;
+  } else {
+    m->next = now + pm->cfg.retry;
+  }
+  note_status(pm, op, status, now);
+}
+
+static void map_succeeded(ethp2p_portmap *pm, pm_slot *m, const ethp2p_nat_map_result *res,
+                          const pm_op *op, ethp2p_time now) {
+  ethp2p_portmap_event ev;
+  uint16_t old = m->ext_port;
+  bool was_mapped = m->state == SLOT_MAPPED;
+  bool moved = old != res->external_port;
+  /* The old port is ours while its grant runs (permanent, or lease not over). */
+  bool old_ours = was_mapped && (m->expires == 0 || m->expires > now);
+
+  note_status(pm, op, 0, now);
+  /* The reply may carry the external address (PCP MAP): a gateway that
+   * cannot be polled still reports it, and a change is seen at once. */
+  if (addr_known(&res->external_ip) && (pm->nat->caps & ETHP2P_NAT_CAP_STATIC_IP) == 0)
+    extip_result(pm, &res->external_ip, "mapping", now);
+
+  m->failures = 0;
+  m->refresh_failures = 0;
+  m->ext_port = res->external_port;
+  if (res->lifetime_s == 0) {
+    m->permanent = true; /* granted permanent: keep asking for that */
+    m->expires = 0;
+  } else {
+    m->expires = now + (ethp2p_time)res->lifetime_s * ETHP2P_SEC;
+  }
+  m->next = now + renew_in(pm, res, op);
+  m->long_lease = op->long_lease && res->lifetime_s != 0;
+  if (m->long_lease && pm->poll_blind && m->next > now + ETHP2P_PORTMAP_LEASE / 2)
+    m->next = now + ETHP2P_PORTMAP_LEASE / 2; /* asked before the poll said it is blind */
+  slot_to(pm, m, SLOT_MAPPED, old, NULL);
+
+  if (was_mapped && old != 0 && moved) {
+    /* A renewal of `old` was granted another port.  Where deletes go by
+     * internal port (ETHP2P_NAT_CAP_DELETES_BY_INTERNAL: NAT-PMP, PCP) the
+     * new grant replaced the old one, and a delete would remove the new
+     * one: left alone.  Where they go by external port (UPnP) the old port
+     * is deleted if it is still ours (its grant to us runs: a router that
+     * treats every add as new, permanent-only ones included, would pile up
+     * leftovers); a port whose lease ran out may be another host's by now.
+     * Re-adding on every poll would only make such a router churn faster. */
+    bool by_internal = (pm->nat->caps & ETHP2P_NAT_CAP_DELETES_BY_INTERNAL) != 0;
+    ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE, "Renewal granted a different port",
+               "proto=%s old=%u new=%u intport=%u interface=%s delete_old=%d",
+               ethp2p_proto_name(m->proto), old, m->ext_port, m->internal_port, pm->nat->name,
+               !by_internal && old_ours);
+    if (!by_internal && old_ours)
+      delete_start(pm, m->proto, old, m->internal_port, false);
+    if (poll_refreshes(pm)) {
+      pm->renews_move = true;
+      ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE,
+                 "Router does not renew mappings in place; refreshing on the normal cadence",
+                 "interface=%s", pm->nat->name);
+    }
+  }
+  memset(&ev, 0, sizeof ev);
+  ev.proto = m->proto;
+  ev.internal_port = m->internal_port;
+  ev.external_port = m->ext_port;
+  ev.old_external_port = old;
+  ev.lifetime_s = res->lifetime_s;
+  if (moved || !was_mapped) {
+    m->added++;
+    ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE,
+               m->ext_port != m->internal_port ? "NAT mapped alternative port" : "NAT mapped port",
+               "proto=%s extport=%u intport=%u lifetime=%" PRIu32 " interface=%s",
+               ethp2p_proto_name(m->proto), m->ext_port, m->internal_port, res->lifetime_s,
+               pm->nat->name);
+    ev.type = ETHP2P_PORTMAP_EV_MAPPING_ADDED;
+    ev.reason = was_mapped ? "port changed" : "mapped";
+  } else {
+    m->renewed++;
+    ethp2p_log(ETHP2P_LOG_TRACE, PM_MODULE, "NAT mapping renewed",
+               "proto=%s extport=%u intport=%u lifetime=%" PRIu32, ethp2p_proto_name(m->proto),
+               m->ext_port, m->internal_port, res->lifetime_s);
+    ev.type = ETHP2P_PORTMAP_EV_MAPPING_RENEWED;
+    ev.reason = "renewed";
+  }
+  emit(pm, &ev);
+  /* (a re-registration may have reset the record: make sure it has the port) */
+  sink_port(pm, m->proto, m->ext_port);
+}
+
+static void map_start(ethp2p_portmap *pm, int slot, ethp2p_time now) {
+  pm_slot *m = &pm->slots[slot];
+  uint16_t hint = m->ext_port != 0 ? m->ext_port : m->wanted_port;
+  bool long_lease = false;
+  ethp2p_time lease = lease_now(pm, &long_lease);
+  uint32_t lifetime = m->permanent ? 0 : (uint32_t)(lease / ETHP2P_SEC);
+  pm_op *op;
+  int rc;
+
+  if (!m->permanent && lifetime == 0)
+    lifetime = 1;
+  op = op_new(pm, OP_ADD, slot);
+  if (op == NULL) {
+    m->next = now + pm->cfg.retry;
+    return;
+  }
+  op->lifetime_s = lifetime;
+  op->long_lease = long_lease && !m->permanent;
+  op->proto = m->proto;
+  op->internal_port = m->internal_port;
+  ethp2p_log(ETHP2P_LOG_TRACE, PM_MODULE, "Attempting port mapping",
+             "proto=%s extport=%u intport=%u lifetime=%" PRIu32 " interface=%s",
+             ethp2p_proto_name(m->proto), hint, m->internal_port, lifetime, pm->nat->name);
+  req_to(m, REQ_OUT, now);
+  rc = ethp2p_nat_add_mapping(pm->nat, m->proto, hint, m->internal_port, m->name, lifetime, add_cb,
+                              op);
+  if (rc != 0) {
+    ethp2p_nat_map_result res;
+    memset(&res, 0, sizeof res);
+    res.status = rc;
+    req_to(m, REQ_IDLE, now);
+    map_failed(pm, m, &res, lifetime, op, now);
+    op_free(op);
+  }
+}
+
+static void add_cb(ethp2p_nat *nat, const ethp2p_nat_map_result *res, void *data) {
+  pm_op *op = data;
+  ethp2p_portmap *pm = op->pm;
+  pm_slot *m = &pm->slots[op->slot];
+  ethp2p_time now = ethp2p_env_now(pm->env);
+  bool ok = res->status == 0 && res->external_port != 0;
+  bool current = m->state != SLOT_FREE && m->gen == op->gen;
+  req_state req = m->req;
+  (void)nat;
+
+  if (!current || stopping(pm)) {
+    /* The registration went away (or we are shutting down) while the request
+     * was out: a port granted now is one nobody wants. */
+    bool counted = pm->run == RUN_STOPPING;
+    if (current)
+      m->req = REQ_IDLE;
+    if (ok && delete_start(pm, op->proto, res->external_port, op->internal_port, counted))
+      pm->stop_pending += counted ? 1 : 0;
+    op_free(op);
+    return;
+  }
+  m->req = REQ_IDLE;
+  if (ok)
+    map_succeeded(pm, m, res, op, now);
+  else
+    map_failed(pm, m, res, op->lifetime_s, op, now);
+  if (req == REQ_AGAIN || m->req == REQ_AGAIN) {
+    m->req = REQ_IDLE;
+    m->next = now;
+  }
+  op_free(op);
+  reschedule(pm);
+}
+
+static void stop_finish(ethp2p_portmap *pm, int status) {
+  ethp2p_portmap_event ev;
+  if (pm->run != RUN_STOPPING)
+    return;
+  run_to(pm, RUN_STOPPED);
+  if (pm->stop_timer != NULL)
+    ethp2p_timer_stop(pm->stop_timer);
+  ethp2p_log(status == 0 ? ETHP2P_LOG_DEBUG : ETHP2P_LOG_WARN, PM_MODULE,
+             status == 0 ? "Port mappings deleted" : "Gave up waiting for mapping deletes",
+             "interface=%s pending=%u", pm->nat->name, pm->stop_pending);
+  memset(&ev, 0, sizeof ev);
+  ev.type = ETHP2P_PORTMAP_EV_STOPPED;
+  ev.status = status;
+  ev.reason = status == 0 ? "deleted" : "bound passed";
+  emit(pm, &ev);
+  if (pm->stop_cb != NULL)
+    pm->stop_cb(pm, status, pm->stop_data);
+}
+
+static void delete_cb(ethp2p_nat *nat, int status, void *data) {
+  pm_op *op = data;
+  ethp2p_portmap *pm = op->pm;
+  bool for_stop = op->for_stop;
+  (void)nat;
+  if (status != 0)
+    ethp2p_log(ETHP2P_LOG_DEBUG, PM_MODULE, "Couldn't delete port mapping", "err=\"%s\"",
+               ethp2p_strerror(status));
+  op_free(op);
+  if (for_stop && pm->run == RUN_STOPPING && pm->stop_pending > 0) {
+    pm->stop_pending--;
+    if (pm->stop_pending == 0)
+      stop_finish(pm, 0);
+  }
+}
+
+static void stop_timer_cb(ethp2p_timer *t, void *data) {
+  ethp2p_portmap *pm = data;
+  (void)t;
+  stop_finish(pm, pm->stop_pending == 0 ? 0 : ETHP2P_ETIMEDOUT);
+}
+
+static void refresh_cb(ethp2p_alarm *alarm, void *data) {
+  ethp2p_portmap *pm = data;
+  ethp2p_time now = ethp2p_env_now(pm->env);
+  (void)alarm;
+  if (!running(pm))
+    return;
+  for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++) {
+    pm_slot *m = &pm->slots[i];
+    if ((m->state == SLOT_UNMAPPED || m->state == SLOT_MAPPED) && m->req == REQ_IDLE &&
+        m->next <= now && running(pm))
+      map_start(pm, i, now);
+  }
+  reschedule(pm);
+}
+
+/* ---- external address polls ------------------------------------------------ */
+
+static void poll_answered(ethp2p_portmap *pm, const pm_op *op, ethp2p_time now) {
+  if (pm->poll == POLL_FAILED) {
+    /* the gateway answers again: mappings that failed meanwhile go now, not
+     * at their next retry */
+    for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++) {
+      pm_slot *m = &pm->slots[i];
+      if ((m->state == SLOT_UNMAPPED || (m->state == SLOT_MAPPED && m->failures > 0)) &&
+          m->req == REQ_IDLE && m->next > now)
+        m->next = now;
+    }
+  }
+  pm->poll = POLL_OK;
+  note_status(pm, op, 0, now);
+  if (poll_refreshes(pm)) {
+    /* a NAT that cannot tell us it lost state is asked again each poll */
+    for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++) {
+      pm_slot *m = &pm->slots[i];
+      if (m->state == SLOT_MAPPED && m->req == REQ_IDLE && m->next > now)
+        m->next = now;
+    }
+  }
+}
+
+/* Whether the poll tells the address.  When it stops telling, a grant of the
+ * long lease is renewed within the short lease's half, so the address is
+ * read from map results about as often as before. */
+static void poll_blind(ethp2p_portmap *pm, bool blind, ethp2p_time now) {
+  if (blind == pm->poll_blind)
+    return;
+  pm->poll_blind = blind;
+  if (!blind || pm->cfg.lease != 0)
+    return;
+  ethp2p_log(ETHP2P_LOG_DEBUG, PM_MODULE, "Gateway does not tell its address; short leases",
+             "interface=%s", pm->nat->name);
+  for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++) {
+    pm_slot *m = &pm->slots[i];
+    if (m->state == SLOT_MAPPED && m->long_lease && m->req == REQ_IDLE &&
+        m->next > now + ETHP2P_PORTMAP_LEASE / 2)
+      m->next = now + ETHP2P_PORTMAP_LEASE / 2;
+  }
 }
 
 static void extip_cb(ethp2p_nat *nat, int status, const ethp2p_addr *ip, void *data) {
@@ -655,58 +923,42 @@ static void extip_cb(ethp2p_nat *nat, int status, const ethp2p_addr *ip, void *d
   (void)nat;
 
   pm->extip_in_flight = false;
-  if (pm->stopping) {
+  if (!running(pm)) {
     op_free(op);
     return;
   }
-  if (status != 0 || ip == NULL || ip->family == 0 || ethp2p_addr_is_unspecified(ip)) {
+  if (status == 0 && ip != NULL && ip->family != 0 &&
+      (pm->nat->caps & ETHP2P_NAT_CAP_STATIC_IP) != 0) {
+    if (!ethp2p_addr_is_unspecified(ip))
+      static_ip(pm, ip);
+  } else if (status != 0 || ip == NULL || ip->family == 0) {
+    int st = status != 0 ? status : ETHP2P_EPROTO;
     /* Keep the last good address: a lost reply says nothing about it. */
     ethp2p_log(ETHP2P_LOG_DEBUG, PM_MODULE, "Couldn't get external IP", "interface=%s err=\"%s\"",
-               pm->nat->name, ethp2p_strerror(status != 0 ? status : ETHP2P_EPROTO));
+               pm->nat->name, ethp2p_strerror(st));
     /* The gateway stopped answering (restart, moved HTTP port): like
      * go-ethereum, try the mappings now, so that the connection failures
      * that lead to rediscovery pile up within this poll, not over several.
      * Only on the first failed poll, so a long outage is not hammered. */
-    if (pm->last_poll_ok && pm->nat->conn_failures > 0)
+    if (pm->poll == POLL_OK && ethp2p_nat_is_conn_failure(st) && can_map(pm))
       refresh_all_now(pm, now);
-    pm->last_poll_ok = false;
-    gateway_failed(pm, op, now);
+    pm->poll = POLL_FAILED;
+    note_status(pm, op, st, now);
   } else {
-    if (!pm->last_poll_ok) {
-      /* the gateway answers again: mappings that failed meanwhile go now,
-       * not at their next retry */
-      for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++) {
-        pm_slot *m = &pm->slots[i];
-        if (m->used && (!m->mapped || m->failures > 0) && !m->in_flight && m->next > now)
-          m->next = now;
-      }
-    }
-    pm->last_poll_ok = true;
-    gateway_ok(pm, op);
-    if (poll_refreshes(pm)) {
-      /* a router that cannot tell us it restarted is asked again each poll */
-      for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++) {
-        pm_slot *m = &pm->slots[i];
-        if (m->used && m->mapped && !m->in_flight && m->next > now)
-          m->next = now;
-      }
-    }
-    extip_result(pm, ip, "poll", now);
+    poll_answered(pm, op, now);
+    /* 0.0.0.0: the gateway answered but cannot tell its address before a
+     * mapping exists (PCP only); the map results will carry it. */
+    if (!ethp2p_addr_is_unspecified(ip))
+      extip_result(pm, ip, "poll", now);
+    poll_blind(pm, ethp2p_addr_is_unspecified(ip), now);
   }
   op_free(op);
   reschedule(pm);
 }
 
-static void extip_alarm_cb(ethp2p_alarm *alarm, void *data) {
-  ethp2p_portmap *pm = data;
-  ethp2p_time now = ethp2p_env_now(pm->env);
+static void extip_query(ethp2p_portmap *pm, ethp2p_time now) {
   pm_op *op;
   int rc;
-  (void)alarm;
-
-  if (pm->stopping)
-    return;
-  ethp2p_alarm_schedule(&pm->extip, now + pm->cfg.extip_interval);
   if (pm->extip_in_flight)
     return;
   op = op_new(pm, OP_EXTIP, -1);
@@ -718,47 +970,51 @@ static void extip_alarm_cb(ethp2p_alarm *alarm, void *data) {
     pm->extip_in_flight = false;
     ethp2p_log(ETHP2P_LOG_DEBUG, PM_MODULE, "Couldn't get external IP", "interface=%s err=\"%s\"",
                pm->nat->name, ethp2p_strerror(rc));
-    gateway_failed(pm, op, now);
+    note_status(pm, op, rc, now);
     op_free(op);
     reschedule(pm);
   }
 }
 
-static void nat_notify_cb(ethp2p_nat *nat, ethp2p_nat_event ev, const ethp2p_addr *ip,
-                          void *data) {
+static void extip_alarm_cb(ethp2p_alarm *alarm, void *data) {
+  ethp2p_portmap *pm = data;
+  ethp2p_time now = ethp2p_env_now(pm->env);
+  (void)alarm;
+
+  if (!running(pm))
+    return;
+  if (polls_extip(pm))
+    ethp2p_alarm_schedule(&pm->extip, now + pm->cfg.extip_interval);
+  extip_query(pm, now);
+}
+
+static void nat_notify_cb(ethp2p_nat *nat, ethp2p_nat_event ev, const ethp2p_addr *ip, void *data) {
   ethp2p_portmap *pm = data;
   ethp2p_time now = ethp2p_env_now(pm->env);
   (void)nat;
 
-  if (!pm->started || pm->stopping)
+  if (!running(pm))
     return;
   switch (ev) {
   case ETHP2P_NAT_EV_STATE_LOST:
     ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE, "Gateway lost its mappings, mapping again",
                "interface=%s", pm->nat->name);
-    for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++) {
-      pm_slot *m = &pm->slots[i];
-      if (!m->used)
-        continue;
-      if (m->mapped) {
-        m->mapped = false;
-        m->expires = 0;
-        emit_mapping(pm, ETHP2P_PORTMAP_EV_MAPPING_LOST, m, m->ext_port, "gateway lost state");
-      }
-    }
-    if (pm->nat->can_map)
+    all_lost(pm, "gateway lost state");
+    if (can_map(pm))
       refresh_all_now(pm, now);
     if (polls_extip(pm))
       ethp2p_alarm_schedule(&pm->extip, now);
     break;
   case ETHP2P_NAT_EV_EXTIP_ANNOUNCED:
-    if (ip != NULL && ip->family != 0 && !ethp2p_addr_is_unspecified(ip) &&
-        pm->nat->spec.kind != ETHP2P_NAT_EXTIP)
+    if (addr_known(ip) && (pm->nat->caps & ETHP2P_NAT_CAP_STATIC_IP) == 0)
       extip_result(pm, ip, "announcement", now);
     break;
   case ETHP2P_NAT_EV_GATEWAY_GONE:
-    /* Handled by the loop's rediscovery once the router work lands; until then
-     * the connection failures that follow lead there. */
+    ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE, "Gateway gone, rediscovering", "interface=%s",
+               pm->nat->name);
+    all_lost(pm, "gateway gone");
+    if (!rediscover(pm, now, "gateway gone", true) && can_map(pm))
+      refresh_all_now(pm, now);
     break;
   }
   reschedule(pm);
@@ -785,10 +1041,26 @@ int ethp2p_portmap_create(ethp2p_env *env, ethp2p_nat *nat, const ethp2p_portmap
     pm->cfg = *cfg;
   else
     ethp2p_portmap_config_default(&pm->cfg);
-  if (pm->cfg.refresh == 0 || pm->cfg.retry == 0 || pm->cfg.extip_interval == 0 ||
-      pm->cfg.lease < ETHP2P_SEC) {
-    free(pm);
-    return ETHP2P_EINVAL;
+  if (pm->cfg.long_lease == 0)
+    pm->cfg.long_lease = ETHP2P_PORTMAP_LONG_LEASE;
+  {
+    /* Every lease the loop may ask for must outlast its refresh. */
+    ethp2p_time shortest = pm->cfg.lease != 0 ? pm->cfg.lease : ETHP2P_PORTMAP_LEASE;
+    if (pm->cfg.lease == 0 && pm->cfg.long_lease < shortest)
+      shortest = pm->cfg.long_lease;
+    if (pm->cfg.refresh == 0 || pm->cfg.retry == 0 || pm->cfg.extip_interval == 0 ||
+        shortest < ETHP2P_SEC || shortest <= pm->cfg.refresh) {
+      ethp2p_log(ETHP2P_LOG_ERROR, PM_MODULE,
+                 shortest > pm->cfg.refresh || shortest < ETHP2P_SEC
+                     ? "Invalid port-mapping intervals"
+                     : "Port-mapping lease must be longer than the refresh interval",
+                 "lease_ms=%" PRIu64 " refresh_ms=%" PRIu64 " retry_ms=%" PRIu64
+                 " extip_interval_ms=%" PRIu64,
+                 shortest / ETHP2P_MSEC, pm->cfg.refresh / ETHP2P_MSEC, pm->cfg.retry / ETHP2P_MSEC,
+                 pm->cfg.extip_interval / ETHP2P_MSEC);
+      free(pm);
+      return ETHP2P_EINVAL;
+    }
   }
   if (sink != NULL)
     pm->sink = *sink;
@@ -801,6 +1073,10 @@ int ethp2p_portmap_create(ethp2p_env *env, ethp2p_nat *nat, const ethp2p_portmap
   rc = ethp2p_timer_create(env, &pm->stop_timer, stop_timer_cb, pm);
   if (rc != 0)
     goto out_extip;
+  if (pm->cfg.has_nonce_key) {
+    /* PCP (directly or through any) derives its nonces from it; others say EUNSUPP. */
+    (void)ethp2p_nat_set_pcp_nonce_key(nat, pm->cfg.nonce_key);
+  }
   pm->next_sub_id = 1;
   *out = pm;
   return 0;
@@ -830,13 +1106,12 @@ int ethp2p_portmap_add(ethp2p_portmap *pm, ethp2p_proto proto, uint16_t internal
   pm_slot *m = NULL;
   ethp2p_time now;
 
-  if (pm == NULL || internal_port == 0 ||
-      (proto != ETHP2P_PROTO_TCP && proto != ETHP2P_PROTO_UDP))
+  if (pm == NULL || internal_port == 0 || (proto != ETHP2P_PROTO_TCP && proto != ETHP2P_PROTO_UDP))
     return ETHP2P_EINVAL;
-  if (pm->stopping)
+  if (stopping(pm))
     return ETHP2P_ESTATE;
   for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++)
-    if (pm->slots[i].used && pm->slots[i].proto == proto)
+    if (pm->slots[i].state != SLOT_FREE && pm->slots[i].proto == proto)
       m = &pm->slots[i];
   if (m != NULL && m->internal_port == internal_port) {
     /* Same port again: only the wanted port and the description change. */
@@ -845,12 +1120,12 @@ int ethp2p_portmap_add(ethp2p_portmap *pm, ethp2p_proto proto, uint16_t internal
     return 0;
   }
   if (m != NULL) {
-    /* Replacing: an existing external port of the old registration goes. */
-    if (m->ext_port != 0)
+    /* Replacing: the old registration's mapping goes, if it holds one. */
+    if (m->state == SLOT_MAPPED)
       delete_start(pm, m->proto, m->ext_port, m->internal_port, false);
   } else {
     for (int i = 0; i < ETHP2P_PORTMAP_MAX && m == NULL; i++)
-      if (!pm->slots[i].used)
+      if (pm->slots[i].state == SLOT_FREE)
         m = &pm->slots[i];
     if (m == NULL)
       return ETHP2P_ESPACE;
@@ -861,14 +1136,16 @@ int ethp2p_portmap_add(ethp2p_portmap *pm, ethp2p_proto proto, uint16_t internal
     memset(m, 0, sizeof *m);
     m->gen = gen;
   }
-  m->used = true;
   m->proto = proto;
   m->internal_port = internal_port;
   m->wanted_port = wanted_port != 0 ? wanted_port : internal_port;
-  m->next = now;
   copy_name(m, name);
-  if (!pm->nat->can_map) {
-    m->next = PM_NEVER; /* drained: kept for listings, never mapped */
+  if (can_map(pm)) {
+    m->state = SLOT_UNMAPPED;
+    m->next = now;
+  } else {
+    m->state = SLOT_DRAINED; /* kept for listings, never mapped */
+    m->next = PM_NEVER;
     ethp2p_log(ETHP2P_LOG_DEBUG, PM_MODULE, "Port mapping not possible with this NAT",
                "proto=%s intport=%u interface=%s", ethp2p_proto_name(proto), internal_port,
                pm->nat->name);
@@ -881,26 +1158,22 @@ int ethp2p_portmap_start(ethp2p_portmap *pm) {
   ethp2p_time now;
   if (pm == NULL)
     return ETHP2P_EINVAL;
-  if (pm->started || pm->stopping)
+  if (pm->run != RUN_CREATED)
     return ETHP2P_ESTATE;
-  pm->started = true;
+  run_to(pm, RUN_RUNNING);
   now = ethp2p_env_now(pm->env);
   ethp2p_nat_set_notify(pm->nat, nat_notify_cb, pm);
-  if (pm->nat->spec.kind == ETHP2P_NAT_EXTIP && pm->nat->spec.has_addr) {
-    char text[ETHP2P_ADDRSTRLEN];
-    ethp2p_addr a = pm->nat->spec.addr;
-    a.port = 0;
-    pm->reported_ip = a;
-    ethp2p_addr_format(&a, false, text, sizeof text);
-    if (!is_public(&a))
-      ethp2p_log(ETHP2P_LOG_WARN, PM_MODULE, "Static external IP is not a public address",
-                 "ip=%s", text);
-    ethp2p_log(ETHP2P_LOG_INFO, PM_MODULE, "Using static external IP", "ip=%s", text);
-    emit_addr(pm, ETHP2P_PORTMAP_EV_EXTIP_CHANGED, &a, "static");
-    sink_ip(pm, &a); /* the operator's explicit choice is honoured */
-  }
   if (polls_extip(pm))
     ethp2p_alarm_schedule(&pm->extip, now);
+  else if ((pm->nat->caps & ETHP2P_NAT_CAP_STATIC_IP) != 0) {
+    /* A static-address NAT carries its address in its spec: honour it now,
+     * so the very first record already has it (go-ethereum sets it at once).
+     * Without one, ask once; the answer comes on the next turn. */
+    if (pm->nat->spec.has_addr)
+      static_ip(pm, &pm->nat->spec.addr);
+    else
+      extip_query(pm, now);
+  }
   reschedule(pm);
   return 0;
 }
@@ -933,7 +1206,7 @@ size_t ethp2p_portmap_mappings(const ethp2p_portmap *pm, ethp2p_portmap_mapping 
     return 0;
   for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++) {
     const pm_slot *m = &pm->slots[i];
-    if (!m->used)
+    if (m->state == SLOT_FREE)
       continue;
     if (out != NULL && n < cap) {
       ethp2p_portmap_mapping *o = &out[n];
@@ -942,12 +1215,17 @@ size_t ethp2p_portmap_mappings(const ethp2p_portmap *pm, ethp2p_portmap_mapping 
       o->internal_port = m->internal_port;
       o->wanted_port = m->wanted_port;
       o->external_port = m->ext_port;
-      o->mapped = m->mapped;
+      o->state = (ethp2p_portmap_state)m->state;
+      o->mapped = m->state == SLOT_MAPPED;
       o->permanent = m->permanent;
-      o->in_flight = m->in_flight;
+      o->in_flight = m->req != REQ_IDLE;
       o->failures = m->failures;
-      o->expires = m->mapped ? m->expires : 0;
-      o->next_attempt = m->in_flight ? PM_NEVER : m->next;
+      o->expires = m->state == SLOT_MAPPED ? m->expires : 0;
+      o->next_attempt = m->req != REQ_IDLE ? PM_NEVER : m->next;
+      o->added = m->added;
+      o->renewed = m->renewed;
+      o->failed = m->failed;
+      o->lost = m->lost;
       memcpy(o->name, m->name, sizeof o->name);
     }
     n++;
@@ -966,16 +1244,18 @@ bool ethp2p_portmap_external_ip(const ethp2p_portmap *pm, ethp2p_addr *out) {
          ethp2p_addr_equal(&pm->reported_ip, &pm->advertised_ip, false);
 }
 
-ethp2p_nat *ethp2p_portmap_nat(const ethp2p_portmap *pm) { return pm != NULL ? pm->nat : NULL; }
+ethp2p_nat *ethp2p_portmap_nat(const ethp2p_portmap *pm) {
+  return pm != NULL ? pm->nat : NULL;
+}
 
 int ethp2p_portmap_stop(ethp2p_portmap *pm, ethp2p_time bound, ethp2p_portmap_stop_cb cb,
                         void *data) {
   ethp2p_time now;
   if (pm == NULL)
     return ETHP2P_EINVAL;
-  if (pm->stopping)
+  if (stopping(pm))
     return ETHP2P_ESTATE;
-  pm->stopping = true;
+  run_to(pm, RUN_STOPPING);
   pm->stop_cb = cb;
   pm->stop_data = data;
   ethp2p_alarm_stop(&pm->refresh);
@@ -983,10 +1263,9 @@ int ethp2p_portmap_stop(ethp2p_portmap *pm, ethp2p_time bound, ethp2p_portmap_st
   now = ethp2p_env_now(pm->env);
   for (int i = 0; i < ETHP2P_PORTMAP_MAX; i++) {
     pm_slot *m = &pm->slots[i];
-    /* go-ethereum deletes every port it has an external port for; so do we
-     * (a failed refresh does not mean the router forgot it). */
-    if (m->used && m->ext_port != 0 &&
-        delete_start(pm, m->proto, m->ext_port, m->internal_port, true))
+    /* Every mapping we hold goes (a failed refresh does not mean the router
+     * forgot it; an expired lease may be another host's port by now). */
+    if (m->state == SLOT_MAPPED && delete_start(pm, m->proto, m->ext_port, m->internal_port, true))
       pm->stop_pending++;
   }
   ethp2p_timer_start(pm->stop_timer, pm->stop_pending == 0 ? now : now + bound);

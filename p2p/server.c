@@ -15,6 +15,10 @@
 #define SRV_PATH_MAX 1024
 #define SRV_MAX_BOOTNODES 64
 #define SRV_MAX_RESTRICT 32
+#define SRV_MAX_NODES 256                /* entries kept from static/trusted-nodes.json */
+#define SRV_NODES_FILE_MAX (1024 * 1024) /* larger node files are refused */
+#define SRV_MAX_QUEUED 16                /* dial candidates waiting before the feed pauses */
+#define SRV_FEED_PAUSE ETHP2P_SEC
 
 struct ethp2p_server {
   ethp2p_env *env;
@@ -25,6 +29,11 @@ struct ethp2p_server {
   ethp2p_tcp *tcp;
   ethp2p_discover *mux; /* the UDP socket */
   ethp2p_discv4 *v4;
+  ethp2p_rlpx_host *host;
+  ethp2p_discv4_iter *iter; /* feeds the host's dial candidates */
+  ethp2p_timer *feed_timer;
+  ethp2p_enode *static_nodes, *trusted_nodes; /* from datadir, until the host has them */
+  size_t nstatic, ntrusted;
   ethp2p_nodekey key; /* kept for discv4 until it starts (then wiped) */
   ethp2p_addr tcp_addr;
   ethp2p_addr udp_addr;
@@ -40,6 +49,68 @@ void ethp2p_server_config_default(ethp2p_server_config *c) {
   c->discport = ETHP2P_DEFAULT_PORT;
   c->nat.kind = ETHP2P_NAT_ANY;
   ethp2p_portmap_config_default(&c->portmap);
+  c->max_peers = 50;
+}
+
+/* <datadir>/<name>: a JSON array of enode URLs.  A missing file is no nodes. */
+static int read_nodes_file(const ethp2p_server *srv, const char *name, ethp2p_enode **out,
+                           size_t *n, ethp2p_diag *diag) {
+  char path[SRV_PATH_MAX];
+  char *text = NULL;
+  size_t len;
+  ethp2p_diag d;
+  FILE *f;
+  int rc;
+
+  *out = NULL;
+  *n = 0;
+  if (srv->datadir[0] == 0)
+    return 0;
+  rc = snprintf(path, sizeof path, "%s/%s", srv->datadir, name);
+  if (rc < 0 || (size_t)rc >= sizeof path)
+    return ethp2p_diag_set(diag, ETHP2P_ETOOBIG, 0, "data directory path too long");
+  f = fopen(path, "rb");
+  if (f == NULL)
+    return 0;
+  text = malloc(SRV_NODES_FILE_MAX + 1);
+  if (text == NULL) {
+    fclose(f);
+    return ETHP2P_ENOMEM;
+  }
+  len = fread(text, 1, SRV_NODES_FILE_MAX + 1, f);
+  rc = ferror(f) ? ETHP2P_EIO : 0;
+  fclose(f);
+  if (rc == 0 && len > SRV_NODES_FILE_MAX)
+    rc = ethp2p_diag_set(diag, ETHP2P_ETOOBIG, 0, "%s: larger than %d bytes", path,
+                         SRV_NODES_FILE_MAX);
+  else if (rc != 0)
+    ethp2p_diag_set(diag, rc, 0, "%s: read error", path);
+  if (rc == 0) {
+    *out = calloc(SRV_MAX_NODES, sizeof **out);
+    if (*out == NULL)
+      rc = ETHP2P_ENOMEM;
+  }
+  if (rc == 0) {
+    memset(&d, 0, sizeof d);
+    rc = ethp2p_rlpx_nodes_parse(*out, SRV_MAX_NODES, n, text, len, &d);
+    if (rc != 0) {
+      ethp2p_diag_set(diag, rc, d.offset, "%s: %s", path, d.msg[0] ? d.msg : ethp2p_strerror(rc));
+      free(*out);
+      *out = NULL;
+      *n = 0;
+    }
+  }
+  free(text);
+  return rc;
+}
+
+static ethp2p_addr enode_addr(const ethp2p_enode *e) {
+  ethp2p_addr a;
+  memset(&a, 0, sizeof a);
+  a.family = e->ip_len == 16 ? 6 : 4;
+  memcpy(a.ip, e->ip, e->ip_len);
+  a.port = e->tcp;
+  return a;
 }
 
 /* --nodekeyhex, else --nodekey, else <datadir>/nodekey (created if missing),
@@ -79,6 +150,10 @@ static void on_accept(ethp2p_tcp *listener, ethp2p_tcp *conn, void *data) {
   (void)listener;
   if (srv->cfg.accept_cb != NULL && !srv->stopping) {
     srv->cfg.accept_cb(srv, conn, srv->cfg.accept_data);
+    return;
+  }
+  if (srv->host != NULL && !srv->stopping) {
+    (void)ethp2p_rlpx_host_accept(srv->host, conn); /* owns conn, also on failure */
     return;
   }
   if (ethp2p_log_enabled(ETHP2P_LOG_DEBUG)) {
@@ -283,6 +358,101 @@ static int setup_discovery(ethp2p_server *srv, const ethp2p_server_config *cfg, 
   return 0;
 }
 
+static void on_rlpx_event(ethp2p_rlpx_host *h, const ethp2p_rlpx_event *ev, void *data) {
+  ethp2p_server *srv = data;
+  (void)h;
+  if (srv->cfg.rlpx_event != NULL)
+    srv->cfg.rlpx_event(srv, ev, srv->cfg.rlpx_event_data);
+}
+
+/* Step 6: the RLPx host, its protocols, the static and trusted nodes. */
+static int setup_rlpx(ethp2p_server *srv, const ethp2p_server_config *cfg, ethp2p_diag *diag) {
+  ethp2p_rlpx_host_config hc;
+  int rc;
+
+  memset(&hc, 0, sizeof hc);
+  hc.secret = srv->key.secret;
+  hc.client_id = cfg->client_id;
+  hc.listen_port = srv->tcp_addr.port;
+  hc.max_peers = cfg->max_peers;
+  hc.on_event = on_rlpx_event;
+  hc.event_data = srv;
+  rc = ethp2p_rlpx_host_create(&srv->host, srv->env, &hc);
+  if (rc != 0) {
+    srv->host = NULL;
+    return ethp2p_diag_set(diag, rc, 0, "cannot start RLPx: %s", ethp2p_strerror(rc));
+  }
+  for (size_t i = 0; i < cfg->nprotocols; i++) {
+    rc = ethp2p_rlpx_host_register(srv->host, &cfg->protocols[i]);
+    if (rc < 0)
+      return ethp2p_diag_set(diag, rc, 0, "protocol %zu (%s/%u): %s", i + 1,
+                             cfg->protocols[i].name ? cfg->protocols[i].name : "(null)",
+                             (unsigned)cfg->protocols[i].version, ethp2p_strerror(rc));
+  }
+  for (size_t i = 0; i < srv->ntrusted; i++)
+    (void)ethp2p_rlpx_host_add_trusted(srv->host, srv->trusted_nodes[i].pubkey);
+  for (size_t i = 0; i < srv->nstatic; i++) {
+    ethp2p_addr a = enode_addr(&srv->static_nodes[i]);
+    (void)ethp2p_rlpx_host_add_static(srv->host, srv->static_nodes[i].pubkey, &a);
+  }
+  free(srv->static_nodes);
+  free(srv->trusted_nodes);
+  srv->static_nodes = srv->trusted_nodes = NULL;
+  srv->nstatic = srv->ntrusted = 0;
+  return 0;
+}
+
+static bool dialable(void *data, const ethp2p_discover_node *n) {
+  (void)data;
+  return n->tcp != 0;
+}
+
+static void feed_next(ethp2p_server *srv);
+
+static void on_feed_node(void *data, int status, const ethp2p_discover_node *n) {
+  ethp2p_server *srv = data;
+  ethp2p_rlpx_host_stats st;
+  if (status != 0 || srv->stopping)
+    return; /* closed */
+  ethp2p_addr a = n->addr;
+  a.port = n->tcp;
+  (void)ethp2p_rlpx_host_add_candidate(srv->host, n->pub64, &a);
+  ethp2p_rlpx_host_stats_get(srv->host, &st);
+  if (st.queued >= SRV_MAX_QUEUED)
+    ethp2p_timer_start(srv->feed_timer, ethp2p_env_now(srv->env) + SRV_FEED_PAUSE);
+  else
+    feed_next(srv);
+}
+
+static void feed_next(ethp2p_server *srv) {
+  if (srv->iter != NULL && !srv->stopping)
+    (void)ethp2p_discv4_iter_next(srv->iter, on_feed_node, srv);
+}
+
+static void on_feed_timer(ethp2p_timer *t, void *data) {
+  (void)t;
+  feed_next(data);
+}
+
+/* Discovery feeds the dial scheduler (go-ethereum's dialer reads an iterator). */
+static int setup_feed(ethp2p_server *srv, ethp2p_diag *diag) {
+  int rc;
+  if (srv->v4 == NULL)
+    return 0;
+  rc = ethp2p_timer_create(srv->env, &srv->feed_timer, on_feed_timer, srv);
+  if (rc != 0) {
+    srv->feed_timer = NULL;
+    return ethp2p_diag_set(diag, rc, 0, "cannot start the dialer: %s", ethp2p_strerror(rc));
+  }
+  rc = ethp2p_discv4_iter_create(srv->v4, dialable, NULL, &srv->iter);
+  if (rc != 0) {
+    srv->iter = NULL;
+    return ethp2p_diag_set(diag, rc, 0, "cannot start the dialer: %s", ethp2p_strerror(rc));
+  }
+  feed_next(srv);
+  return 0;
+}
+
 int ethp2p_server_start(ethp2p_env *env, const ethp2p_server_config *cfg, ethp2p_server **out,
                         ethp2p_diag *diag) {
   ethp2p_server *srv;
@@ -312,6 +482,15 @@ int ethp2p_server_start(ethp2p_env *env, const ethp2p_server_config *cfg, ethp2p
     }
     memcpy(srv->datadir, cfg->datadir, n + 1);
   }
+  /* nothing is written before the ports are ours and the node files parse */
+  rc = read_nodes_file(srv, "static-nodes.json", &srv->static_nodes, &srv->nstatic, diag);
+  if (rc == 0)
+    rc = read_nodes_file(srv, "trusted-nodes.json", &srv->trusted_nodes, &srv->ntrusted, diag);
+  if (rc != 0)
+    goto out_fail;
+  rc = open_sockets(srv, diag);
+  if (rc != 0)
+    goto out_fail;
   /* the strings are only needed during start */
   rc = load_key(srv, &key, diag);
   if (rc != 0)
@@ -319,6 +498,11 @@ int ethp2p_server_start(ethp2p_env *env, const ethp2p_server_config *cfg, ethp2p
   srv->cfg.nodekey_hex = NULL;
   srv->cfg.nodekey_file = NULL;
   srv->cfg.datadir = NULL;
+  /* PCP nonces derived from the node key: a restarted node renews and deletes
+   * the mappings it made before (RFC 6887 section 11.3) */
+  if (!srv->cfg.portmap.has_nonce_key &&
+      ethp2p_portmap_config_set_node_key(&srv->cfg.portmap, key.secret) != 0)
+    ethp2p_log(ETHP2P_LOG_WARN, SRV_MODULE, "Cannot derive the PCP nonce key", "%s", "");
   rc = ethp2p_localnode_create(env, &key, srv->datadir[0] ? srv->datadir : NULL, &srv->ln);
   srv->key = key;
   ethp2p_nodekey_wipe(&key);
@@ -326,9 +510,6 @@ int ethp2p_server_start(ethp2p_env *env, const ethp2p_server_config *cfg, ethp2p
     ethp2p_diag_set(diag, rc, 0, "cannot set up the local record: %s", ethp2p_strerror(rc));
     goto out_fail;
   }
-  rc = open_sockets(srv, diag);
-  if (rc != 0)
-    goto out_fail;
   rc = setup_record(srv);
   if (rc != 0) {
     ethp2p_diag_set(diag, rc, 0, "cannot set up the local record: %s", ethp2p_strerror(rc));
@@ -346,11 +527,18 @@ int ethp2p_server_start(ethp2p_env *env, const ethp2p_server_config *cfg, ethp2p
   nat = NULL; /* owned by the loop (or destroyed) now */
   if (rc != 0)
     goto out_fail;
-  rc = setup_discovery(srv, cfg, diag);
+  rc = setup_rlpx(srv, cfg, diag);
+  if (rc == 0)
+    rc = setup_discovery(srv, cfg, diag);
   ethp2p_nodekey_wipe(&srv->key);
   srv->cfg.bootnodes = NULL;
   srv->cfg.nbootnodes = 0;
   srv->cfg.netrestrict = NULL;
+  srv->cfg.client_id = NULL;
+  srv->cfg.protocols = NULL;
+  srv->cfg.nprotocols = 0;
+  if (rc == 0)
+    rc = setup_feed(srv, diag);
   if (rc != 0)
     goto out_fail;
   {
@@ -381,6 +569,16 @@ ethp2p_discover *ethp2p_server_discover(ethp2p_server *srv) {
 ethp2p_discv4 *ethp2p_server_discv4(ethp2p_server *srv) {
   return srv->v4;
 }
+ethp2p_rlpx_host *ethp2p_server_rlpx(ethp2p_server *srv) {
+  return srv->host;
+}
+int ethp2p_server_register_protocol(ethp2p_server *srv, const ethp2p_rlpx_protocol *p) {
+  if (srv == NULL || p == NULL)
+    return ETHP2P_EINVAL;
+  if (srv->host == NULL || srv->stopping)
+    return ETHP2P_ESTATE;
+  return ethp2p_rlpx_host_register(srv->host, p);
+}
 ethp2p_addr ethp2p_server_tcp_addr(const ethp2p_server *srv) {
   return srv->tcp_addr;
 }
@@ -388,9 +586,20 @@ ethp2p_addr ethp2p_server_udp_addr(const ethp2p_server *srv) {
   return srv->udp_addr;
 }
 
+/* The discovery feed ends before discv4 (the iterator belongs to it). */
+static void stop_feed(ethp2p_server *srv) {
+  ethp2p_discv4_iter_close(srv->iter);
+  srv->iter = NULL;
+  ethp2p_timer_destroy(srv->feed_timer);
+  srv->feed_timer = NULL;
+}
+
 static void close_sockets(ethp2p_server *srv) {
   ethp2p_tcp_close(srv->tcp);
   srv->tcp = NULL;
+  stop_feed(srv);
+  ethp2p_rlpx_host_destroy(srv->host);
+  srv->host = NULL;
   ethp2p_discv4_destroy(srv->v4);
   srv->v4 = NULL;
   ethp2p_discover_close(srv->mux);
@@ -415,6 +624,7 @@ int ethp2p_server_stop(ethp2p_server *srv, ethp2p_time bound, ethp2p_server_stop
     return ETHP2P_ESTATE;
   srv->stopping = true;
   /* discovery ends first (go-ethereum closes it before the listeners) */
+  stop_feed(srv);
   ethp2p_discv4_destroy(srv->v4);
   srv->v4 = NULL;
   srv->stop_cb = cb;
@@ -429,5 +639,7 @@ void ethp2p_server_destroy(ethp2p_server *srv) {
   close_sockets(srv);
   ethp2p_localnode_destroy(srv->ln);
   ethp2p_nodekey_wipe(&srv->key);
+  free(srv->static_nodes);
+  free(srv->trusted_nodes);
   free(srv);
 }

@@ -192,6 +192,40 @@ START_TEST(parse_refuses_ipv6_without_brackets_or_with_zone) {
 }
 END_TEST
 
+START_TEST(parse_refuses_unbalanced_or_extra_brackets_with_their_offset) {
+  /* The host starts at offset 137 (8 + 128 + '@'). */
+  assert_refused("enode://" PUB "@[[::1]]:30303", ETHP2P_ESYNTAX, "unbalanced '['", 138);
+  assert_refused("enode://" PUB "@[::1]]:30303", ETHP2P_ESYNTAX, "unbalanced ']'", 142);
+  assert_refused("enode://" PUB "@::1]:30303", ETHP2P_ESYNTAX, "unbalanced ']'", 140);
+  assert_refused("enode://" PUB "@1.2.3.4]:30303", ETHP2P_ESYNTAX, "unbalanced ']'", 144);
+  assert_refused("enode://" PUB "@]::1[:30303", ETHP2P_ESYNTAX, "unbalanced ']'", 137);
+  assert_refused("enode://" PUB "@[::1]:30303]", ETHP2P_ESYNTAX, "unbalanced ']'", 148);
+  assert_refused("enode://" PUB "@[::1]:[30303]", ETHP2P_ESYNTAX, "unbalanced '['", 143);
+  assert_refused("enode://" PUB "@[::1]:30303?discport=[1]", ETHP2P_ESYNTAX, "discport", 158);
+  assert_refused("enode://" PUB "@[", ETHP2P_ESYNTAX, "']'", 137);
+  assert_refused("enode://" PUB "@[:::1]:30303", ETHP2P_ESYNTAX, "invalid IPv6", 138);
+  assert_refused("enode://" PUB "@[1:2:3:4:5:6:7:8:9]:1", ETHP2P_ESYNTAX, "invalid IPv6", 138);
+  assert_refused("enode://" PUB "@[::1]:", ETHP2P_ESYNTAX, "missing port", 143);
+}
+END_TEST
+
+START_TEST(ipv6_hosts_are_formatted_as_rfc5952_like_go_ethereum) {
+  /* The deprecated IPv4-compatible form stays hex (Go prints ::102:304; glibc's
+   * inet_ntop would print ::1.2.3.4). */
+  assert_round_trip("enode://" PUB "@[::102:304]:1", "enode://" PUB "@[::102:304]:1");
+  /* Longest zero run compressed; the first of two equal runs; one zero group stays. */
+  assert_round_trip("enode://" PUB "@[2001:db8:0:0:1:0:0:1]:1",
+                    "enode://" PUB "@[2001:db8::1:0:0:1]:1");
+  assert_round_trip("enode://" PUB "@[2001:0:0:1:0:0:0:1]:1", "enode://" PUB "@[2001:0:0:1::1]:1");
+  assert_round_trip("enode://" PUB "@[2001:DB8:0:1:1:1:1:1]:1",
+                    "enode://" PUB "@[2001:db8:0:1:1:1:1:1]:1");
+  assert_round_trip("enode://" PUB "@[::]:1", "enode://" PUB "@[::]:1");
+  assert_round_trip("enode://" PUB "@[fe80::]:1", "enode://" PUB "@[fe80::]:1");
+  assert_round_trip("enode://" PUB "@[2001:db8::1]:30303?discport=30301",
+                    "enode://" PUB "@[2001:db8::1]:30303?discport=30301");
+}
+END_TEST
+
 START_TEST(parse_refuses_missing_or_bad_ports) {
   assert_refused("enode://" PUB "@1.2.3.4", ETHP2P_ESYNTAX, "missing port", 144);
   assert_refused("enode://" PUB "@1.2.3.4:", ETHP2P_ESYNTAX, "missing port", 145);
@@ -400,6 +434,8 @@ int main(void) {
   tcase_add_test(p, parse_refuses_userinfo_password_and_missing_at);
   tcase_add_test(p, parse_refuses_dns_names_and_bad_addresses);
   tcase_add_test(p, parse_refuses_ipv6_without_brackets_or_with_zone);
+  tcase_add_test(p, parse_refuses_unbalanced_or_extra_brackets_with_their_offset);
+  tcase_add_test(p, ipv6_hosts_are_formatted_as_rfc5952_like_go_ethereum);
   tcase_add_test(p, parse_refuses_missing_or_bad_ports);
   tcase_add_test(p, parse_refuses_bad_queries_fragments_and_paths);
   tcase_add_test(p, parse_refuses_oversized_input_and_nul_bytes);

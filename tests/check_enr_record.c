@@ -611,6 +611,33 @@ START_TEST(typed_setters_and_getters_round_trip) {
 }
 END_TEST
 
+/* A record filled to 300 bytes with seq 0 must not grow past 300 through a longer seq. */
+START_TEST(seq_set_refuses_a_seq_that_would_push_the_record_over_300_bytes) {
+  static const uint8_t secret[32] = {1};
+  uint8_t big[255], bin[ETHP2P_ENR_MAX_SIZE + 16];
+  size_t fill, len;
+  ethp2p_enr r, before;
+  ethp2p_enr_init(&r);
+  ck_assert_int_eq(ethp2p_enr_sign(&r, secret), 0); /* id and secp256k1 in place */
+  big[0] = 0xb8;
+  for (fill = 250; fill > 0; fill--) {
+    big[1] = (uint8_t)fill;
+    memset(big + 2, 0x42, fill);
+    if (ethp2p_enr_raw_set(&r, "zz", 2, big, 2 + fill) == 0)
+      break;
+  }
+  ck_assert_uint_eq(ethp2p_enr_encoded_len(&r), ETHP2P_ENR_MAX_SIZE);
+  before = r;
+  ck_assert_int_eq(ethp2p_enr_seq_set(&r, 1796221191592ull), ETHP2P_ETOOBIG);
+  ck_assert_uint_eq(ethp2p_enr_seq(&r), 1); /* the fill bumped the signed record once */
+  ck_assert_mem_eq(&r, &before, sizeof r);
+  ck_assert_int_eq(ethp2p_enr_seq_set(&r, 127), 0); /* still one byte: fits */
+  ck_assert_int_eq(ethp2p_enr_sign(&r, secret), 0);
+  ck_assert_int_eq(ethp2p_enr_encode(bin, sizeof bin, &len, &r), 0);
+  ck_assert_uint_eq(len, ETHP2P_ENR_MAX_SIZE);
+}
+END_TEST
+
 START_TEST(raw_set_takes_exactly_one_canonical_item) {
   ethp2p_enr r;
   ethp2p_enr_init(&r);
@@ -971,6 +998,7 @@ int main(void) {
   tcase_add_test(tc, malformed_known_values_decode_and_verify_but_getters_say_etype);
   tcase_add_test(tc, typed_setters_and_getters_round_trip);
   tcase_add_test(tc, raw_set_takes_exactly_one_canonical_item);
+  tcase_add_test(tc, seq_set_refuses_a_seq_that_would_push_the_record_over_300_bytes);
   tcase_add_test(tc, unknown_keys_and_nested_values_are_preserved);
   tcase_add_test(tc, changes_that_would_exceed_300_bytes_are_refused);
   tcase_add_test(tc, random_records_round_trip);

@@ -28,9 +28,13 @@ typedef struct fake_env {
   int starts; /* timer_start calls, to see when the alarm re-arms */
 } fake_env;
 
-static fake_env *fake_of(ethp2p_env *env) { return (fake_env *)env->impl; }
+static fake_env *fake_of(ethp2p_env *env) {
+  return (fake_env *)env->impl;
+}
 
-static ethp2p_time fake_now(ethp2p_env *env) { return fake_of(env)->now; }
+static ethp2p_time fake_now(ethp2p_env *env) {
+  return fake_of(env)->now;
+}
 
 static int fake_timer_create(ethp2p_env *env, ethp2p_timer **out, ethp2p_timer_cb cb, void *data) {
   fake_env *f = fake_of(env);
@@ -60,7 +64,9 @@ static void fake_timer_start(ethp2p_timer *timer, ethp2p_time deadline) {
   f->starts++;
 }
 
-static void fake_timer_stop(ethp2p_timer *timer) { ((fake_timer *)timer)->armed = false; }
+static void fake_timer_stop(ethp2p_timer *timer) {
+  ((fake_timer *)timer)->armed = false;
+}
 
 static void fake_timer_destroy(ethp2p_timer *timer) {
   fake_timer *t = (fake_timer *)timer;
@@ -162,7 +168,9 @@ static void setup(void) {
   ck_assert_int_eq(ethp2p_alarm_init(&A, &F.env, on_alarm, &R), 0);
 }
 
-static void teardown(void) { ethp2p_alarm_close(&A); }
+static void teardown(void) {
+  ethp2p_alarm_close(&A);
+}
 
 /* ---- the fake itself ------------------------------------------------------ */
 
@@ -229,31 +237,46 @@ START_TEST(past_time_fires_on_next_turn_not_inside_schedule) {
 }
 END_TEST
 
-START_TEST(spent_deadline_is_rearmed_even_when_earlier_than_t) {
-  /* Armed at 1100; the clock passes 1100 before the timer ran (e.g. it is queued
-   * for this very turn).  mclock treats a deadline <= now as spent: re-arm. */
+START_TEST(due_deadline_is_kept_when_a_later_one_is_scheduled) {
+  /* Armed at 1100; the clock passes 1100 before the timer ran (it is queued for
+   * this very turn).  A later schedule must not push the due attempt back
+   * (issue 12, defect 2: the loop schedules once per slot). */
   ethp2p_alarm_schedule(&A, 1100);
   F.now = 1200;
   ethp2p_alarm_schedule(&A, 1500);
-  ck_assert_int_eq(F.starts, 2);
-  ck_assert_uint_eq(A.deadline, 1500);
-  fake_advance(&F, 1499);
-  ck_assert_int_eq(R.count, 0);
-  fake_advance(&F, 1500);
+  ck_assert_int_eq(F.starts, 1);
+  ck_assert_uint_eq(A.deadline, 1100);
+  fake_advance(&F, 1200);
   ck_assert_int_eq(R.count, 1);
+  ck_assert_uint_eq(R.at[0], 1200); /* fired on the turn it was due in */
   fake_advance(&F, 5000);
   ck_assert_int_eq(R.count, 1); /* once per arming */
 }
 END_TEST
 
-START_TEST(deadline_equal_to_now_is_spent_and_rearmed) {
+START_TEST(deadline_equal_to_now_is_kept_and_fires_this_turn) {
   ethp2p_alarm_schedule(&A, 1100);
   F.now = 1100;
   ethp2p_alarm_schedule(&A, 1300);
-  ck_assert_uint_eq(A.deadline, 1300);
-  fake_advance(&F, 2000);
+  ck_assert_uint_eq(A.deadline, 1100);
+  ck_assert_int_eq(fake_turn(&F), 1);
   ck_assert_int_eq(R.count, 1);
-  ck_assert_uint_eq(R.at[0], 1300);
+  ck_assert_uint_eq(R.at[0], 1100);
+  /* fired: the next schedule arms again, later is fine now */
+  ethp2p_alarm_schedule(&A, 1300);
+  fake_advance(&F, 2000);
+  ck_assert_int_eq(R.count, 2);
+  ck_assert_uint_eq(R.at[1], 1300);
+}
+END_TEST
+
+START_TEST(schedule_now_then_later_fires_now) {
+  /* The portmap pattern: one slot due now, another in 8 minutes. */
+  ethp2p_alarm_schedule(&A, 1000); /* now */
+  ethp2p_alarm_schedule(&A, 481000);
+  ck_assert_int_eq(fake_turn(&F), 1);
+  ck_assert_int_eq(R.count, 1);
+  ck_assert_uint_eq(R.at[0], 1000);
 }
 END_TEST
 
@@ -367,8 +390,9 @@ int main(void) {
   tcase_add_test(tc, earlier_deadline_replaces_later_one);
   tcase_add_test(tc, later_schedule_keeps_the_earlier_armed_deadline);
   tcase_add_test(tc, past_time_fires_on_next_turn_not_inside_schedule);
-  tcase_add_test(tc, spent_deadline_is_rearmed_even_when_earlier_than_t);
-  tcase_add_test(tc, deadline_equal_to_now_is_spent_and_rearmed);
+  tcase_add_test(tc, due_deadline_is_kept_when_a_later_one_is_scheduled);
+  tcase_add_test(tc, deadline_equal_to_now_is_kept_and_fires_this_turn);
+  tcase_add_test(tc, schedule_now_then_later_fires_now);
   tcase_add_test(tc, stop_prevents_the_callback);
   tcase_add_test(tc, schedule_after_stop_arms_again_even_if_later);
   tcase_add_test(tc, reschedule_after_fire_fires_again);

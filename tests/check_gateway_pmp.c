@@ -6,16 +6,25 @@
 
 #include "check_gateway_fixture.h"
 #include "ethp2p/log.h"
+#include "ethp2p/nat.h"
 #include "nat/gateway/gw_internal.h" /* white-box: tests change the policy at run time */
 #include "nat/pcp_codec.h"
 #include "nat/pmp_codec.h"
 
 static fx F;
 
-static void setup(void) { fx_setup(&F, NULL); }
-static void one_per_client(ethp2p_gw_config *c) { c->policy.max_per_client = 1; }
-static void setup_quota(void) { fx_setup(&F, one_per_client); }
-static void teardown(void) { fx_teardown(&F); }
+static void setup(void) {
+  fx_setup(&F, NULL);
+}
+static void one_per_client(ethp2p_gw_config *c) {
+  c->policy.max_per_client = 1;
+}
+static void setup_quota(void) {
+  fx_setup(&F, one_per_client);
+}
+static void teardown(void) {
+  fx_teardown(&F);
+}
 
 /* ---- NAT-PMP helpers ---------------------------------------------------------- */
 
@@ -520,6 +529,112 @@ START_TEST(pcp_only_gateway_answers_version_0_with_unsupp_version) {
 }
 END_TEST
 
+/* The real PCP client against the emulator as a PCP-only router (issue 12
+ * defect 5): the address query is answered at once (PCP ANNOUNCE, 0.0.0.0
+ * before any MAP), the MAP carries the external address, and later queries
+ * report it. */
+typedef struct cl_rec {
+  int calls, status;
+  ethp2p_addr ip;
+  ethp2p_nat_map_result map;
+} cl_rec;
+static void cl_on_extip(ethp2p_nat *nat, int status, const ethp2p_addr *ip, void *data) {
+  cl_rec *r = data;
+  (void)nat;
+  r->calls++;
+  r->status = status;
+  memset(&r->ip, 0, sizeof r->ip);
+  if (ip != NULL)
+    r->ip = *ip;
+}
+static void cl_on_map(ethp2p_nat *nat, const ethp2p_nat_map_result *res, void *data) {
+  cl_rec *r = data;
+  (void)nat;
+  r->calls++;
+  r->map = *res;
+}
+static ethp2p_nat *cl_make(ethp2p_env *env, const char *text) {
+  ethp2p_nat_spec spec;
+  ethp2p_nat *nat;
+  ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, text, NULL, 0), 0);
+  ck_assert_int_eq(ethp2p_nat_create(env, &spec, &nat), 0);
+  return nat;
+}
+
+START_TEST(pcp_client_against_a_pcp_only_router) {
+  cl_rec r;
+  memset(&r, 0, sizeof r);
+  F.gw->cfg.policy.pmp = false;
+  ethp2p_nat *nat = cl_make(F.e1, "pcp");
+  ck_assert_int_eq(ethp2p_nat_external_ip(nat, cl_on_extip, &r), 0);
+  /* the router drops the 2-byte NAT-PMP request (RFC 6887 §8.3) and answers
+   * the ANNOUNCE: PCP only, decided after a 2 s grace, not NAT-PMP's 128 s */
+  ethp2p_sim_run(F.sim, 3 * ETHP2P_SEC);
+  ck_assert_int_eq(r.calls, 1);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert(ethp2p_addr_is_unspecified(&r.ip));
+  ck_assert_int_eq(ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, cl_on_map, &r),
+                   0);
+  ethp2p_sim_run(F.sim, ETHP2P_SEC);
+  ck_assert_int_eq(r.calls, 2);
+  ck_assert_int_eq(r.map.status, 0);
+  ck_assert(ethp2p_addr_equal(&r.map.external_ip, &F.ext, false));
+  ck_assert_uint_ge(r.map.renew_after_ms, r.map.lifetime_s * 500u);
+  ck_assert_uint_le(r.map.renew_after_ms, r.map.lifetime_s * 625u);
+  ck_assert_int_eq(ethp2p_nat_external_ip(nat, cl_on_extip, &r), 0);
+  ethp2p_sim_run(F.sim, ETHP2P_SEC);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert(ethp2p_addr_equal(&r.ip, &F.ext, false));
+  ck_assert_int_eq(fx_count(&F, ETHP2P_GW_ADDED), 1);
+  ethp2p_nat_destroy(nat);
+}
+END_TEST
+
+/* `any` against a PCP-only router with UPnP off: PCP wins, within seconds. */
+static void pcp_only_router(ethp2p_gw_config *cfg) {
+  cfg->policy.pmp = false;
+  cfg->policy.upnp = false;
+}
+
+START_TEST(any_picks_pcp_on_a_pcp_only_router) {
+  cl_rec r;
+  memset(&r, 0, sizeof r);
+  fx_teardown(&F);
+  fx_setup(&F, pcp_only_router);
+  ethp2p_nat *nat = cl_make(F.e1, "any");
+  ck_assert_int_eq(ethp2p_nat_external_ip(nat, cl_on_extip, &r), 0);
+  ethp2p_sim_run(F.sim, 3 * ETHP2P_SEC);
+  ck_assert_int_eq(r.calls, 1);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_str_eq(nat->name, "PCP");
+  ck_assert_int_eq(ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_UDP, 0, 30303, "t", 600, cl_on_map, &r),
+                   0);
+  ethp2p_sim_run(F.sim, ETHP2P_SEC);
+  ck_assert_int_eq(r.map.status, 0);
+  ck_assert(ethp2p_addr_equal(&r.map.external_ip, &F.ext, false));
+  ethp2p_nat_destroy(nat);
+}
+END_TEST
+
+/* The real NAT-PMP client: a delete goes by internal port (RFC 6886 §3.4), so
+ * naming another external port still removes the client's mapping. */
+START_TEST(pmp_client_delete_goes_by_internal_port) {
+  cl_rec r;
+  memset(&r, 0, sizeof r);
+  ethp2p_nat *nat = cl_make(F.e1, "pmp");
+  ck_assert_int_eq(ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, cl_on_map, &r),
+                   0);
+  ethp2p_sim_run(F.sim, ETHP2P_SEC);
+  ck_assert_int_eq(r.map.status, 0);
+  ck_assert_uint_eq(r.map.renew_after_ms, r.map.lifetime_s * 500u);
+  ck_assert_int_eq(fx_count(&F, ETHP2P_GW_ADDED), 1);
+  ck_assert_int_eq(ethp2p_nat_delete_mapping(nat, ETHP2P_PROTO_TCP, 31111, 30303, NULL, NULL), 0);
+  ethp2p_sim_run(F.sim, ETHP2P_SEC);
+  ck_assert_int_eq(fx_count(&F, ETHP2P_GW_DELETED), 1);
+  ethp2p_nat_destroy(nat);
+}
+END_TEST
+
 START_TEST(pmp_only_gateway_answers_pcp_with_pmp_unsupp_version) {
   fx_udp u;
   ethp2p_pcp_request rq;
@@ -664,6 +779,9 @@ int main(void) {
   tcase_add_test(tc, pcp_prefer_failure_refuses_a_taken_port);
   tcase_add_test(tc, pcp_only_gateway_answers_version_0_with_unsupp_version);
   tcase_add_test(tc, pmp_only_gateway_answers_pcp_with_pmp_unsupp_version);
+  tcase_add_test(tc, pcp_client_against_a_pcp_only_router);
+  tcase_add_test(tc, any_picks_pcp_on_a_pcp_only_router);
+  tcase_add_test(tc, pmp_client_delete_goes_by_internal_port);
   tcase_add_test(tc, drop_quirk_loses_replies_and_slow_quirk_delays_them);
   tcase_add_test(tc, drop_quirk_rate_follows_the_setting);
   tcase_add_test(tc, junk_datagrams_do_not_stop_the_server);

@@ -11,6 +11,7 @@
 
 #include "ethp2p/nat.h"
 #include "ethp2p/sim.h"
+#include "nat/impl.h"
 #include "nat/pcp_codec.h"
 #include "nat/pmp_codec.h"
 #include "support/nat_fake_gateway.h"
@@ -22,7 +23,10 @@ START_TEST(map_succeeds_with_gateway_from_routing_table) {
   fake_gw_rec r;
   fake_gw_init(&g, 1);
   ethp2p_nat *nat = fake_gw_make_nat(&g, "pmp", &r);
-  ck_assert_int_eq(ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  /* deletes go by internal port: the loop never deletes a port a renewal replaced */
+  ck_assert(nat->caps & ETHP2P_NAT_CAP_DELETES_BY_INTERNAL);
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
   ck_assert_int_eq(r.map_calls, 0);
   ethp2p_sim_run(g.sim, ETHP2P_SEC);
   ck_assert_int_eq(r.map_calls, 1);
@@ -32,7 +36,6 @@ START_TEST(map_succeeds_with_gateway_from_routing_table) {
   ck_assert_uint_eq(g.n_pmp, 1);
   ck_assert_uint_eq(g.last_pmp.opcode, ETHP2P_PMP_OP_MAP_TCP);
   ck_assert_uint_eq(g.last_pmp.suggested_port, 30303);
-  ck_assert_uint_eq(nat->conn_failures, 0);
   ethp2p_nat_destroy(nat);
   fake_gw_free(&g);
 }
@@ -44,7 +47,8 @@ START_TEST(router_granted_alternative_port_is_reported) {
   fake_gw_init(&g, 2);
   g.grant_port = 40123;
   ethp2p_nat *nat = fake_gw_make_nat(&g, "pmp", &r);
-  ck_assert_int_eq(ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_UDP, 30305, 30303, "t", 0, fake_gw_on_map, &r), 0);
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_UDP, 30305, 30303, "t", 0, fake_gw_on_map, &r), 0);
   ethp2p_sim_run(g.sim, ETHP2P_SEC);
   ck_assert_int_eq(r.map.status, 0);
   ck_assert_uint_eq(r.map.external_port, 40123);
@@ -62,7 +66,8 @@ START_TEST(external_ip_and_unmap_use_the_rfc_forms) {
   fake_gw_init(&g, 3);
   ethp2p_nat *nat = fake_gw_make_nat(&g, "pmp", &r);
   ck_assert_int_eq(ethp2p_nat_external_ip(nat, fake_gw_on_extip, &r), 0);
-  ck_assert_int_eq(ethp2p_nat_delete_mapping(nat, ETHP2P_PROTO_TCP, 30303, 30303, fake_gw_on_done, &r), 0);
+  ck_assert_int_eq(
+      ethp2p_nat_delete_mapping(nat, ETHP2P_PROTO_TCP, 30303, 30303, fake_gw_on_done, &r), 0);
   ethp2p_sim_run(g.sim, ETHP2P_SEC);
   ck_assert_int_eq(r.extip_calls, 1);
   ck_assert_int_eq(r.extip_status, 0);
@@ -85,7 +90,8 @@ START_TEST(lost_requests_are_retransmitted_at_250ms_doubling) {
   fake_gw_init(&g, 4);
   g.drop_first = 2;
   ethp2p_nat *nat = fake_gw_make_nat(&g, "pmp", &r);
-  ck_assert_int_eq(ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
   ethp2p_sim_run(g.sim, 5 * ETHP2P_SEC);
   ck_assert_int_eq(r.map_calls, 1);
   ck_assert_int_eq(r.map.status, 0);
@@ -105,8 +111,10 @@ START_TEST(silent_gateway_times_out_after_nine_tries_and_counts_a_failure) {
   ethp2p_nat *nat = fake_gw_make_nat(&g, "pmp", &r);
   memset(&r2, 0, sizeof r2);
   r2.sim = g.sim;
-  ck_assert_int_eq(ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
-  ck_assert_int_eq(ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_UDP, 0, 30303, "t", 600, fake_gw_on_map, &r2), 0);
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_UDP, 0, 30303, "t", 600, fake_gw_on_map, &r2), 0);
   ethp2p_time t0 = ethp2p_sim_now(g.sim);
   ethp2p_sim_run(g.sim, 127 * ETHP2P_SEC);
   ck_assert_int_eq(r.map_calls, 0);
@@ -114,16 +122,15 @@ START_TEST(silent_gateway_times_out_after_nine_tries_and_counts_a_failure) {
   ck_assert_int_eq(r.map_calls, 1);
   ck_assert_int_eq(r.map.status, ETHP2P_ETIMEDOUT);
   ck_assert_uint_eq(r.at - t0, 127750 * ETHP2P_MSEC); /* 250 ms * (2^9 - 1) */
-  ck_assert_int_eq(r2.map_calls, 1); /* the queue fails with it */
+  ck_assert_int_eq(r2.map_calls, 1);                  /* the queue fails with it */
   ck_assert_int_eq(r2.map.status, ETHP2P_ETIMEDOUT);
   ck_assert_uint_eq(g.n_pmp, 9);
-  ck_assert_uint_eq(nat->conn_failures, 1);
-  /* A later success resets the count. */
+  ck_assert(ethp2p_nat_is_conn_failure(r.map.status)); /* the caller counts it */
+  /* The gateway answers again. */
   g.silent = false;
   ck_assert_int_eq(ethp2p_nat_external_ip(nat, fake_gw_on_extip, &r), 0);
   ethp2p_sim_run(g.sim, ETHP2P_SEC);
   ck_assert_int_eq(r.extip_status, 0);
-  ck_assert_uint_eq(nat->conn_failures, 0);
   ethp2p_nat_destroy(nat);
   fake_gw_free(&g);
 }
@@ -135,7 +142,8 @@ START_TEST(replies_from_wrong_source_port_or_host_are_ignored) {
   fake_gw_init(&g, 6);
   g.forge_first = true;
   ethp2p_nat *nat = fake_gw_make_nat(&g, "pmp", &r);
-  ck_assert_int_eq(ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
   ck_assert_int_eq(ethp2p_nat_external_ip(nat, fake_gw_on_extip, &r), 0);
   ethp2p_sim_run(g.sim, ETHP2P_SEC);
   ck_assert_int_eq(r.map.status, 0);
@@ -153,12 +161,12 @@ START_TEST(router_error_code_is_reported_with_its_name) {
   fake_gw_init(&g, 7);
   g.result = ETHP2P_PMP_RESULT_NOT_AUTHORIZED;
   ethp2p_nat *nat = fake_gw_make_nat(&g, "pmp", &r);
-  ck_assert_int_eq(ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
   ethp2p_sim_run(g.sim, ETHP2P_SEC);
   ck_assert_int_eq(r.map.status, ETHP2P_EREFUSED);
   ck_assert_int_eq(r.map.router_code, 2);
   ck_assert_str_eq(r.map.router_msg, "NOT_AUTHORIZED");
-  ck_assert_uint_eq(nat->conn_failures, 0); /* the gateway answered */
   ethp2p_nat_destroy(nat);
   fake_gw_free(&g);
 }
@@ -173,7 +181,7 @@ START_TEST(epoch_reset_raises_state_lost_once) {
   ethp2p_sim_run(g.sim, 10 * ETHP2P_SEC);
   ck_assert_int_eq(ethp2p_nat_external_ip(nat, fake_gw_on_extip, &r), 0);
   ethp2p_sim_run(g.sim, 10 * ETHP2P_SEC);
-  ck_assert_int_eq(r.lost, 0); /* epoch advanced with time */
+  ck_assert_int_eq(r.lost, 0);     /* epoch advanced with time */
   g.epoch_base = (uint32_t)0 - 15; /* the gateway "rebooted": it now reports about 5 s */
   ck_assert_int_eq(ethp2p_nat_external_ip(nat, fake_gw_on_extip, &r), 0);
   ethp2p_sim_run(g.sim, ETHP2P_SEC);
@@ -217,7 +225,7 @@ START_TEST(announcement_from_gateway_notifies_and_forgery_is_ignored) {
   /* A restart announcement (small epoch) is a state loss. */
   g.epoch_base = (uint32_t)0 - 2;
   fake_gw_announce(&g, g.sock, true, NULL);
-  ethp2p_sim_run(g.sim, ETHP2P_SEC);
+  ethp2p_sim_run(g.sim, 10 * ETHP2P_MSEC); /* a NAT-PMP client takes it at once (RFC 6886) */
   ck_assert_int_eq(r.lost, 1);
   ethp2p_nat_destroy(nat);
   fake_gw_free(&g);
@@ -264,8 +272,10 @@ START_TEST(destroy_inside_a_callback_drops_the_rest) {
   fake_gw_init(&g, 12);
   ethp2p_nat *nat = fake_gw_make_nat(&g, "pmp", &r);
   int calls = 0;
-  ck_assert_int_eq(ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 1, "t", 60, destroy_in_cb, &calls), 0);
-  ck_assert_int_eq(ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 2, "t", 60, destroy_in_cb, &calls), 0);
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 1, "t", 60, destroy_in_cb, &calls), 0);
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 2, "t", 60, destroy_in_cb, &calls), 0);
   ethp2p_sim_run(g.sim, 5 * ETHP2P_SEC);
   ck_assert_int_eq(calls, 1);
   fake_gw_free(&g);
@@ -278,7 +288,8 @@ START_TEST(reply_for_another_opcode_is_ignored) {
   fake_gw_init(&g, 13);
   g.forge_wrong_opcode = true;
   ethp2p_nat *nat = fake_gw_make_nat(&g, "pmp", &r);
-  ck_assert_int_eq(ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
   ethp2p_sim_run(g.sim, ETHP2P_SEC);
   ck_assert_int_eq(r.map_calls, 1);
   ck_assert_uint_eq(r.map.external_port, 30303); /* not the UDP answer's 1111 */
@@ -305,7 +316,6 @@ START_TEST(rediscover_reads_the_routing_table_again) {
   ck_assert_int_eq(r.extip_calls, 2);
   ck_assert_int_eq(r.extip_status, ETHP2P_ETIMEDOUT);
   ck_assert_uint_eq(g.n_pmp, 1); /* nothing more reached the old gateway */
-  ck_assert_uint_eq(nat->conn_failures, 1);
   ethp2p_nat_destroy(nat);
   fake_gw_free(&g);
 }
@@ -319,7 +329,8 @@ static ethp2p_time lossy_map(uint64_t seed, int *status, unsigned *sent) {
   ethp2p_sim_link link = {.latency = ETHP2P_MSEC, .jitter = 2 * ETHP2P_MSEC, .loss = 0.4};
   ck_assert_int_eq(ethp2p_sim_net_set_link(ethp2p_sim_nat_lan(g.box), &link), 0);
   ethp2p_nat *nat = fake_gw_make_nat(&g, "pmp", &r);
-  ck_assert_int_eq(ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_UDP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_UDP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
   ethp2p_time t0 = ethp2p_sim_now(g.sim);
   ethp2p_sim_run(g.sim, 200 * ETHP2P_SEC);
   ck_assert_int_eq(r.map_calls, 1);
@@ -350,6 +361,60 @@ START_TEST(map_survives_a_lossy_lan_deterministically) {
 }
 END_TEST
 
+/* RFC 6886 §3.3: renew halfway; a PCP-only server's answer to NAT-PMP (a PCP
+ * UNSUPP_VERSION, RFC 6887 §9) fails the request at once, not after 128 s. */
+START_TEST(grant_says_renew_at_half_and_pcp_only_answer_fails_fast) {
+  fake_gw g;
+  fake_gw_rec r;
+  fake_gw_init(&g, 70);
+  ethp2p_nat *nat = fake_gw_make_nat(&g, "pmp", &r);
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ethp2p_sim_run(g.sim, ETHP2P_SEC);
+  ck_assert_int_eq(r.map.status, 0);
+  ck_assert_uint_eq(r.map.renew_after_ms, 300000);
+  g.pcp_only = true;
+  ethp2p_time t0 = ethp2p_sim_now(g.sim);
+  ck_assert_int_eq(ethp2p_nat_external_ip(nat, fake_gw_on_extip, &r), 0);
+  ethp2p_sim_run(g.sim, 2 * ETHP2P_SEC);
+  ck_assert_int_eq(r.extip_calls, 1);
+  ck_assert_int_eq(r.extip_status, ETHP2P_EUNSUPP);
+  ck_assert_uint_lt(r.at - t0, ETHP2P_SEC);
+  ck_assert(!ethp2p_nat_is_conn_failure(r.extip_status));
+  ethp2p_nat_destroy(nat);
+  fake_gw_free(&g);
+}
+END_TEST
+
+/* The fake is keyed like a real NAT-PMP router (RFC 6886 §3.4): a delete names
+ * the internal port, and removes the client's mapping whatever external port
+ * it names. */
+START_TEST(delete_goes_by_internal_port) {
+  fake_gw g;
+  fake_gw_rec r;
+  fake_gw_init(&g, 71);
+  ethp2p_nat *nat = fake_gw_make_nat(&g, "pmp", &r);
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ethp2p_sim_run(g.sim, ETHP2P_SEC);
+  g.grant_port = 40000; /* the renewal moves the mapping */
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 30303, 30303, "t", 600, fake_gw_on_map, &r), 0);
+  ethp2p_sim_run(g.sim, ETHP2P_SEC);
+  ck_assert_uint_eq(r.map.external_port, 40000);
+  ck_assert_uint_eq(fake_gw_count(&g), 1);
+  ck_assert_ptr_nonnull(fake_gw_find(&g, 6, 40000));
+  /* deleting "the old port" deletes the new mapping: why the loop must not */
+  ck_assert_int_eq(
+      ethp2p_nat_delete_mapping(nat, ETHP2P_PROTO_TCP, 30303, 30303, fake_gw_on_done, &r), 0);
+  ethp2p_sim_run(g.sim, ETHP2P_SEC);
+  ck_assert_int_eq(r.done_status, 0);
+  ck_assert_uint_eq(fake_gw_count(&g), 0);
+  ethp2p_nat_destroy(nat);
+  fake_gw_free(&g);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("nat_pmp");
   TCase *tc = tcase_create("pmp");
@@ -368,6 +433,8 @@ int main(void) {
   tcase_add_test(tc, reply_for_another_opcode_is_ignored);
   tcase_add_test(tc, rediscover_reads_the_routing_table_again);
   tcase_add_test(tc, map_survives_a_lossy_lan_deterministically);
+  tcase_add_test(tc, grant_says_renew_at_half_and_pcp_only_answer_fails_fast);
+  tcase_add_test(tc, delete_goes_by_internal_port);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

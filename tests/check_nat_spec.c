@@ -6,6 +6,7 @@
 
 #include "ethp2p/nat.h"
 #include "ethp2p/sim.h"
+#include "nat/impl.h"
 
 typedef struct spec_case {
   const char *text;
@@ -58,6 +59,23 @@ static const spec_case cases[] = {
     {"stun:host:0", ETHP2P_ESYNTAX, 0, "invalid STUN server address", NULL},
     {"stun:host:99999", ETHP2P_ESYNTAX, 0, "invalid STUN server address", NULL},
     {"stun:a:1,,b:2", ETHP2P_ESYNTAX, 0, "invalid STUN server address", NULL},
+    /* IPv6 (issue 17) */
+    {"extip:2a01:4f8:c17:1f2::1", 0, ETHP2P_NAT_EXTIP, NULL, "extip:2a01:4f8:c17:1f2::1"},
+    {"extip:::ffff:203.0.113.7", 0, ETHP2P_NAT_EXTIP, NULL, "extip:203.0.113.7"},
+    {"extip:[2001:db8::1]", ETHP2P_ESYNTAX, 0, "invalid IP address", NULL},
+    {"extip:fe80::1%eth0", ETHP2P_ESYNTAX, 0, "invalid IP address", NULL},
+    {"pmp:fe80::1", ETHP2P_ESYNTAX, 0,
+     "NAT-PMP is IPv4-only (RFC 6886): give an IPv4 gateway, or \"pmp\" to use the default route",
+     NULL},
+    {"natpmp:2001:db8::1", ETHP2P_ESYNTAX, 0,
+     "NAT-PMP is IPv4-only (RFC 6886): give an IPv4 gateway, or \"pmp\" to use the default route",
+     NULL},
+    {"pmp:::ffff:192.168.0.1", 0, ETHP2P_NAT_PMP, NULL, "pmp:192.168.0.1"},
+    {"pcp:2001:db8::1", ETHP2P_ESYNTAX, 0,
+     "PCP over IPv6 is not supported yet: give an IPv4 gateway, or \"pcp\" to use the default "
+     "route",
+     NULL},
+    {"pcp:::ffff:192.168.1.1", 0, ETHP2P_NAT_PCP, NULL, "pcp:192.168.1.1"},
 };
 
 START_TEST(every_spec_form_parses_as_go_ethereum_does) {
@@ -82,6 +100,109 @@ START_TEST(every_spec_form_parses_as_go_ethereum_does) {
   ck_assert_int_eq(again.has_addr, spec.has_addr);
   ck_assert(ethp2p_addr_equal(&again.addr, &spec.addr, true));
   ck_assert_str_eq(again.stun_servers, spec.stun_servers);
+}
+END_TEST
+
+START_TEST(refused_ipv6_gateways_leave_the_spec_zeroed_and_extip_keeps_the_address) {
+  ethp2p_nat_spec spec;
+  char err[96]; /* the smallest buffer a command uses: the message fits */
+  memset(&spec, 0xab, sizeof spec);
+  ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, "pmp:2001:db8::1", err, sizeof err),
+                   ETHP2P_ESYNTAX);
+  ck_assert_ptr_nonnull(strstr(err, "default route"));
+  ck_assert_int_eq(spec.kind, ETHP2P_NAT_NONE);
+  ck_assert(!spec.has_addr);
+  ck_assert_uint_eq(spec.addr.family, 0);
+  memset(&spec, 0xab, sizeof spec);
+  ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, "PCP:fe80::1", err, sizeof err), ETHP2P_ESYNTAX);
+  ck_assert_ptr_nonnull(strstr(err, "default route"));
+  ck_assert_uint_eq(spec.addr.family, 0);
+  ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, "extip:2a01:4f8::7", err, sizeof err), 0);
+  ck_assert(spec.has_addr);
+  ck_assert_uint_eq(spec.addr.family, 6);
+  ck_assert_uint_eq(spec.addr.ip[0], 0x2a);
+  ck_assert_uint_eq(spec.addr.ip[15], 7);
+  ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, "extip:::ffff:198.51.100.4", err, sizeof err), 0);
+  ck_assert_uint_eq(spec.addr.family, 4);
+  ck_assert_uint_eq(spec.addr.ip[3], 4);
+}
+END_TEST
+
+/* ---- our address toward an IPv6 router (nat/spec.c) ---- */
+
+static ethp2p_iface fake_ifs[8];
+static size_t fake_n;
+
+static int fake_interfaces(ethp2p_env *env, ethp2p_iface *out, size_t cap, size_t *n) {
+  (void)env;
+  *n = 0;
+  for (size_t i = 0; i < fake_n && i < cap; i++)
+    out[(*n)++] = fake_ifs[i];
+  return 0;
+}
+
+static void fake_if(const char *name, uint32_t index, const char *ip, uint8_t plen) {
+  ethp2p_iface *it = &fake_ifs[fake_n++];
+  memset(it, 0, sizeof *it);
+  strncpy(it->name, name, sizeof it->name - 1);
+  ck_assert_int_eq(ethp2p_addr_parse_ip(&it->addr, ip), 0);
+  it->prefix_len = plen;
+  it->up = true;
+  it->loopback = strcmp(name, "lo") == 0;
+  it->index = index;
+  if (it->addr.family == 6 && it->addr.ip[0] == 0xfe)
+    it->addr.scope = index;
+}
+
+static void toward(ethp2p_env *env, const char *gw_text, uint32_t gw_scope, int rc_want,
+                   const char *want) {
+  ethp2p_addr gw, out;
+  char buf[ETHP2P_ADDRSTRLEN];
+  ck_assert_int_eq(ethp2p_addr_parse_ip(&gw, gw_text), 0);
+  gw.scope = gw_scope;
+  int rc = ethp2p_nat_local_addr_toward(env, &gw, &out);
+  ck_assert_msg(rc == rc_want, "toward %s: rc %d", gw_text, rc);
+  if (rc == 0)
+    ck_assert_str_eq(ethp2p_addr_format(&out, false, buf, sizeof buf), want);
+  else
+    ck_assert_uint_eq(out.family, 0);
+}
+
+START_TEST(our_address_toward_an_ipv6_router_is_a_global_one_on_its_link) {
+  ethp2p_sim *sim;
+  ethp2p_sim_host *h;
+  ethp2p_env env;
+  ethp2p_env_ops ops;
+  ck_assert_int_eq(ethp2p_sim_create(&sim, 3), 0);
+  ck_assert_int_eq(ethp2p_sim_host_create_public(sim, &h, "h", NULL), 0);
+  env = *ethp2p_sim_host_env(h);
+  ops = *env.ops;
+  ops.interfaces = fake_interfaces;
+  env.ops = &ops;
+  fake_n = 0;
+  fake_if("lo", 1, "::1", 128);
+  fake_if("eth0", 2, "192.168.1.20", 24);
+  fake_if("eth0", 2, "fe80::20", 64);
+  fake_if("eth0", 2, "fd00::20", 64);
+  fake_if("eth0", 2, "2a01:4f8:1::a", 64);
+  fake_ifs[fake_n - 1].temporary = true;
+  fake_if("eth0", 2, "2a01:4f8:1::20", 64);
+  fake_if("wlan0", 3, "fe80::30", 64);
+  fake_if("wlan0", 3, "2a01:4f8:2::30", 64);
+  /* The router advertises itself link-locally: its zone names the link. */
+  toward(&env, "fe80::1", 2, 0, "2a01:4f8:1::20"); /* stable before temporary */
+  toward(&env, "fe80::1", 3, 0, "2a01:4f8:2::30");
+  /* A global router: the interface whose prefix holds it. */
+  toward(&env, "2a01:4f8:2::1", 0, 0, "2a01:4f8:2::30");
+  toward(&env, "fd00::1", 0, 0, "2a01:4f8:1::20");
+  /* IPv4 is unchanged. */
+  toward(&env, "192.168.1.1", 0, 0, "192.168.1.20");
+  /* Only link-local left on the router's link: that one, with its zone. */
+  fake_n = 3;
+  toward(&env, "fe80::1", 2, 0, "fe80::20");
+  fake_ifs[2].deprecated = true;
+  toward(&env, "fe80::1", 2, ETHP2P_ENOTFOUND, NULL);
+  ethp2p_sim_destroy(sim);
 }
 END_TEST
 
@@ -164,8 +285,11 @@ START_TEST(create_dispatches_on_kind_and_names_the_mechanism) {
     const char *spec;
     const char *name;
     bool can_map;
-  } t[] = {{"pmp", "NAT-PMP", true}, {"pcp", "PCP", true},   {"stun:1.2.3.4:3478", "STUN", false},
-           {"any", "any", true},     {"none", "none", false}};
+  } t[] = {{"pmp", "NAT-PMP", true},
+           {"pcp", "PCP", true},
+           {"stun:1.2.3.4:3478", "STUN", false},
+           {"any", "any", true},
+           {"none", "none", false}};
   for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
     ethp2p_nat_spec spec;
     ethp2p_nat *nat;
@@ -186,6 +310,8 @@ int main(void) {
   tcase_add_loop_test(tc, every_spec_form_parses_as_go_ethereum_does, 0,
                       (int)(sizeof cases / sizeof cases[0]));
   tcase_add_test(tc, format_reports_small_buffers);
+  tcase_add_test(tc, our_address_toward_an_ipv6_router_is_a_global_one_on_its_link);
+  tcase_add_test(tc, refused_ipv6_gateways_leave_the_spec_zeroed_and_extip_keeps_the_address);
   tcase_add_test(tc, proto_names);
   tcase_add_test(tc, extip_answers_later_and_cannot_map);
   tcase_add_test(tc, none_refuses_everything);

@@ -223,14 +223,20 @@ START_TEST(endpoint_precedence_static_predicted_fallback) {
   turn(&w);
   ck_assert_uint_eq(rec_ip(&w.last), 0x03030303u);
   ck_assert_uint_eq(rec_port(&w.last, ETHP2P_ENR_UDP), 30303);
-  /* clearing it brings the prediction back; IPv6 is refused */
+  /* clearing it brings the prediction back; an IPv6 static IP is IPv6's own and
+   * leaves the IPv4 endpoint alone (check_p2p_localnode_dualstack has the rest) */
   ck_assert_int_eq(ethp2p_localnode_set_static_ip(w.ln, NULL), 0);
   turn(&w);
   ck_assert_uint_eq(rec_ip(&w.last), 0x04040404u);
   {
     ethp2p_addr v6;
+    uint8_t ip6[16];
     ck_assert_int_eq(ethp2p_addr_parse_ip(&v6, "2001:db8::1"), 0);
-    ck_assert_int_eq(ethp2p_localnode_set_static_ip(w.ln, &v6), ETHP2P_EUNSUPP);
+    ck_assert_int_eq(ethp2p_localnode_set_static_ip(w.ln, &v6), 0);
+    turn(&w);
+    ck_assert_uint_eq(rec_ip(&w.last), 0x04040404u);
+    ck_assert_int_eq(ethp2p_enr_ip6_get(&w.last, ip6), 0);
+    ck_assert_mem_eq(ip6, v6.ip, 16);
   }
   /* after 5 minutes the statements are stale: the next update falls back */
   ethp2p_sim_run(w.sim, 6 * ETHP2P_MIN);

@@ -440,7 +440,7 @@ static ethp2p_nat *fake_nat_new(ethp2p_env *env) {
   f->base.ops = &fake_ops;
   f->base.env = env;
   f->base.name = "NAT-PMP";
-  f->base.can_map = true;
+  f->base.caps = ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP | ETHP2P_NAT_CAP_DETECTS_RESTART;
   f->base.spec.kind = ETHP2P_NAT_PMP;
   f->base.spec.has_addr = true;
   f->base.spec.addr = ethp2p_addr_v4(192, 168, 0, 1, 0);
@@ -491,6 +491,75 @@ START_TEST(test_portmap_loop_events_and_listing_reach_the_pages) {
   json_decref(j);
 
   ethp2p_metrics_destroy(w.m); /* before the loop it follows */
+  w.m = NULL;
+  ethp2p_portmap_destroy(pm);
+  world_close(&w);
+}
+END_TEST
+
+/* Issue 14: with a NAT that cannot map (--nat none), the registrations are
+ * drained, not failing: no mapping series and no /status mapping that an
+ * alert on "not mapped" would fire on forever. */
+START_TEST(test_drained_registrations_are_not_reported_as_unmapped) {
+  world w;
+  world_init(&w);
+  ethp2p_nat *nat = fake_nat_new(w.env);
+  nat->caps = 0; /* none */
+  nat->name = "none";
+  ethp2p_portmap *pm;
+  ck_assert_int_eq(ethp2p_portmap_create(w.env, nat, NULL, NULL, &pm), 0);
+  ck_assert_int_eq(ethp2p_metrics_attach_portmap(w.m, pm), 0);
+  ck_assert_int_eq(ethp2p_portmap_add(pm, ETHP2P_PROTO_TCP, 30303, 0, "ethp2p tcp"), 0);
+  ck_assert_int_eq(ethp2p_portmap_add(pm, ETHP2P_PROTO_UDP, 30303, 0, "ethp2p udp"), 0);
+  ck_assert_int_eq(ethp2p_portmap_start(pm), 0);
+  ethp2p_sim_run(w.sim, ETHP2P_MIN);
+  ck_assert_uint_eq(ethp2p_portmap_mappings(pm, NULL, 0), 2); /* kept by the loop */
+  char *page = render(w.m);
+  check_exposition(page);
+  ck_assert_ptr_null(strstr(page, "ethp2p_nat_mapping_up{"));
+  ck_assert_ptr_null(strstr(page, "ethp2p_nat_mapping_consecutive_failures{"));
+  ck_assert_ptr_null(strstr(page, "ethp2p_nat_mapping_failures_total{"));
+  free(page);
+  json_t *j = status(w.m);
+  ck_assert_uint_eq(json_array_size(json_object_get(j, "mappings")), 0);
+  json_decref(j);
+  ethp2p_metrics_destroy(w.m);
+  w.m = NULL;
+  ethp2p_portmap_destroy(pm);
+  world_close(&w);
+}
+END_TEST
+
+/* Counters with a loop attached are the loop's own per-mapping totals
+ * (ethp2p_portmap_mappings), not a second table rebuilt from events: events
+ * pushed by hand do not change them. */
+START_TEST(test_counters_come_from_the_loop_list) {
+  world w;
+  world_init(&w);
+  ethp2p_nat *nat = fake_nat_new(w.env);
+  ethp2p_portmap *pm;
+  ck_assert_int_eq(ethp2p_portmap_create(w.env, nat, NULL, NULL, &pm), 0);
+  ck_assert_int_eq(ethp2p_metrics_attach_portmap(w.m, pm), 0);
+  ck_assert_int_eq(ethp2p_portmap_add(pm, ETHP2P_PROTO_TCP, 30303, 0, "ethp2p tcp"), 0);
+  ck_assert_int_eq(ethp2p_portmap_start(pm), 0);
+  ethp2p_sim_run(w.sim, 2 * ETHP2P_SEC);
+  ethp2p_portmap_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.type = ETHP2P_PORTMAP_EV_MAPPING_FAILED;
+  ev.proto = ETHP2P_PROTO_TCP;
+  ev.internal_port = 30303;
+  ev.failures = 9;
+  ethp2p_metrics_portmap_event(w.m, &ev);
+  ethp2p_portmap_mapping ml;
+  ck_assert_uint_eq(ethp2p_portmap_mappings(pm, &ml, 1), 1);
+  ck_assert_uint_eq(ml.added, 1);
+  ck_assert_uint_eq(ml.failed, 0);
+  char *page = render(w.m);
+  ck_line(page, "ethp2p_nat_mappings_added_total{proto=\"tcp\",internal_port=\"30303\"} 1");
+  ck_line(page, "ethp2p_nat_mapping_failures_total{proto=\"tcp\",internal_port=\"30303\"} 0");
+  ck_line(page, "ethp2p_nat_mapping_consecutive_failures{proto=\"tcp\",internal_port=\"30303\"} 0");
+  free(page);
+  ethp2p_metrics_destroy(w.m);
   w.m = NULL;
   ethp2p_portmap_destroy(pm);
   world_close(&w);
@@ -874,6 +943,8 @@ int main(void) {
   tcase_add_test(tc, test_record_gives_seq_gauge_and_status_node);
   tcase_add_test(tc, test_status_keeps_the_last_32_events_oldest_first);
   tcase_add_test(tc, test_portmap_loop_events_and_listing_reach_the_pages);
+  tcase_add_test(tc, test_drained_registrations_are_not_reported_as_unmapped);
+  tcase_add_test(tc, test_counters_come_from_the_loop_list);
   tcase_add_test(tc, test_create_and_attach_refuse_null_arguments);
   tcase_add_test(tc, test_localnode_versions_reach_seq_gauge_and_status);
   suite_add_tcase(s, tc);

@@ -169,7 +169,8 @@ const uint8_t *ethp2p_enr_signature(const ethp2p_enr *rec, size_t *len);
 
 /* Sequence number. */
 uint64_t ethp2p_enr_seq(const ethp2p_enr *rec);
-/* Sets seq and drops the signature (no bump).  Returns 0. */
+/* Sets seq and drops the signature (no bump).  Returns 0, or ETHP2P_ETOOBIG (record
+ * unchanged) if the longer seq would make the signed record exceed 300 bytes. */
 int ethp2p_enr_seq_set(ethp2p_enr *rec, uint64_t seq);
 
 /*

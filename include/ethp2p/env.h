@@ -53,6 +53,13 @@ typedef struct ethp2p_addr {
   uint8_t family; /* 4 or 6; 0 = unset */
   uint8_t ip[16];
   uint16_t port; /* host byte order */
+  /* IPv6 zone (RFC 4007 section 6): the interface index a link-local address
+   * (fe80::/10, ff02::/16) belongs to; 0 = none.  The environment sets it on the
+   * source of a datagram or connection, on interface addresses and on the IPv6
+   * default gateway, and uses it when sending, so a reply to fe80::1 leaves on the
+   * interface it came from.  Parsing sets 0; formatting, equality and the
+   * classification functions ignore it. */
+  uint32_t scope;
 } ethp2p_addr;
 
 #define ETHP2P_ADDRSTRLEN 64 /* "[ipv6]:port" plus NUL */
@@ -77,6 +84,20 @@ bool ethp2p_addr_is_loopback(const ethp2p_addr *a);    /* 127/8, ::1 */
 bool ethp2p_addr_is_private(const ethp2p_addr *a);     /* RFC 1918, fc00::/7, link-local */
 bool ethp2p_addr_is_cgnat(const ethp2p_addr *a);       /* 100.64.0.0/10 (RFC 6598) */
 bool ethp2p_addr_is_multicast(const ethp2p_addr *a);
+/*
+ * True if a may be published as an address the whole Internet can reach.
+ * IPv6: false for :: and ::1, fc00::/7 (RFC 4193), fe80::/10 (RFC 4291 2.5.6),
+ *   ff00::/8 (multicast), 2001:db8::/32 (documentation, RFC 3849), 64:ff9b::/96
+ *   (NAT64, RFC 6052: an IPv4 host behind a translator, not us) and ::ffff:0:0/96
+ *   (IPv4-mapped: never on the wire as IPv6); true for the rest of the space,
+ *   including 3fff::/20 (RFC 9637), which the labs use as their "Internet" prefix.
+ * IPv4: false for 0.0.0.0/8, 127/8, RFC 1918, 169.254/16, 100.64/10 (CGNAT),
+ *   224/4 and 240/4 (with 255.255.255.255); the TEST-NET blocks (192.0.2/24,
+ *   198.51.100/24, 203.0.113/24) count as public, because the simulated world and
+ *   the namespace labs use them as Internet addresses.
+ * False for NULL and an unset family.
+ */
+bool ethp2p_addr_is_public(const ethp2p_addr *a);
 /* True if a and b share the first prefix_len bits. */
 bool ethp2p_addr_same_subnet(const ethp2p_addr *a, const ethp2p_addr *b, unsigned prefix_len);
 
@@ -132,17 +153,33 @@ struct ethp2p_tcp {
   ethp2p_tcp_read_cb read_cb;
 };
 
-/* One configured interface address. */
+/* One configured interface address.  Both families are listed, one entry per
+ * address (an interface with an IPv4 and two IPv6 addresses gives three). */
 typedef struct ethp2p_iface {
   char name[32];
-  ethp2p_addr addr; /* port 0 */
+  ethp2p_addr addr; /* port 0; scope = index for link-local IPv6, else 0 */
   uint8_t prefix_len;
   bool up;
   bool loopback;
   bool multicast;
+  uint32_t index; /* the interface index (if_nametoindex); 0 if unknown */
+  /* IPv6 address state from the kernel (all false for IPv4, or when unknown):
+   * temporary  a privacy address (RFC 8981) that is replaced every day or so;
+   * deprecated its preferred lifetime ended (RFC 4862 5.5.4): valid, not for new use;
+   * tentative  duplicate address detection is running or failed: not usable. */
+  bool temporary;
+  bool deprecated;
+  bool tentative;
 } ethp2p_iface;
 
 #define ETHP2P_UDP_REUSEADDR 0x1 /* SO_REUSEADDR/SO_REUSEPORT, to share a multicast port */
+
+/*
+ * IPv6 sockets are IPv6 only (IPV6_V6ONLY): binding [::] never takes IPv4
+ * traffic, so a dual-stack node opens one socket per family (both may use the
+ * same port), every peer address it sees is of its socket's family (no
+ * ::ffff:a.b.c.d), and each family's endpoint is tracked on its own.
+ */
 
 struct ethp2p_env_ops {
   /* Clocks.  now: monotonic ns.  wall_ms: Unix time in ms (simulated worlds
@@ -193,22 +230,39 @@ struct ethp2p_env_ops {
   int (*interfaces)(ethp2p_env *env, ethp2p_iface *out, size_t cap, size_t *n);
   /* The IPv4 default gateway from the routing table; ETHP2P_ENOTFOUND if none. */
   int (*default_gateway)(ethp2p_env *env, ethp2p_addr *gw);
+  /* The IPv6 default router (next hop of ::/0; often link-local, then with its
+   * scope set); ETHP2P_ENOTFOUND if none.  May be NULL in an environment without
+   * IPv6 routes: ethp2p_env_default_gateway6 then returns ETHP2P_EUNSUPP. */
+  int (*default_gateway6)(ethp2p_env *env, ethp2p_addr *gw);
 };
 
 /* ---------------------------------------------------------------------------
  * Thin wrappers, so callers read like libuv: ethp2p_timer_start(t, at).
  * ------------------------------------------------------------------------- */
-static inline ethp2p_time ethp2p_env_now(ethp2p_env *env) { return env->ops->now(env); }
-static inline int64_t ethp2p_env_wall_ms(ethp2p_env *env) { return env->ops->wall_ms(env); }
+static inline ethp2p_time ethp2p_env_now(ethp2p_env *env) {
+  return env->ops->now(env);
+}
+static inline int64_t ethp2p_env_wall_ms(ethp2p_env *env) {
+  return env->ops->wall_ms(env);
+}
 static inline void ethp2p_env_random(ethp2p_env *env, uint8_t *buf, size_t len) {
   env->ops->random(env, buf, len);
 }
-static inline int ethp2p_env_interfaces(ethp2p_env *env, ethp2p_iface *out, size_t cap,
-                                        size_t *n) {
+static inline int ethp2p_env_interfaces(ethp2p_env *env, ethp2p_iface *out, size_t cap, size_t *n) {
   return env->ops->interfaces(env, out, cap, n);
 }
 static inline int ethp2p_env_default_gateway(ethp2p_env *env, ethp2p_addr *gw) {
   return env->ops->default_gateway(env, gw);
+}
+/* Returns 0, ETHP2P_ENOTFOUND, ETHP2P_EUNSUPP (the environment has no IPv6 routing
+ * table: the op is NULL, *gw zeroed) or an I/O error. */
+static inline int ethp2p_env_default_gateway6(ethp2p_env *env, ethp2p_addr *gw) {
+  if (env->ops->default_gateway6 == NULL) {
+    const ethp2p_addr zero = {0};
+    *gw = zero;
+    return ETHP2P_EUNSUPP;
+  }
+  return env->ops->default_gateway6(env, gw);
 }
 
 static inline int ethp2p_timer_create(ethp2p_env *env, ethp2p_timer **out, ethp2p_timer_cb cb,
@@ -218,7 +272,9 @@ static inline int ethp2p_timer_create(ethp2p_env *env, ethp2p_timer **out, ethp2
 static inline void ethp2p_timer_start(ethp2p_timer *t, ethp2p_time deadline) {
   t->env->ops->timer_start(t, deadline);
 }
-static inline void ethp2p_timer_stop(ethp2p_timer *t) { t->env->ops->timer_stop(t); }
+static inline void ethp2p_timer_stop(ethp2p_timer *t) {
+  t->env->ops->timer_stop(t);
+}
 static inline void ethp2p_timer_destroy(ethp2p_timer *t) {
   if (t != NULL)
     t->env->ops->timer_destroy(t);
@@ -266,7 +322,9 @@ static inline int ethp2p_tcp_read_start(ethp2p_tcp *c, ethp2p_tcp_read_cb cb, vo
 static inline int ethp2p_tcp_write(ethp2p_tcp *c, const uint8_t *buf, size_t len) {
   return c->env->ops->tcp_write(c, buf, len);
 }
-static inline int ethp2p_tcp_shutdown(ethp2p_tcp *c) { return c->env->ops->tcp_shutdown(c); }
+static inline int ethp2p_tcp_shutdown(ethp2p_tcp *c) {
+  return c->env->ops->tcp_shutdown(c);
+}
 static inline int ethp2p_tcp_local_addr(ethp2p_tcp *c, ethp2p_addr *out) {
   return c->env->ops->tcp_local_addr(c, out);
 }
@@ -281,9 +339,10 @@ static inline void ethp2p_tcp_close(ethp2p_tcp *c) {
 /* ---------------------------------------------------------------------------
  * Alarm (env/alarm.c): go-ethereum's mclock.Alarm on top of a timer.
  *
- * schedule(t): if the alarm is armed and its deadline is still in the future
- * and not later than t, it is kept; otherwise it is re-armed at t.  A time in
- * the past fires on the next loop turn.  The callback runs once per arming.
+ * schedule(t) keeps the earliest deadline: if the alarm is armed (its callback
+ * has not run yet) and its deadline is not later than t, it is kept, even when
+ * that deadline is already due; otherwise it is re-armed at t.  A time in the
+ * past fires on the next loop turn.  The callback runs once per arming.
  * ------------------------------------------------------------------------- */
 typedef struct ethp2p_alarm ethp2p_alarm;
 typedef void (*ethp2p_alarm_cb)(ethp2p_alarm *alarm, void *data);

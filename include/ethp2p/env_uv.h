@@ -1,6 +1,6 @@
 /*
  * ethp2p/env_uv.h — the real environment: libuv sockets and timers, the OS clocks,
- * kernel randomness (getrandom), getifaddrs and /proc/net/route.
+ * kernel randomness (getrandom), getifaddrs, /proc/net/route and /proc/net/ipv6_route.
  *
  * Usage:
  *   uv_loop_t loop;  uv_loop_init(&loop);
@@ -83,6 +83,44 @@ int ethp2p_uvenv_error(int uv_err);
  * Returns: 0 with *gw = gateway (family 4, port 0), ETHP2P_ENOTFOUND if no line
  *          qualifies (*gw zeroed), ETHP2P_EINVAL on NULL gw. */
 int ethp2p_uvenv_route_parse(const char *text, size_t len, ethp2p_addr *gw);
+
+/* Finds the IPv6 default router in the text of /proc/net/ipv6_route (a pure
+ * function, no I/O).  Each line is ten whitespace-separated fields: destination
+ * (32 hex digits, network order), its prefix length (2 hex), source, its prefix
+ * length, next hop (32 hex), metric, refcount, use, flags (8 hex each) and the
+ * device name.  A default route is ::/0 with a non-zero next hop, RTF_UP (0x1)
+ * and RTF_GATEWAY (0x2) and without RTF_REJECT (0x200); among several the lowest
+ * metric wins, ties going to the first line.  Other lines — fewer or more
+ * fields, wrong widths, non-hex digits, a device name over 15 characters or with
+ * a byte outside printable ASCII — are
+ * skipped.
+ * In: text[0..len) need not be NUL-terminated; at most 1 MiB is looked at.
+ * Returns: 0 with *gw = the next hop (family 6, port 0, scope 0: the caller maps
+ *          the device to an index) and, if ifname_size > 0, the device name in
+ *          ifname (NUL-terminated, cut to ifname_size - 1); ETHP2P_ENOTFOUND if no
+ *          line qualifies (*gw zeroed, ifname ""); ETHP2P_EINVAL on NULL gw, or NULL
+ *          ifname with ifname_size > 0. */
+int ethp2p_uvenv_route6_parse(const char *text, size_t len, ethp2p_addr *gw, char *ifname,
+                              size_t ifname_size);
+
+/* IFA_F_* bits of an IPv6 address (<linux/if_addr.h>), as /proc/net/if_inet6 shows them. */
+#define ETHP2P_IFA_F_TEMPORARY 0x01
+#define ETHP2P_IFA_F_DADFAILED 0x08
+#define ETHP2P_IFA_F_DEPRECATED 0x20
+#define ETHP2P_IFA_F_TENTATIVE 0x40
+#define ETHP2P_IFA_F_PERMANENT 0x80
+
+/* Finds the flags of one IPv6 address in the text of /proc/net/if_inet6 (a pure
+ * function, no I/O).  Each line is six whitespace-separated fields: the address
+ * (32 hex digits, network order), the interface index, the prefix length, the
+ * scope and the flags (hex, 1..8 digits each) and the device name.  The first
+ * line whose address equals ip and whose device equals ifname wins; other lines
+ * and lines that do not parse are skipped.
+ * In: text[0..len) need not be NUL-terminated; at most 1 MiB is looked at.
+ * Returns: 0 with *flags = the IFA_F_* bits (the kernel prints the low 8), ETHP2P_ENOTFOUND
+ *          (*flags = 0), ETHP2P_EINVAL on a NULL ip, ifname or flags. */
+int ethp2p_uvenv_if_inet6_flags(const char *text, size_t len, const uint8_t ip[16],
+                                const char *ifname, uint32_t *flags);
 
 #ifdef __cplusplus
 }

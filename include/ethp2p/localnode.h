@@ -18,11 +18,25 @@
  * directory (the save error is returned and logged, the node keeps running
  * with its in-memory seq, which still only rises).
  *
- * Endpoint (IPv4): static IP > predicted (IP and port from >= 10 peers'
- * statements in a 5-minute window) > fallback IP; the UDP port is the
- * predicted one with a prediction, the fallback UDP port otherwise (a static IP
- * keeps the fallback UDP port).  A missing IP or a UDP port of 0 removes the
- * entry: the record never carries port 0.
+ * Endpoints: one per address family, as go-ethereum's LocalNode keeps them.
+ * Each family has its own static IP, fallback IP, fallback UDP port and
+ * endpoint predictor (iptrack); the IPv4 one writes `ip`/`udp`, the IPv6 one
+ * `ip6`/`udp6`.  Per family: static IP > predicted (IP and port from >= 10
+ * peers' statements in a 5-minute window) > fallback IP; the UDP port is the
+ * predicted one with a prediction, the fallback UDP port otherwise (a static
+ * IP keeps the fallback UDP port).  A missing IP or a UDP port of 0 removes the
+ * entry: the record never carries port 0.  Nothing said about one family
+ * (a statement, a contact, a static or fallback IP, a withdrawal) changes the
+ * other.  An IPv4-mapped IPv6 address (::ffff:a.b.c.d) counts as IPv4.
+ *
+ * `udp6` and `tcp6` are written only when they differ from `udp` and `tcp`
+ * (go-ethereum's rule: a reader falls back to udp/tcp when they are absent), so
+ * a dual-stack node on one port carries just ip, ip6, tcp and udp.
+ *
+ * The IPv6 address: a host with native IPv6 has no NAT, so its own global
+ * address is what peers reach.  ethp2p_localnode_set_fallback_ip6_from_host
+ * picks it from the environment's interfaces; a static one (extip:<IPv6>, a
+ * router pinhole's address) wins over it.
  *
  * Threading: everything runs on the environment's loop.
  */
@@ -160,8 +174,11 @@ void ethp2p_localnode_id(const ethp2p_localnode *ln, uint8_t id[32]);
 /* 0, or the last error saving seq (the node runs on with its in-memory seq). */
 int ethp2p_localnode_seq_error(const ethp2p_localnode *ln);
 
-/* Entries.  port 0 deletes the entry; ETHP2P_ENR_UDP sets the fallback UDP
- * port (the `udp` entry follows the endpoint rules above).  Return 0,
+/* Entries.  port 0 deletes the entry.  ETHP2P_ENR_UDP sets the fallback UDP
+ * port of both families (ethp2p_localnode_set_fallback_udp), ETHP2P_ENR_UDP6
+ * that of IPv6 only (ethp2p_localnode_set_fallback_udp6); the `udp`/`udp6`
+ * entries follow the endpoint rules above.  ETHP2P_ENR_TCP6 sets the IPv6 TCP
+ * port, written as `tcp6` only while it differs from the `tcp` port.  Return 0,
  * ETHP2P_ETOOBIG (record would exceed 300 bytes; unchanged) or ETHP2P_EINVAL. */
 int ethp2p_localnode_set_port(ethp2p_localnode *ln, ethp2p_enr_port which, uint16_t port);
 /* Any other key: raw is one RLP item (stored unchanged); del removes. */
@@ -169,18 +186,57 @@ int ethp2p_localnode_set_raw(ethp2p_localnode *ln, const char *key, const uint8_
                              size_t raw_len);
 int ethp2p_localnode_del(ethp2p_localnode *ln, const char *key);
 
-/* Endpoint inputs (IPv4; other families return ETHP2P_EUNSUPP).  NULL/0 clears. */
+/*
+ * Endpoint inputs.  set_static_ip / set_fallback_ip take an address of either
+ * family and set that family's value (the port is ignored); NULL or family 0
+ * clears the IPv4 value (as before IPv6 existed).  The *_ip6 forms take only
+ * IPv6 (an IPv4 or IPv4-mapped address is ETHP2P_EINVAL) and NULL clears the
+ * IPv6 value.  The unspecified address (0.0.0.0, ::) is stored but never
+ * published.  Return 0 or ETHP2P_EINVAL (ln NULL, unknown family).
+ */
 int ethp2p_localnode_set_static_ip(ethp2p_localnode *ln, const ethp2p_addr *ip);
 int ethp2p_localnode_set_fallback_ip(ethp2p_localnode *ln, const ethp2p_addr *ip);
+int ethp2p_localnode_set_static_ip6(ethp2p_localnode *ln, const ethp2p_addr *ip);
+int ethp2p_localnode_set_fallback_ip6(ethp2p_localnode *ln, const ethp2p_addr *ip);
+/* The fallback UDP port: of both families (go-ethereum's SetFallbackUDP), or of
+ * IPv6 only (a separate IPv6 socket on another port).  0 = none. */
 void ethp2p_localnode_set_fallback_udp(ethp2p_localnode *ln, uint16_t port);
-/* A peer `from` told us it sees us at `endpoint` / we sent our endpoint to `to`. */
+void ethp2p_localnode_set_fallback_udp6(ethp2p_localnode *ln, uint16_t port);
+
+/*
+ * Sets the IPv6 fallback IP to the host's own global address: the first
+ * address, in the environment's interface order, of an interface that is up
+ * and not loopback, for which ethp2p_addr_is_public holds (so no ULA, link-local,
+ * documentation, NAT64 or mapped address) and that is neither deprecated nor
+ * tentative; a stable address is preferred to a temporary (privacy, RFC 8981)
+ * one, which would change the record every day.  If there is none, the IPv6
+ * fallback is cleared.  Call it again when the interfaces change.
+ * Returns 0 (Out: *chosen, may be NULL, = the address, port 0), ETHP2P_ENOTFOUND
+ * (no such address; *chosen zeroed) or the environment's interface error.
+ */
+int ethp2p_localnode_set_fallback_ip6_from_host(ethp2p_localnode *ln, ethp2p_addr *chosen);
+
+/* A peer `from` told us it sees us at `endpoint` / we sent our endpoint to `to`.
+ * The statement goes to the predictor of endpoint's family and is ignored when
+ * from and endpoint are of different families; the contact goes to to's family. */
 void ethp2p_localnode_udp_statement(ethp2p_localnode *ln, const ethp2p_addr *from,
                                     const ethp2p_addr *endpoint);
 void ethp2p_localnode_udp_contact(ethp2p_localnode *ln, const ethp2p_addr *to);
 
-/* The sink the port-mapping loop writes through: set_ip -> static IP,
- * set_tcp -> `tcp` entry, set_udp -> fallback UDP port. */
+/* The endpoint the record publishes for one family (4 or 6): IP and UDP port as
+ * computed above (before the "differs from udp" rule).  Returns true and sets
+ * *out, or false with *out zeroed when that family has no IP. */
+bool ethp2p_localnode_endpoint(ethp2p_localnode *ln, int family, ethp2p_addr *out);
+
+/* The sink the port-mapping loop writes through: set_ip -> static IP of the
+ * address's family (NULL withdraws the IPv4 one), set_tcp -> `tcp` entry,
+ * set_udp -> fallback UDP port (both families).  For the IPv6 loop (pinholes)
+ * use ethp2p_localnode_portmap_sink6. */
 void ethp2p_localnode_portmap_sink(ethp2p_localnode *ln, ethp2p_portmap_sink *out);
+/* The same for IPv6: set_ip -> IPv6 static IP (NULL withdraws it; an IPv4
+ * address is ignored), set_tcp -> IPv6 TCP port (`tcp6` when it differs),
+ * set_udp -> IPv6 fallback UDP port (`udp6` when it differs). */
+void ethp2p_localnode_portmap_sink6(ethp2p_localnode *ln, ethp2p_portmap_sink *out);
 
 /* Subscribers are told of every new version, on the loop turn after the
  * change.  Returns a positive id or ETHP2P_ESPACE. */

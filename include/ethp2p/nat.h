@@ -53,8 +53,8 @@ typedef enum ethp2p_nat_kind {
 /* A parsed --nat spec (no I/O). */
 typedef struct ethp2p_nat_spec {
   ethp2p_nat_kind kind;
-  bool has_addr;      /* extip IP, or pmp/pcp gateway */
-  ethp2p_addr addr;   /* port 0 */
+  bool has_addr;          /* extip IP, or pmp/pcp gateway */
+  ethp2p_addr addr;       /* port 0 */
   char stun_servers[256]; /* stun: "host:port[,host:port...]" or "" for the default list */
 } ethp2p_nat_spec;
 
@@ -67,31 +67,35 @@ int ethp2p_nat_spec_format(const ethp2p_nat_spec *spec, char *buf, size_t size);
 
 /* Result of add_mapping. */
 typedef struct ethp2p_nat_map_result {
-  int status;                 /* 0 or ETHP2P_E* */
-  uint16_t external_port;     /* the port the router actually granted */
-  uint32_t lifetime_s;        /* granted lifetime; 0 = permanent */
-  int router_code;            /* protocol result / UPnP error code, 0 when none */
-  char router_msg[96];        /* meaning of router_code ("ConflictInMappingEntry", ...) */
+  int status;             /* 0 or ETHP2P_E* */
+  uint16_t external_port; /* the port the router actually granted */
+  uint32_t lifetime_s;    /* granted lifetime; 0 = permanent */
+  int router_code;        /* protocol result / UPnP error code, 0 when none */
+  char router_msg[96];    /* meaning of router_code ("ConflictInMappingEntry", ...) */
   /* The external address when the reply carried it (PCP MAP does); family 0
    * otherwise, and the caller asks external_ip() if it needs it. */
   ethp2p_addr external_ip;
+  /* When the protocol says to renew this grant, in ms after the reply
+   * (NAT-PMP: half the granted lifetime, RFC 6886 §3.3; PCP: a random point in
+   * [1/2, 5/8] of it, RFC 6887 §11.2.1).  0 when the protocol has no rule
+   * (UPnP, permanent leases): the caller keeps its own cadence. */
+  uint32_t renew_after_ms;
 } ethp2p_nat_map_result;
 
 typedef struct ethp2p_nat ethp2p_nat;
 typedef struct ethp2p_nat_ops ethp2p_nat_ops;
 
 typedef void (*ethp2p_nat_map_cb)(ethp2p_nat *nat, const ethp2p_nat_map_result *res, void *data);
-typedef void (*ethp2p_nat_extip_cb)(ethp2p_nat *nat, int status, const ethp2p_addr *ip,
-                                    void *data);
+typedef void (*ethp2p_nat_extip_cb)(ethp2p_nat *nat, int status, const ethp2p_addr *ip, void *data);
 typedef void (*ethp2p_nat_done_cb)(ethp2p_nat *nat, int status, void *data);
 
 /* Notifications a NAT raises on its own. */
 typedef enum ethp2p_nat_event {
-  ETHP2P_NAT_EV_STATE_LOST = 1,    /* gateway lost its mappings (epoch reset, restart announcement,
-                                      new BOOTID, uptime went down): re-add everything now */
-  ETHP2P_NAT_EV_EXTIP_ANNOUNCED,   /* gateway announced an external address (ip set) */
-  ETHP2P_NAT_EV_GATEWAY_GONE,      /* the gateway said it is leaving (ssdp:byebye) or no longer
-                                      knows us (our LAN address changed): rediscover, re-add */
+  ETHP2P_NAT_EV_STATE_LOST = 1,  /* gateway lost its mappings (epoch reset, restart announcement,
+                                    new BOOTID, uptime went down): re-add everything now */
+  ETHP2P_NAT_EV_EXTIP_ANNOUNCED, /* gateway announced an external address (ip set) */
+  ETHP2P_NAT_EV_GATEWAY_GONE,    /* the gateway said it is leaving (ssdp:byebye) or no longer
+                                    knows us (our LAN address changed): rediscover, re-add */
 } ethp2p_nat_event;
 
 /*
@@ -102,16 +106,21 @@ typedef enum ethp2p_nat_event {
  * takes its winner's); readers must not cache them.
  */
 enum {
-  ETHP2P_NAT_CAP_MAP = 1u << 0,             /* add_mapping / delete_mapping do something */
-  ETHP2P_NAT_CAP_STATIC_IP = 1u << 1,       /* the external address is fixed (extip): set it
-                                               once, never poll */
-  ETHP2P_NAT_CAP_POLL_EXTIP = 1u << 2,      /* external_ip() asks the gateway: poll it */
-  ETHP2P_NAT_CAP_DETECTS_RESTART = 1u << 3, /* raises STATE_LOST itself when the gateway
-                                               loses its mappings; without it the loop
-                                               re-adds every mapping at each poll */
-  ETHP2P_NAT_CAP_ANNOUNCES_EXTIP = 1u << 4, /* raises EXTIP_ANNOUNCED itself on an address
-                                               change (announcements, GENA events); the poll
-                                               stays as a fallback */
+  ETHP2P_NAT_CAP_MAP = 1u << 0,                 /* add_mapping / delete_mapping do something */
+  ETHP2P_NAT_CAP_STATIC_IP = 1u << 1,           /* the external address is fixed (extip): set it
+                                                   once, never poll */
+  ETHP2P_NAT_CAP_POLL_EXTIP = 1u << 2,          /* external_ip() asks the gateway: poll it */
+  ETHP2P_NAT_CAP_DETECTS_RESTART = 1u << 3,     /* raises STATE_LOST itself when the gateway
+                                                   loses its mappings; without it the loop
+                                                   re-adds every mapping at each poll */
+  ETHP2P_NAT_CAP_ANNOUNCES_EXTIP = 1u << 4,     /* raises EXTIP_ANNOUNCED itself on an address
+                                                   change (announcements, GENA events); the poll
+                                                   stays as a fallback */
+  ETHP2P_NAT_CAP_DELETES_BY_INTERNAL = 1u << 5, /* delete_mapping removes the mapping of the
+                                                   internal port whatever external port it
+                                                   names (NAT-PMP §3.4, PCP §15): a port a
+                                                   renewal replaced is never deleted.  Without
+                                                   it deletes go by external port (UPnP) */
 };
 
 /*
@@ -129,17 +138,28 @@ enum {
  */
 static inline int ethp2p_nat_is_conn_failure(int status) {
   return status == ETHP2P_ETIMEDOUT || status == ETHP2P_ECONNREFUSED ||
-         status == ETHP2P_ECONNRESET || status == ETHP2P_ENETUNREACH ||
-         status == ETHP2P_ENOGATEWAY;
+         status == ETHP2P_ECONNRESET || status == ETHP2P_ENETUNREACH || status == ETHP2P_ENOGATEWAY;
 }
 typedef void (*ethp2p_nat_notify_cb)(ethp2p_nat *nat, ethp2p_nat_event ev, const ethp2p_addr *ip,
                                      void *data);
 
+/*
+ * external_ip may answer status 0 with the unspecified address (0.0.0.0): the
+ * gateway answered but has no way to tell its address before a mapping exists
+ * (a PCP-only server); the address then arrives in the map results
+ * (ethp2p_nat_map_result.external_ip).
+ *
+ * delete_mapping removes the caller's mapping of internal_port.  Gateways key
+ * mappings differently (NAT-PMP by internal port and client, RFC 6886 §3.4;
+ * PCP by nonce, protocol and internal port, RFC 6887 §15; UPnP by external
+ * port), so external_port is only a hint for the first two: a caller must not
+ * delete an old external port while a newer grant for the same internal port
+ * is live, or the newer one goes.
+ */
 struct ethp2p_nat_ops {
   /* lifetime_s 0 asks for a permanent lease.  ext_hint 0 = same as internal. */
-  int (*add_mapping)(ethp2p_nat *nat, ethp2p_proto proto, uint16_t ext_hint,
-                     uint16_t internal_port, const char *desc, uint32_t lifetime_s,
-                     ethp2p_nat_map_cb cb, void *data);
+  int (*add_mapping)(ethp2p_nat *nat, ethp2p_proto proto, uint16_t ext_hint, uint16_t internal_port,
+                     const char *desc, uint32_t lifetime_s, ethp2p_nat_map_cb cb, void *data);
   int (*delete_mapping)(ethp2p_nat *nat, ethp2p_proto proto, uint16_t external_port,
                         uint16_t internal_port, ethp2p_nat_done_cb cb, void *data);
   int (*external_ip)(ethp2p_nat *nat, ethp2p_nat_extip_cb cb, void *data);
@@ -153,11 +173,12 @@ struct ethp2p_nat {
   const ethp2p_nat_ops *ops;
   ethp2p_env *env;
   ethp2p_nat_spec spec;
-  const char *name;           /* for logs: "none", "extip", "NAT-PMP", "PCP", "UPnP", "STUN", "any" */
-  unsigned caps;              /* ETHP2P_NAT_CAP_* */
-  bool can_map;               /* deprecated: caps & ETHP2P_NAT_CAP_MAP; removed after the loop moves */
-  /* Consecutive connection-level failures (no reply, connection refused); reset on
-   * success.  The port-mapping loop rediscovers after 3 in a row. */
+  const char *name; /* for logs: "none", "extip", "NAT-PMP", "PCP", "UPnP", "STUN", "any" */
+  unsigned caps;    /* ETHP2P_NAT_CAP_* */
+  /* Deprecated, to be deleted: read caps & ETHP2P_NAT_CAP_MAP instead.  The
+   * port-mapping loop no longer reads either field; it counts connection
+   * failures from the statuses itself (ethp2p_nat_is_conn_failure). */
+  bool can_map;
   unsigned conn_failures;
   ethp2p_nat_notify_cb notify_cb;
   void *notify_data;
@@ -166,6 +187,17 @@ struct ethp2p_nat {
 /* Creates the NAT for a spec on env.  No I/O happens until the first operation
  * (discovery is lazy).  Returns 0 or a negative code. */
 int ethp2p_nat_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out);
+/*
+ * PCP nonces are random per mapping and live as long as the NAT.  A caller
+ * that must renew or delete a mapping from another process (a restarted node,
+ * or `nat map` then `nat unmap` in a new run) gives a 32-byte secret key;
+ * each nonce is then HMAC-SHA256(key, protocol || internal port || client IP)
+ * truncated to 96 bits: stable across runs, unguessable without the key
+ * (RFC 6887 §11.3).  Works on pcp and any (passed on to its PCP candidate).
+ * Call before the first operation.  Returns 0, or ETHP2P_EUNSUPP for other
+ * kinds.
+ */
+int ethp2p_nat_set_pcp_nonce_key(ethp2p_nat *nat, const uint8_t key[32]);
 /* Sets the notification callback (NULL to stop notifications). */
 void ethp2p_nat_set_notify(ethp2p_nat *nat, ethp2p_nat_notify_cb cb, void *data);
 /* Writes the spec's text form; round-trips through ethp2p_nat_spec_parse. */

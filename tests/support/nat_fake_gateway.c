@@ -7,6 +7,7 @@
 #include "support/nat_fake_gateway.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- scripted fake gateway ------------------------------------------------- */
@@ -18,6 +19,72 @@ ethp2p_addr fake_gw_ext_ip(fake_gw *g) {
 /* Seconds since the gateway "booted": epoch_base plus simulated time elapsed. */
 static uint32_t epoch_now(fake_gw *g) {
   return g->epoch_base + (uint32_t)((ethp2p_sim_now(g->sim) - ETHP2P_SIM_START) / ETHP2P_SEC);
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+static bool entry_live(fake_gw *g, fake_gw_entry *e) {
+  if (e->used && e->expires != 0 && ethp2p_sim_now(g->sim) >= e->expires)
+    e->used = false;
+  return e->used;
+}
+
+const fake_gw_entry *fake_gw_find(fake_gw *g, uint8_t proto, uint16_t ext) {
+  for (int i = 0; i < FAKE_GW_TABLE; i++)
+    if (entry_live(g, &g->table[i]) && g->table[i].proto == proto &&
+        g->table[i].external_port == ext)
+      return &g->table[i];
+  return NULL;
+}
+
+unsigned fake_gw_count(fake_gw *g) {
+  unsigned n = 0;
+  for (int i = 0; i < FAKE_GW_TABLE; i++)
+    n += entry_live(g, &g->table[i]);
+  return n;
+}
+
+/* The row of (proto, internal address and port). */
+static fake_gw_entry *find_internal(fake_gw *g, uint8_t proto, const ethp2p_addr *internal) {
+  for (int i = 0; i < FAKE_GW_TABLE; i++) {
+    fake_gw_entry *e = &g->table[i];
+    if (entry_live(g, e) && e->proto == proto && ethp2p_addr_equal(&e->internal, internal, true))
+      return e;
+  }
+  return NULL;
+}
+
+/* A free external port near `want` (held by nobody else). */
+static uint16_t free_port(fake_gw *g, uint8_t proto, uint16_t want, const fake_gw_entry *mine) {
+  uint16_t p = want != 0 ? want : 1024;
+  for (;;) {
+    const fake_gw_entry *e = fake_gw_find(g, proto, p);
+    if (e == NULL || e == mine)
+      return p;
+    p = p == 65535 ? 1024 : (uint16_t)(p + 1);
+  }
+}
+
+/* Creates or renews the row of `internal`; returns the external port granted. */
+static uint16_t table_map(fake_gw *g, bool pcp, uint8_t proto, const ethp2p_addr *internal,
+                          uint16_t want, uint32_t lifetime_s, const uint8_t *nonce) {
+  fake_gw_entry *e = find_internal(g, proto, internal);
+  if (e == NULL) {
+    for (int i = 0; i < FAKE_GW_TABLE && e == NULL; i++)
+      if (!entry_live(g, &g->table[i]))
+        e = &g->table[i];
+    ck_assert_ptr_nonnull(e);
+    memset(e, 0, sizeof *e);
+    e->used = true;
+    e->proto = proto;
+    e->internal = *internal;
+    e->pcp = pcp;
+    if (nonce != NULL)
+      memcpy(e->nonce, nonce, 12);
+  }
+  e->external_port = free_port(g, proto, g->grant_port != 0 ? g->grant_port : want, e);
+  e->expires = ethp2p_sim_now(g->sim) + (ethp2p_time)lifetime_s * ETHP2P_SEC;
+  return e->external_port;
 }
 
 /* Sends n bytes from u; n is an encoder's result, so <= 0 is a failed encode. */
@@ -37,9 +104,28 @@ static void answer_pmp(fake_gw *g, const ethp2p_addr *from, const ethp2p_pmp_req
     ethp2p_addr e = fake_gw_ext_ip(g);
     memcpy(r.external_ip, e.ip, 4);
   } else {
+    uint8_t proto = req->opcode == ETHP2P_PMP_OP_MAP_TCP ? 6 : 17;
+    ethp2p_addr internal = *from;
+    internal.port = req->internal_port;
     r.internal_port = req->internal_port;
-    r.mapped_port = req->lifetime_s == 0 ? 0 : g->grant_port ? g->grant_port : req->suggested_port;
     r.lifetime_s = req->lifetime_s;
+    if (r.result != 0) {
+      r.lifetime_s = 0;
+    } else if (req->lifetime_s == 0) {
+      /* §3.4: the client's mapping of this internal port goes, whatever the
+       * suggested port says (a PCP-owned one stays) */
+      fake_gw_entry *e = find_internal(g, proto, &internal);
+      if (e != NULL && !e->pcp)
+        e->used = false;
+      r.mapped_port = 0;
+    } else {
+      fake_gw_entry *e = find_internal(g, proto, &internal);
+      if (e != NULL && e->pcp)
+        r.result = ETHP2P_PMP_RESULT_NOT_AUTHORIZED;
+      else
+        r.mapped_port =
+            table_map(g, false, proto, &internal, req->suggested_port, req->lifetime_s, NULL);
+    }
   }
   uint8_t buf[16];
   if (g->forge_wrong_opcode) {
@@ -63,6 +149,7 @@ static void answer_pmp(fake_gw *g, const ethp2p_addr *from, const ethp2p_pmp_req
 /* Answers the PCP request in g->last_pcp (RFC 6887 §11), or, for a pmp_only
  * gateway, the NAT-PMP "unsupported version" reply (RFC 6887 §9). */
 static void answer_pcp(fake_gw *g, const ethp2p_addr *from, const uint8_t *req_buf, size_t len) {
+  (void)len;
   if (g->pmp_only) {
     uint8_t v0[8] = {0, (uint8_t)(0x80 | (req_buf[1] & 0x7f)), 0, 1, 0, 0, 0, 0};
     uint32_t e = epoch_now(g);
@@ -82,13 +169,34 @@ static void answer_pcp(fake_gw *g, const ethp2p_addr *from, const uint8_t *req_b
   if (g->refuse_pcp_delete && q->lifetime_s == 0)
     r.result = ETHP2P_PCP_RESULT_NOT_AUTHORIZED;
   r.epoch_s = epoch_now(g);
-  r.lifetime_s = r.result != 0 ? 30 : q->lifetime_s;
+  if (!ethp2p_addr_equal(&q->client_ip, from, false))
+    r.result = ETHP2P_PCP_RESULT_ADDRESS_MISMATCH; /* §8.3 */
+  if (q->opcode == ETHP2P_PCP_OP_ANNOUNCE) {
+    g->n_announce_req++;
+    r.lifetime_s = r.result != 0 ? 30 : 0; /* §14.1: success, lifetime 0 */
+    uint8_t buf[ETHP2P_PCP_MAX_LEN];
+    send_from(g->sock, from, buf, ethp2p_pcp_response_encode(buf, sizeof buf, &r));
+    return;
+  }
   r.has_map = true;
   r.map = q->map;
-  r.map.external_port = q->lifetime_s == 0 ? 0
-                        : g->grant_port    ? g->grant_port
-                                           : q->map.external_port;
+  r.map.external_port = 0;
   r.map.external_ip = fake_gw_ext_ip(g);
+  if (r.result == 0) {
+    ethp2p_addr internal = q->client_ip;
+    internal.port = q->map.internal_port;
+    fake_gw_entry *e = find_internal(g, q->map.protocol, &internal);
+    if (e != NULL && (!e->pcp || memcmp(e->nonce, q->map.nonce, 12) != 0)) {
+      r.result = ETHP2P_PCP_RESULT_NOT_AUTHORIZED; /* §11.3: not this nonce's mapping */
+    } else if (q->lifetime_s == 0) {
+      if (e != NULL)
+        e->used = false; /* §15: deleted (absent: success all the same) */
+    } else {
+      r.map.external_port = table_map(g, true, q->map.protocol, &internal, q->map.external_port,
+                                      q->lifetime_s, q->map.nonce);
+    }
+  }
+  r.lifetime_s = r.result != 0 ? 30 : q->lifetime_s;
   uint8_t buf[ETHP2P_PCP_MAX_LEN];
   if (g->forge_wrong_nonce) {
     ethp2p_pcp_response bad = r;
@@ -117,6 +225,8 @@ static void on_gw_datagram(ethp2p_udp *u, const ethp2p_addr *from, const uint8_t
   if (len >= 1 && buf[0] == 0) {
     ck_assert_int_eq(ethp2p_pmp_request_decode(&g->last_pmp, buf, len, NULL), 0);
     g->n_pmp++;
+    if (g->last_pmp.opcode == ETHP2P_PMP_OP_EXTADDR)
+      g->n_pmp_extaddr++;
   } else {
     ck_assert_int_eq(ethp2p_pcp_request_decode(&g->last_pcp, buf, len, NULL), 0);
     g->n_pcp++;
@@ -125,10 +235,23 @@ static void on_gw_datagram(ethp2p_udp *u, const ethp2p_addr *from, const uint8_t
   }
   if (g->silent || (g->drop_first > 0 && g->drop_first--))
     return;
-  if (buf[0] == 0)
+  if (buf[0] == 0 && g->pcp_only) {
+    /* RFC 6887 §9: a PCP-only server answers version 0 with its own
+     * UNSUPP_VERSION response, carrying version 2. */
+    ethp2p_pcp_response r;
+    uint8_t out[ETHP2P_PCP_MAX_LEN];
+    memset(&r, 0, sizeof r);
+    r.version = 2;
+    r.opcode = (uint8_t)(buf[1] & 0x7f);
+    r.result = ETHP2P_PCP_RESULT_UNSUPP_VERSION;
+    r.lifetime_s = 30;
+    r.epoch_s = epoch_now(g);
+    send_from(g->sock, from, out, ethp2p_pcp_response_encode(out, sizeof out, &r));
+  } else if (buf[0] == 0) {
     answer_pmp(g, from, &g->last_pmp);
-  else
+  } else {
     answer_pcp(g, from, buf, len);
+  }
 }
 
 /* The forgers only send. */
@@ -218,12 +341,73 @@ static void on_notify(ethp2p_nat *nat, ethp2p_nat_event ev, const ethp2p_addr *i
 }
 
 ethp2p_nat *fake_gw_make_nat(fake_gw *g, const char *text, fake_gw_rec *r) {
+  return fake_gw_make_nat_on(g, ethp2p_sim_host_env(g->host), text, r);
+}
+
+ethp2p_nat *fake_gw_make_nat_on(fake_gw *g, ethp2p_env *env, const char *text, fake_gw_rec *r) {
   ethp2p_nat_spec spec;
   ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, text, NULL, 0), 0);
   ethp2p_nat *nat;
-  ck_assert_int_eq(ethp2p_nat_create(ethp2p_sim_host_env(g->host), &spec, &nat), 0);
+  ck_assert_int_eq(ethp2p_nat_create(env, &spec, &nat), 0);
   memset(r, 0, sizeof *r);
   r->sim = g->sim;
   ethp2p_nat_set_notify(nat, on_notify, r);
   return nat;
+}
+
+/* ---- an environment with its own interface list --------------------------------- */
+
+static fake_gw_env *wrap_of(ethp2p_env *env) {
+  return (fake_gw_env *)env;
+}
+static ethp2p_time w_now(ethp2p_env *env) {
+  return ethp2p_env_now(wrap_of(env)->inner);
+}
+static int64_t w_wall(ethp2p_env *env) {
+  return ethp2p_env_wall_ms(wrap_of(env)->inner);
+}
+static void w_random(ethp2p_env *env, uint8_t *buf, size_t len) {
+  ethp2p_env_random(wrap_of(env)->inner, buf, len);
+}
+static int w_timer_create(ethp2p_env *env, ethp2p_timer **out, ethp2p_timer_cb cb, void *data) {
+  return ethp2p_timer_create(wrap_of(env)->inner, out, cb, data);
+}
+static int w_udp_open(ethp2p_env *env, ethp2p_udp **out, const ethp2p_addr *bind, unsigned flags,
+                      ethp2p_udp_recv_cb cb, void *data) {
+  ethp2p_env *in = wrap_of(env)->inner;
+  return in->ops->udp_open(in, out, bind, flags, cb, data);
+}
+static int w_interfaces(ethp2p_env *env, ethp2p_iface *out, size_t cap, size_t *n) {
+  *n = 0;
+  if (cap > 0) {
+    out[0] = wrap_of(env)->iface;
+    *n = 1;
+  }
+  return 0;
+}
+static int w_default_gateway(ethp2p_env *env, ethp2p_addr *gw) {
+  return ethp2p_env_default_gateway(wrap_of(env)->inner, gw);
+}
+
+void fake_gw_env_wrap(fake_gw_env *w, ethp2p_env *inner, const ethp2p_addr *addr, unsigned prefix) {
+  memset(w, 0, sizeof *w);
+  w->inner = inner;
+  w->ops = *inner->ops; /* handle operations go to the inner env through the handles */
+  w->ops.now = w_now;
+  w->ops.wall_ms = w_wall;
+  w->ops.random = w_random;
+  w->ops.timer_create = w_timer_create;
+  w->ops.udp_open = w_udp_open;
+  w->ops.tcp_connect = NULL;
+  w->ops.tcp_listen = NULL;
+  w->ops.interfaces = w_interfaces;
+  w->ops.default_gateway = w_default_gateway;
+  w->env.ops = &w->ops;
+  w->env.impl = NULL;
+  snprintf(w->iface.name, sizeof w->iface.name, "eth0");
+  w->iface.addr = *addr;
+  w->iface.addr.port = 0;
+  w->iface.prefix_len = (uint8_t)prefix;
+  w->iface.up = true;
+  w->iface.multicast = true;
 }

@@ -7,7 +7,16 @@
  * The world: a simulated NAT box "gw" with two LAN hosts, "node" (the client
  * under test) and "evil" (a forger).  The responder listens on the box's
  * inside address, port 5351; it tells NAT-PMP from PCP by the version byte,
- * records what it was asked, and answers as the behaviour fields say.  Two
+ * records what it was asked, and answers as the behaviour fields say.
+ *
+ * It keeps a mapping table the way real routers key it: NAT-PMP by protocol,
+ * client address and internal port (RFC 6886 §3.3: a renewal may move the
+ * external port; §3.4: a delete removes the client's mapping of the internal
+ * port whatever external port it names); PCP by protocol, internal address
+ * and port, owned by the nonce that made it (RFC 6887 §11.3: another nonce
+ * gets NOT_AUTHORIZED; §15: a delete with the owning nonce removes it, one of
+ * a mapping that does not exist succeeds).  A PCP request whose client
+ * address is not its source gets ADDRESS_MISMATCH (§8.3).  Two
  * more sockets send forgeries: the box's inside address port 5352 (a wrong
  * source port) and evil:5351 (a wrong source host).
  *
@@ -25,6 +34,19 @@
 #include "nat/pcp_codec.h"
 #include "nat/pmp_codec.h"
 
+#define FAKE_GW_TABLE 16
+
+/* One row of the fake gateway's table. */
+typedef struct fake_gw_entry {
+  bool used;
+  bool pcp;             /* made by PCP (owned by nonce) */
+  uint8_t proto;        /* 6 or 17 */
+  ethp2p_addr internal; /* client address, port = internal port */
+  uint16_t external_port;
+  uint8_t nonce[12];
+  ethp2p_time expires;
+} fake_gw_entry;
+
 /* The fake gateway.  Tests set the behaviour fields after fake_gw_init and
  * read the records; every other field belongs to the helper. */
 typedef struct fake_gw {
@@ -38,6 +60,7 @@ typedef struct fake_gw {
   unsigned drop_first;     /* ignore this many requests */
   bool silent;             /* record requests, answer none */
   bool pmp_only;           /* answer PCP with NAT-PMP "unsupported version" */
+  bool pcp_only;           /* answer NAT-PMP with PCP UNSUPP_VERSION (RFC 6887 §9) */
   bool forge_first;        /* before the real reply, send forged ones from alt and evil */
   bool forge_wrong_nonce;  /* PCP: first answer with a flipped nonce, from the right source */
   bool refuse_pcp_delete;  /* PCP deletes get NOT_AUTHORIZED (nonce unknown to us) */
@@ -53,7 +76,32 @@ typedef struct fake_gw {
   unsigned n_nonces;
   ethp2p_addr client;            /* source of the last request */
   ethp2p_time first_at, last_at; /* when the first and the last request arrived */
+  unsigned n_announce_req;       /* PCP ANNOUNCE requests */
+  unsigned n_pmp_extaddr;        /* NAT-PMP opcode-0 requests */
+  fake_gw_entry table[FAKE_GW_TABLE];
 } fake_gw;
+
+/* The live row mapping external port `ext` of proto, or NULL. */
+const fake_gw_entry *fake_gw_find(fake_gw *g, uint8_t proto, uint16_t ext);
+/* Number of live rows. */
+unsigned fake_gw_count(fake_gw *g);
+
+/*
+ * An environment that forwards everything to `inner` but reports its own
+ * interface list (one interface `addr`/prefix, up), to play a DHCP change of
+ * the client's LAN address under a NAT client.  Out: w (the env is &w->env).
+ */
+typedef struct fake_gw_env {
+  ethp2p_env env;
+  ethp2p_env_ops ops;
+  ethp2p_env *inner;
+  ethp2p_iface iface;
+} fake_gw_env;
+void fake_gw_env_wrap(fake_gw_env *w, ethp2p_env *inner, const ethp2p_addr *addr, unsigned prefix);
+
+typedef struct fake_gw_rec fake_gw_rec;
+/* Like fake_gw_make_nat, on the environment env (e.g. a fake_gw_env). */
+ethp2p_nat *fake_gw_make_nat_on(fake_gw *g, ethp2p_env *env, const char *text, fake_gw_rec *r);
 
 /* What the client's callbacks reported; `sim` stamps `at`. */
 typedef struct fake_gw_rec {
