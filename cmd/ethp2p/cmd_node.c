@@ -163,16 +163,19 @@ static void on_record(ethp2p_localnode *ln, const ethp2p_enr *rec, void *data) {
   }
 }
 
-static void on_accept(ethp2p_server *srv, ethp2p_tcp *conn, void *data) {
-  ethp2p_addr peer;
+/* RLPx peers as the server's host reports them (inbound TCP goes to the host). */
+static void on_rlpx_event(ethp2p_server *srv, const ethp2p_rlpx_event *ev, void *data) {
+  static const char *const what[] = {"RLPx peer added", "RLPx peer rejected", "RLPx dial failed",
+                                     "RLPx peer removed", "RLPx peer answered a ping"};
   char text[ETHP2P_ADDRSTRLEN] = "?";
   (void)srv;
   (void)data;
-  if (ethp2p_tcp_peer_addr(conn, &peer) == 0)
-    ethp2p_addr_format(&peer, true, text, sizeof text);
-  ethp2p_log(ETHP2P_LOG_INFO, "p2p", "Inbound connection, closing it (no protocols)", "addr=%s",
-             text);
-  ethp2p_tcp_close(conn);
+  if ((unsigned)ev->kind >= sizeof what / sizeof what[0] || !ethp2p_log_enabled(ETHP2P_LOG_DEBUG))
+    return;
+  ethp2p_addr_format(&ev->addr, true, text, sizeof text);
+  ethp2p_log(ETHP2P_LOG_DEBUG, "node", what[ev->kind], "addr=%s inbound=%s reason=%d err=\"%s\"",
+             text, ev->inbound ? "true" : "false", ev->info.reason,
+             ev->info.error != 0 ? ethp2p_strerror(ev->info.error) : "");
 }
 
 /* Index 0 for TCP, 1 for UDP. */
@@ -741,7 +744,7 @@ static int node_main(int argc, char **argv, char **bootnodes_buf) {
     return CLI_EXIT_INVALID;
   }
   cfg.datadir = datadir;
-  cfg.accept_cb = on_accept;
+  cfg.rlpx_event = on_rlpx_event; /* inbound TCP goes to the server's RLPx host */
 
   ethp2p_log_set_sink(verbosity == 0 ? NULL : cli_log_sink, &logfmt, (ethp2p_log_level)verbosity);
   if (uv_loop_init(&loop) != 0) {
