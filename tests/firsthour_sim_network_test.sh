@@ -40,7 +40,7 @@ usage_err '--bootnodes 8 is more than the 5 nodes' --network 5 --bootnodes 8
 usage_err 'invalid duration "forever" for --duration' --network 5 --duration forever
 usage_err '--join must not be longer than --duration' --network 5 --duration 30s --join 1m
 
-ARGS=(sim --network 60 --duration 5m --lookups 40 --json)
+ARGS=(sim --network 60 --duration 2m --lookups 40 --json)
 timeout 300 "$BIN" "${ARGS[@]}" --seed 3 >"$WORK/a.json" || fail "run 1 failed"
 timeout 300 "$BIN" "${ARGS[@]}" --seed 3 >"$WORK/b.json" || fail "run 2 failed"
 timeout 300 "$BIN" "${ARGS[@]}" --seed 4 >"$WORK/c.json" || fail "run 3 failed"
