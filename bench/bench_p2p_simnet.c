@@ -1,8 +1,8 @@
 /* bench/bench_p2p_simnet.c — node-days of discovery simulated per CPU second.
  *
  * A fixed scenario run through the CLI next to this program (build/ethp2p):
- *   ethp2p sim --network 200 --duration 10m --lookups 20 --seed 1 --bench
- * 200 real nodes (server + discv4) behind the 27 NAT types, 10 simulated
+ *   ethp2p sim --network 100 --duration 5m --lookups 20 --seed 1 --bench
+ * 100 real nodes (server + discv4) behind the 27 NAT types, 5 simulated
  * minutes.  The CLI measures its own CPU time (a busy shared machine does not
  * skew it) and prints, besides BENCH sim_discovery_node_days_per_s, the raw
  * sign + recover rate of secp256k1 measured in the same run and the ratio of
@@ -35,7 +35,7 @@ int main(int argc, char **argv) {
     return 1;
   *slash = 0;
   snprintf(cmd, sizeof cmd,
-           "'%s/ethp2p' sim --network 200 --duration 10m --lookups 20 --seed 1 --bench", self);
+           "'%s/ethp2p' sim --network 100 --duration 5m --lookups 20 --seed 1 --bench", self);
   p = popen(cmd, "r");
   if (p == NULL) {
     perror("popen");
