@@ -119,6 +119,46 @@ expect "dump EIP-778 id line" 0 '^  "id"        "v4"$'
 
 run -- enr decode "$EIP778_ENR"
 if cmp -s "$OUT" "$DATA/eip778.dump"; then ok; else bad "decode alias output differs from dump"; fi
+# The whole dump, byte for byte what go-ethereum's `devp2p enrdump` prints for this
+# record (cmd/devp2p enrcmd.go: secp256k1 has no formatter, so it is the hex of
+# the raw RLP item, a1 prefix included).
+printf '%s\n' "Node ID: $EIP778_ID" \
+  "URLv4:   enode://$EIP778_PUB@127.0.0.1:0?discport=30303" \
+  'Record has sequence number 1 and 4 key/value pairs.' \
+  '  "id"        "v4"' '  "ip"        127.0.0.1' \
+  '  "secp256k1" a103ca634cae0d49acb401d8a4c6b6fe8c55b70d115bf400769cc1400f3258cd3138' \
+  '  "udp"       30303' >"$WORK/devp2p.dump"
+run -- enr dump "$EIP778_ENR"
+if cmp -s "$OUT" "$WORK/devp2p.dump"; then ok; else bad "dump differs from devp2p enrdump's output"; fi
+
+# devp2p's -file FILE, in every Go spelling; and a file name given as the record
+printf '%s\n' "$EIP778_ENR" >"$WORK/rec.txt"
+for form in "--file $WORK/rec.txt" "-file $WORK/rec.txt" "--file=$WORK/rec.txt" "-file=$WORK/rec.txt"; do
+  # shellcheck disable=SC2086
+  run -- enr dump $form
+  expect "enr dump $form" 0 "^Node ID: $EIP778_ID\$"
+done
+run "$WORK/rec.txt" -- enr dump --file -
+expect "enr dump --file - reads stdin" 0 "^Node ID: $EIP778_ID\$"
+run -- enr dump "$WORK/rec.txt"
+expect "enr dump FILE suggests --file and - < FILE" 2 "" "is a file, not a record; read it with"
+grep -qF -- "ethp2p enr dump --file $WORK/rec.txt" "$ERR" && grep -qF -- "ethp2p enr dump - < $WORK/rec.txt" "$ERR" && ok || bad "enr dump FILE: no --file / - < FILE suggestion"
+expect_empty_stdout "enr dump FILE"
+run -- enr dump --file "$WORK/no-such.txt"
+expect "enr dump --file missing" 1 "" "cannot read $WORK/no-such.txt: No such file or directory"
+run -- enr dump --file "$WORK/rec.txt" "$EIP778_ENR"
+expect "enr dump --file and an argument" 2 "" "either as an argument or with --file, not both"
+
+# Error positions count from one origin: the first character given.
+BADCHAR="${EIP778_ENR:0:20}*${EIP778_ENR:21}"
+run -- enr dump "$BADCHAR"
+expect "bad base64 char position in an argument" 1 "" "^invalid record: invalid base64url character '\\*' \\(at character 20 of the input\\)\$"
+printf '  %s\n' "$BADCHAR" >"$WORK/badchar.txt"
+run "$WORK/badchar.txt" -- enr dump -
+expect "bad base64 char position on stdin counts the whitespace" 1 "" "\\(at character 22 of the input\\)\$"
+grep -q 'at offset' "$ERR" && bad "a second, differently counted offset is printed" || ok
+run -- enr dump "${EIP778_ENR:0:60}"
+expect "truncated record: position in the record" 1 "" "\\(at byte 2 of the record\\)\$"
 
 run -- enr dump "0x$EIP778_HEX"
 expect "dump EIP-778 as 0x hex" 0 "^Node ID: $EIP778_ID\$"
@@ -197,27 +237,31 @@ if cmp -s "$OUT" "$DATA/mainnet-teku-bootnode.dump"; then ok; else bad "mainnet 
 expect "bootnode node ID" 0 "^Node ID: f92b82f11af5ed0959135cde8e64b626cac4f16d05e43087224deed25d1dbd72\$"
 expect "bootnode endpoint" 0 "^URLv4:   enode://[0-9a-f]{128}@3\.19\.194\.157:9000\$"
 expect "bootnode seq" 0 "^Record has sequence number 32 and 6 key/value pairs\.\$"
-expect "bootnode eth2 entry shown raw and explained" 0 '^  "eth2"      90f5a5fd4200000000ffffffffffffffff \(fork digest f5a5fd42, no next fork scheduled\)$'
+expect "bootnode eth2 entry shown raw, as devp2p does" 0 '^  "eth2"      90f5a5fd4200000000ffffffffffffffff$'
+expect "bootnode secp256k1 as the raw RLP item, as devp2p does" 0 '^  "secp256k1" a1038697a10436d98ccfcbf5e93af7d63bbe1509f9e01d332416fc58a5e76d98d1f3$'
 run "$DATA/mainnet-prysm-bootnode.enr" -- enr dump -
 if cmp -s "$OUT" "$DATA/mainnet-prysm-bootnode.dump"; then ok; else bad "mainnet Prysm bootnode dump differs"; fi
-expect "prysm bootnode attnets" 0 '^  "attnets"   880000000000000000 \(attestation subnets: none\)$'
+expect "prysm bootnode attnets raw" 0 '^  "attnets"   880000000000000000$'
 
-# Entries other specifications define are explained next to their raw value.
+# Entries other specifications define are shown raw in the text (as devp2p does) and
+# explained in --json.
 run "$DATA/consensus-entries.enr" -- enr dump -
 if cmp -s "$OUT" "$DATA/consensus-entries.dump"; then ok; else bad "consensus-entries dump differs"; fi
-expect "attnets bits" 0 '^  "attnets"   888800000000000080 \(attestation subnets: 3, 7, 63\)$'
-expect "syncnets bits" 0 '^  "syncnets"  05 \(sync committee subnets: 0, 2\)$'
-expect "eth2 next fork" 0 'next fork version 05000000 at epoch 76800\)$'
-expect "eth fork ID" 0 '^  "eth"       cac9849f3d22548301e240 \(fork ID: hash 9f3d2254, next fork at 123456\)$'
-expect "quic port" 0 '^  "quic"      9001$'
+expect "attnets raw" 0 '^  "attnets"   888800000000000080$'
+expect "syncnets raw" 0 '^  "syncnets"  05$'
+expect "eth fork ID raw" 0 '^  "eth"       cac9849f3d22548301e240$'
+expect "quic raw (devp2p has no formatter for it)" 0 '^  "quic"      822329$'
 expect "large seq" 0 '^Record has sequence number 1700000000000 and 10 key/value pairs\.$'
 run "$DATA/consensus-entries.enr" -- enr dump --json -
 expect "json info for explained entries" 0 '"info": "sync committee subnets: 0, 2"'
+expect "json attnets bits" 0 '"info": "attestation subnets: 3, 7, 63"'
+expect "json eth2 next fork" 0 '"info": "fork digest 6a95a1a9, next fork version 05000000 at epoch 76800"'
+expect "json eth fork ID" 0 '"info": "fork ID: hash 9f3d2254, next fork at 123456"'
 expect "json quic is a number" 0 '"value": 9001'
 
 # A correctly signed record whose udp value is 3 bytes: shown, flagged, not misread.
 run "$DATA/malformed-udp.enr" -- enr dump -
-expect "malformed udp is flagged" 0 '^  "udp"       8300765f \(malformed: '
+expect "malformed udp is flagged as devp2p flags it" 0 '^  "udp"       8300765f \(!\)$'
 expect "malformed udp gives no URL" 0 '^URLv4:   \(none: '
 if cmp -s "$OUT" "$DATA/malformed-udp.dump"; then ok; else bad "malformed-udp dump differs"; fi
 run "$DATA/malformed-udp.enr" -- enr dump --json -
@@ -263,8 +307,19 @@ expect "to-enr piped into dump" 0 "^Record has sequence number 9 and 2 key/value
 run -- key to-enr "$KEY" --ip 2001:db8::7 --udp 30303
 GEN6=$(cat "$OUT")
 run -- enr dump "$GEN6"
-expect "to-enr with IPv6 sets ip6" 0 '^  "ip6"       2001:db8::7$'
+# devp2p enrdump formats only 4- or 6-byte IPs, so a 16-byte ip6 is raw with "(!)" in
+# the text, exactly as go-ethereum prints it; --json has the address.
+expect "to-enr with IPv6 sets ip6 (devp2p text)" 0 '^  "ip6"       9020010db8000000000000000000000007 \(!\)$'
+run -- enr dump --json "$GEN6"
+expect "to-enr with IPv6 sets ip6 (json)" 0 '"value": "2001:db8::7"'
+run -- enr dump "$GEN6"
 expect "to-enr with IPv6 URL" 0 "@\[2001:db8::7\]:0\?discport=30303\$"
+
+# Go flag-package spellings, as devp2p's own docs write them (key to-enode KEY -ip ... -tcp ...)
+run -- key to-enode "$KEY" -ip 127.0.0.1 -tcp 30303 -udp=30304
+expect "key to-enode with -ip -tcp -udp=" 0 "^enode://[0-9a-f]{128}@127\\.0\\.0\\.1:30303\\?discport=30304\$"
+run -- key to-enode "$KEY" -bogus 1
+expect "key to-enode -bogus is an unknown option" 2 "" "unknown option"
 
 # The largest sequence number: text shows it, JSON gives it as a string (above 2^63-1).
 run -- key to-enr "$KEY" --seq 18446744073709551615
@@ -339,17 +394,20 @@ unhex c88363617483646f67 >"$WORK/rlp.bin"
 run "$WORK/rlp.bin" -- rlp dump -
 expect "rlp dump binary from stdin" 0 '"dog"'
 
+# Positions: "at character N of the input" (hex text, from 0 at the first byte given,
+# "0x" included) and "at byte N of the RLP data" (decoded bytes) — one origin each.
 rlp_bad=(
-  "8105:offset 0"          # single byte < 0x80 wrapped
-  "b80161:offset 0"        # long form for a short string
-  "b9000161:offset"        # leading zero in a long length
-  "c0c0:offset 1"          # trailing bytes
-  "83616263ff:offset"      # trailing byte after a string
-  "8361:offset"            # truncated
-  "c3836162:offset"        # list payload runs over
-  "0x:offset 0"            # empty input
-  "abc:offset"             # odd number of hex digits
-  "zz:offset"              # not hex
+  "8105:at byte 0 of the RLP data\\)$"          # single byte < 0x80 wrapped
+  "b80161:at byte 0 of the RLP data\\)$"        # long form for a short string
+  "b9000161:at byte [0-9]+ of the RLP data\\)$" # leading zero in a long length
+  "c0c0:at byte 1 of the RLP data\\)$"          # trailing bytes
+  "83616263ff:at byte 4 of the RLP data\\)$"    # trailing byte after a string
+  "8361:at byte [0-9]+ of the RLP data\\)$"     # truncated
+  "c3836162:at byte [0-9]+ of the RLP data\\)$" # list payload runs over
+  "0x:at byte 0 of the RLP data\\)$"            # empty input
+  "abc:at character 3 of the input\\)$"         # odd number of hex digits
+  "zz:at character 0 of the input\\)$"          # not hex
+  "0xzz:at character 2 of the input\\)$"        # not hex, after the prefix
 )
 for entry in "${rlp_bad[@]}"; do
   hex=${entry%%:*}

@@ -8,15 +8,21 @@
  *   Record has sequence number 1 and 4 key/value pairs.
  *     "id"        "v4"
  *     "ip"        127.0.0.1
- *     "secp256k1" 03ca634cae0d49acb401d8a4c6b6fe8c55b70d115bf400769cc1400f3258cd3138
+ *     "secp256k1" a103ca634cae0d49acb401d8a4c6b6fe8c55b70d115bf400769cc1400f3258cd3138
  *     "udp"       30303
  *
- * Keys are quoted and aligned; values are readable for known keys (dotted quad,
- * decimal ports, quoted id, the 33-byte key in hex), raw RLP hex for unknown
- * keys, and raw hex flagged "(malformed: ...)" for known keys with a bad shape.
+ * The text output is byte for byte what go-ethereum's cmd/devp2p enrdump prints
+ * for a valid record (its dumpRecord/attrFormatters): keys quoted as Go's
+ * strconv.Quote and padded by their raw length; "id" quoted; "ip" and "ip6" as
+ * addresses when 4 (or, as go-ethereum's check has it, 6) bytes long; tcp, udp,
+ * tcp6, udp6 as decimal when they decode as an RLP uint64; everything else,
+ * secp256k1 included, as the hex of the raw RLP item; a value its formatter
+ * refuses as raw hex followed by " (!)".  Explanations (fork IDs, subnets) and
+ * the malformed-value reasons are in --json only.
  * Unlike devp2p, an invalid record (bad signature included) is not dumped: it
  * exits 1 with "invalid record: <reason>" on stderr.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -48,8 +54,8 @@ static const char enr_usage_text[] =
     "Run 'ethp2p enr dump --help' for details.\n";
 
 static const char enr_dump_help_text[] =
-    "Usage: ethp2p enr dump [--json] [RECORD | -]\n"
-    "       ethp2p enr decode [--json] [RECORD | -]\n"
+    "Usage: ethp2p enr dump [--json] [RECORD | - | --file FILE]\n"
+    "       ethp2p enr decode [--json] [RECORD | - | --file FILE]\n"
     "\n"
     "Decodes a node record, verifies its \"v4\" signature and prints its node ID, its\n"
     "enode URL, its sequence number and every key/value pair, like go-ethereum's\n"
@@ -62,20 +68,25 @@ static const char enr_dump_help_text[] =
     "                       record; surrounding whitespace is ignored (with no\n"
     "                       argument and a terminal as input, dump stops with a usage\n"
     "                       error instead of waiting)\n"
+    "  --file FILE          read the record from FILE (- = standard input), as\n"
+    "                       devp2p's -file; the same forms as standard input\n"
     "\n"
-    "Values are shown readably for known keys: ip/ip6 as addresses, tcp/udp/tcp6/\n"
-    "udp6/quic/quic6 as numbers, id as text, secp256k1 as the 33-byte key in hex.\n"
-    "Other keys show their raw RLP encoding in hex; eth (fork ID), eth2 (fork digest,\n"
-    "next fork), attnets and syncnets (subnets) are explained in parentheses.  A known\n"
-    "key whose value has the wrong shape (e.g. a 3-byte port) is shown raw and flagged\n"
-    "\"(malformed: ...)\".\n"
+    "The text output is exactly devp2p enrdump's: \"id\" quoted, \"ip\"/\"ip6\" as an\n"
+    "address when 4 (or 6) bytes long, tcp/udp/tcp6/udp6 as numbers, every other key\n"
+    "(secp256k1, quic, eth, eth2, ...) as the hex of its raw RLP item, and a value\n"
+    "that does not fit its key's format as raw hex followed by \" (!)\".  Like devp2p,\n"
+    "that shows a 16-byte ip6 as raw hex with (!); --json gives the address, and\n"
+    "explains eth (fork ID), eth2 (fork digest, next fork), attnets and syncnets.\n"
+    "Error positions: \"character N of the input\" counts from 0 at the first byte\n"
+    "given (prefix and whitespace included); \"byte N of the record\" counts in the\n"
+    "decoded binary record.\n"
     "\n"
     "Options:\n"
     "  --json       print one JSON object instead of text: node_id; enode (null, with\n"
     "               enode_error saying why, if an entry it needs is malformed); seq (a\n"
     "               number, or a decimal string above 2^63-1); signature (hex); record\n"
     "               (enr: text); pairs, an array of {key, key_hex, raw, value\n"
-    "               [, malformed][, info]} in record order\n"
+    "               [, malformed][, info]} in record order (also -json)\n"
     "  -h, --help   show this help\n"
     "\n"
     "Exit status: 0 valid record, 1 invalid record (message \"invalid record: <reason>\"\n"
@@ -136,9 +147,23 @@ static int invalid(const char *msg) {
   return CLI_EXIT_INVALID;
 }
 
-static int invalid_at(const ethp2p_diag *d, const char *where) {
-  fprintf(stderr, "invalid record: %s (%s offset %zu)\n", d->msg[0] ? d->msg : "malformed", where,
-          d->offset);
+/*
+ * One place per error, counted from one origin: a problem in the text (base64url,
+ * hex digits) is at "character N of the input", counted from 0 at the first byte
+ * of the argument or of standard input (leading whitespace and the "enr:" or "0x"
+ * prefix included); a problem in the record's structure is at "byte N of the
+ * record" (the decoded binary, from 0).  skip = characters before what the
+ * decoder saw (trimmed whitespace).
+ */
+static int invalid_at(const ethp2p_diag *d, bool text_error, size_t skip) {
+  char msg[sizeof d->msg];
+  bool record_note;
+  snprintf(msg, sizeof msg, "%s", d->msg[0] ? d->msg : "malformed");
+  record_note = cli_strip_positions(msg);
+  if (text_error && !record_note)
+    fprintf(stderr, "invalid record: %s (at character %zu of the input)\n", msg, d->offset + skip);
+  else
+    fprintf(stderr, "invalid record: %s (at byte %zu of the record)\n", msg, d->offset);
   return CLI_EXIT_INVALID;
 }
 
@@ -146,33 +171,40 @@ static int invalid_at(const ethp2p_diag *d, const char *where) {
  * Turns the user's input into a decoded (not yet verified) record.  in/len is
  * the argument or all of stdin; from_stdin allows raw binary input.
  */
-static int decode_input(ethp2p_enr *rec, const uint8_t *in, size_t len, bool from_stdin) {
+static int decode_input(ethp2p_enr *rec, const uint8_t *in, size_t len, bool from_stdin,
+                        const char *arg_for_hint) {
   const uint8_t *t = in;
-  size_t tlen = len;
+  size_t tlen = len, skip;
   ethp2p_diag d = {0};
   int err;
 
   trim(&t, &tlen);
+  skip = (size_t)(t - in);
   if (tlen == 0)
     return invalid("empty input");
   if (tlen >= 4 && memcmp(t, "enr:", 4) == 0) {
     err = ethp2p_enr_text_decode(rec, (const char *)t, tlen, &d);
-    return err == 0 ? 0 : invalid_at(&d, "text");
+    return err == 0 ? 0 : invalid_at(&d, true, skip);
   }
   if (all_hex(t, tlen)) {
     uint8_t bin[ENR_INPUT_MAX / 2 + 1];
     size_t blen = 0;
     err = ethp2p_hex_decode(bin, sizeof bin, &blen, (const char *)t, tlen, &d);
-    if (err != 0) {
-      fprintf(stderr, "invalid record: bad hex: %s (text offset %zu)\n", d.msg, d.offset);
-      return CLI_EXIT_INVALID;
-    }
+    if (err != 0)
+      return invalid_at(&d, true, skip);
     err = ethp2p_enr_decode(rec, bin, blen, &d);
-    return err == 0 ? 0 : invalid_at(&d, "byte");
+    return err == 0 ? 0 : invalid_at(&d, false, 0);
   }
   if (tlen >= 8 && strncmp((const char *)t, "enode://", 8) == 0)
     return invalid("this is an enode URL, not a node record (enr:...)");
   if (!from_stdin) {
+    if (arg_for_hint != NULL && access(arg_for_hint, F_OK) == 0) {
+      fprintf(stderr,
+              "ethp2p enr dump: \"%s\" is a file, not a record; read it with\n"
+              "  ethp2p enr dump --file %s    or    ethp2p enr dump - < %s\n",
+              arg_for_hint, arg_for_hint, arg_for_hint);
+      return CLI_EXIT_USAGE;
+    }
     if (looks_base64url(t, tlen))
       return invalid("missing \"enr:\" prefix before the base64url text");
     return invalid("input is neither \"enr:\" text nor hex");
@@ -181,7 +213,7 @@ static int decode_input(ethp2p_enr *rec, const uint8_t *in, size_t len, bool fro
   err = ethp2p_enr_decode(rec, in, len, &d);
   if (err != 0 && looks_base64url(t, tlen))
     return invalid("missing \"enr:\" prefix before the base64url text");
-  return err == 0 ? 0 : invalid_at(&d, "byte");
+  return err == 0 ? 0 : invalid_at(&d, false, 0);
 }
 
 /* Writes key bytes as go's strconv.Quote would: printable ASCII as is, \" \\ and \xNN escapes. */
@@ -304,9 +336,132 @@ static void annotate(char *out, size_t cap, const uint8_t *k, size_t klen,
   }
 }
 
+/* Appends c to out[*pos] if it fits (out stays NUL-terminated by the caller). */
+static void put(char *out, size_t cap, size_t *pos, char c) {
+  if (*pos + 1 < cap)
+    out[(*pos)++] = c;
+}
+
+/* Length of the UTF-8 sequence at p (1..4), or 0 when it is not valid UTF-8
+ * (overlong forms, surrogates and values above U+10FFFF included). */
+static size_t utf8_len(const uint8_t *p, size_t n, uint32_t *cp) {
+  size_t len;
+  uint32_t v, min;
+  if (p[0] < 0x80) {
+    *cp = p[0];
+    return 1;
+  }
+  if ((p[0] & 0xe0) == 0xc0) {
+    len = 2, v = p[0] & 0x1fu, min = 0x80;
+  } else if ((p[0] & 0xf0) == 0xe0) {
+    len = 3, v = p[0] & 0x0fu, min = 0x800;
+  } else if ((p[0] & 0xf8) == 0xf0) {
+    len = 4, v = p[0] & 0x07u, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (len > n)
+    return 0;
+  for (size_t i = 1; i < len; i++) {
+    if ((p[i] & 0xc0) != 0x80)
+      return 0;
+    v = v << 6 | (p[i] & 0x3fu);
+  }
+  if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+    return 0;
+  *cp = v;
+  return len;
+}
+
+/* Writes b as Go's strconv.Quote does: double quotes; \" and \\; \a \b \f \n \r
+ * \t \v; other control bytes and invalid UTF-8 as \xNN; C1 controls, U+00A0 and
+ * U+00AD as \u00NN; other non-ASCII characters as they are (Go prints the
+ * printable ones literally; ENR keys and ids are ASCII in practice). */
+static void go_quote(char *out, size_t cap, const uint8_t *b, size_t n) {
+  static const char hx[] = "0123456789abcdef";
+  size_t pos = 0;
+  if (cap == 0)
+    return;
+  put(out, cap, &pos, '"');
+  for (size_t i = 0; i < n;) {
+    uint32_t cp = 0;
+    size_t len = utf8_len(b + i, n - i, &cp);
+    if (len == 0) {
+      put(out, cap, &pos, '\\');
+      put(out, cap, &pos, 'x');
+      put(out, cap, &pos, hx[b[i] >> 4]);
+      put(out, cap, &pos, hx[b[i] & 15]);
+      i++;
+      continue;
+    }
+    if (cp == '"' || cp == '\\') {
+      put(out, cap, &pos, '\\');
+      put(out, cap, &pos, (char)cp);
+    } else if (cp >= 0x20 && cp < 0x7f) {
+      put(out, cap, &pos, (char)cp);
+    } else if (cp < 0x20 || cp == 0x7f) {
+      static const char esc[] = "abtnvfr"; /* \a=7 .. \r=13 */
+      put(out, cap, &pos, '\\');
+      if (cp >= 7 && cp <= 13) {
+        put(out, cap, &pos, esc[cp - 7]);
+      } else {
+        put(out, cap, &pos, 'x');
+        put(out, cap, &pos, hx[cp >> 4]);
+        put(out, cap, &pos, hx[cp & 15]);
+      }
+    } else if ((cp >= 0x80 && cp <= 0x9f) || cp == 0xa0 || cp == 0xad) {
+      put(out, cap, &pos, '\\');
+      put(out, cap, &pos, 'u');
+      put(out, cap, &pos, '0');
+      put(out, cap, &pos, '0');
+      put(out, cap, &pos, hx[cp >> 4]);
+      put(out, cap, &pos, hx[cp & 15]);
+    } else {
+      for (size_t j = 0; j < len; j++)
+        put(out, cap, &pos, (char)b[i + j]);
+    }
+    i += len;
+  }
+  put(out, cap, &pos, '"');
+  out[pos] = '\0';
+}
+
+/* One value as devp2p enrdump shows it (go-ethereum cmd/devp2p attrFormatters):
+ * false when the key's formatter refuses the value (the caller prints raw hex + " (!)"). */
+static bool devp2p_value(char *out, size_t cap, const uint8_t *k, size_t klen,
+                         const ethp2p_rlp_item *v) {
+  if (key_is(k, klen, "id")) {
+    if (v->is_list)
+      return false;
+    go_quote(out, cap, v->payload, v->payload_len);
+    return true;
+  }
+  if (key_is(k, klen, "ip") || key_is(k, klen, "ip6")) {
+    const uint8_t *p = v->payload;
+    if (v->is_list || (v->payload_len != 4 && v->payload_len != 6))
+      return false; /* go-ethereum's check: 4 or 6 bytes (so a 16-byte ip6 is "(!)") */
+    if (v->payload_len == 4) {
+      snprintf(out, cap, "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
+    } else { /* Go's net.IP.String for a length it does not know: "?" + hex */
+      out[0] = '?';
+      ethp2p_hex_encode(out + 1, cap - 1, NULL, p, 6);
+    }
+    return true;
+  }
+  if (key_is(k, klen, "tcp") || key_is(k, klen, "udp") || key_is(k, klen, "tcp6") ||
+      key_is(k, klen, "udp6")) {
+    uint64_t x = 0;
+    if (ethp2p_rlp_uint64(&x, v, NULL) != 0)
+      return false;
+    snprintf(out, cap, "%" PRIu64, x);
+    return true;
+  }
+  ethp2p_hex_encode(out, cap, NULL, v->raw, v->raw_len);
+  return true;
+}
+
 static int dump_text(const ethp2p_enr *rec, const uint8_t id[32]) {
   char idhex[65], url[ETHP2P_ENODE_URL_MAX], val[1024], key[4 * ETHP2P_ENR_MAX_SIZE + 8];
-  char note[512];
   size_t n = ethp2p_enr_pair_count(rec), longest = 0;
   bool ok;
 
@@ -319,20 +474,21 @@ static int dump_text(const ethp2p_enr *rec, const uint8_t id[32]) {
   for (size_t i = 0; i < n; i++) {
     ethp2p_rlp_item k, v;
     ethp2p_enr_pair_at(rec, i, &k, &v);
-    quote_key(key, sizeof key, k.payload, k.payload_len, true);
-    if (strlen(key) > longest)
-      longest = strlen(key);
+    if (k.payload_len > longest)
+      longest = k.payload_len;
   }
   for (size_t i = 0; i < n; i++) {
     ethp2p_rlp_item k, v;
     ethp2p_enr_pair_at(rec, i, &k, &v);
-    quote_key(key, sizeof key, k.payload, k.payload_len, true);
-    ethp2p_enr_value_format(val, sizeof val, NULL, k.payload, k.payload_len, &v);
-    annotate(note, sizeof note, k.payload, k.payload_len, &v);
-    if (note[0] != '\0')
-      printf("  %-*s %s (%s)\n", (int)longest, key, val, note);
-    else
-      printf("  %-*s %s\n", (int)longest, key, val);
+    go_quote(key, sizeof key, k.payload, k.payload_len);
+    /* Padded by the raw key length, as devp2p does (not the quoted length). */
+    printf("  %s%*s", key, (int)(longest - k.payload_len + 1), "");
+    if (devp2p_value(val, sizeof val, k.payload, k.payload_len, &v)) {
+      printf("%s\n", val);
+    } else {
+      ethp2p_hex_encode(val, sizeof val, NULL, v.raw, v.raw_len);
+      printf("%s (!)\n", val);
+    }
   }
   return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_INVALID;
 }
@@ -434,7 +590,7 @@ static int dump_json(const ethp2p_enr *rec, const uint8_t id[32]) {
 static int enr_dump(int argc, char **argv) {
   bool json = false, only_args = false, from_stdin;
   int nargs = 0;
-  const char *src = "-";
+  const char *src = "-", *file = NULL;
   uint8_t *buf = NULL;
   size_t len = 0;
   ethp2p_enr rec;
@@ -453,6 +609,26 @@ static int enr_dump(int argc, char **argv) {
       return CLI_EXIT_OK;
     } else if (!only_args && strcmp(a, "--") == 0) {
       only_args = true;
+    } else if (!only_args && (strcmp(a, "--file") == 0 || strcmp(a, "-file") == 0 ||
+                              strncmp(a, "--file=", 7) == 0 || strncmp(a, "-file=", 6) == 0)) {
+      /* devp2p's -file FILE ("-" = stdin); Go's flag spellings all work */
+      const char *eq = strchr(a, '=');
+      if (eq != NULL) {
+        file = eq + 1;
+      } else if (i + 1 < argc) {
+        file = argv[++i];
+      } else {
+        fprintf(stderr, "ethp2p enr %s: --file needs a file name (or - for stdin)\n%s", argv[0],
+                dump_hint);
+        return CLI_EXIT_USAGE;
+      }
+      if (*file == 0) {
+        fprintf(stderr, "ethp2p enr %s: --file needs a file name (or - for stdin)\n%s", argv[0],
+                dump_hint);
+        return CLI_EXIT_USAGE;
+      }
+    } else if (!only_args && strcmp(a, "-json") == 0) {
+      json = true;
     } else if (!only_args && (strncmp(a, "--", 2) == 0 || (a[0] == '-' && strlen(a) == 2))) {
       fprintf(stderr, "ethp2p enr %s: unknown option \"%s\"\n%s", argv[0], a, dump_hint);
       return CLI_EXIT_USAGE;
@@ -466,20 +642,33 @@ static int enr_dump(int argc, char **argv) {
       nargs++;
     }
   }
-  if (nargs == 0 && isatty(STDIN_FILENO)) {
+  if (file != NULL && nargs != 0) {
+    fprintf(stderr,
+            "ethp2p enr %s: give the record either as an argument or with --file, not both\n%s",
+            argv[0], dump_hint);
+    return CLI_EXIT_USAGE;
+  }
+  if (file != NULL)
+    src = file;
+  if (nargs == 0 && file == NULL && isatty(STDIN_FILENO)) {
     /* Nothing piped in: waiting on the terminal would look like a hang. */
     fprintf(stderr, "ethp2p enr %s: no record given (pass one, or pipe it in and use -)\n%s",
             argv[0], dump_hint);
     return CLI_EXIT_USAGE;
   }
-  from_stdin = strcmp(src, "-") == 0;
+  from_stdin = strcmp(src, "-") == 0 || file != NULL; /* read bytes: text, hex or binary */
   if (from_stdin) {
-    rc = cli_read_all("-", ENR_INPUT_MAX, &buf, &len);
+    errno = 0;
+    rc = cli_read_all(file != NULL ? file : "-", ENR_INPUT_MAX, &buf, &len);
     if (rc == ETHP2P_ETOOBIG)
       return invalid("input too large (a record is at most 300 bytes)");
     if (rc != 0) {
-      fprintf(stderr, "ethp2p enr %s: cannot read standard input: %s\n", argv[0],
-              ethp2p_strerror(rc));
+      if (file != NULL && strcmp(file, "-") != 0)
+        fprintf(stderr, "ethp2p enr %s: cannot read %s: %s\n", argv[0], file,
+                errno != 0 ? strerror(errno) : ethp2p_strerror(rc));
+      else
+        fprintf(stderr, "ethp2p enr %s: cannot read standard input: %s\n", argv[0],
+                ethp2p_strerror(rc));
       return CLI_EXIT_INVALID;
     }
   } else {
@@ -487,7 +676,8 @@ static int enr_dump(int argc, char **argv) {
     if (len > ENR_INPUT_MAX)
       return invalid("input too large (a record is at most 300 bytes)");
   }
-  rc = decode_input(&rec, from_stdin ? buf : (const uint8_t *)src, len, from_stdin);
+  rc = decode_input(&rec, from_stdin ? buf : (const uint8_t *)src, len, from_stdin,
+                    from_stdin ? NULL : src);
   free(buf);
   if (rc != 0)
     return rc;

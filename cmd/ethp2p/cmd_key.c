@@ -420,7 +420,7 @@ int ethp2p_cmd_key(int argc, char **argv) {
   ethp2p_log_set_sink(cli_log_sink, &terminal_format, ETHP2P_LOG_WARN);
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
     if (strcmp(argv[1], cmds[i].name) == 0)
-      return cmds[i].fn(argc - 1, argv + 1);
+      return cmds[i].fn(cli_go_flags(argc - 1, argv + 1), argv + 1); /* -ip as devp2p's docs */
   fprintf(stderr, "ethp2p key: unknown command \"%s\"\n\n%s", argv[1], key_usage_text);
   return CLI_EXIT_USAGE;
 }

@@ -9,6 +9,11 @@
  * Exit codes: 0 success, 1 the operation failed (the router's code and meaning
  * are printed), 2 usage error (including a bad --nat spec, with go-ethereum's
  * error text).  -v logs every exchange with the router on stderr.
+ *
+ * Each command gives up after --timeout (default 10 s; the protocols' own
+ * retransmission schedules, up to 128 s for NAT-PMP, are the node's background
+ * business) and then, as after any failure to reach the gateway, prints what it
+ * tried and what to do next.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +38,7 @@
 #include "nat/impl.h"
 
 #define DEFAULT_LIFETIME 3600u
+#define DEFAULT_TIMEOUT_MS 10000u
 #define NONCE_KEY_FILE "pcp-nonce.key"
 
 static const char nat_help[] =
@@ -50,19 +56,20 @@ static const char nat_help[] =
     "Run 'ethp2p nat <command> --help' for the options of a command.\n";
 
 static const char extip_help[] =
-    "Usage: ethp2p nat extip [--nat SPEC] [-v]\n"
+    "Usage: ethp2p nat extip [--nat SPEC] [--timeout D] [-v]\n"
     "\n"
     "Prints the external IP address the mechanism reports.\n"
     "\n"
     "Options:\n"
     "  --nat SPEC    none|off, any|auto|on, extip:IP, upnp, pmp[:GATEWAY], pcp[:GATEWAY],\n"
-    "                stun[:HOST:PORT,...] (default any)\n"
+    "                stun[:HOST:PORT,...] (default any); gateways and extip are IPv4\n"
+    "  --timeout D   give up after D (default 10s; like 500ms, 30s, 2m; at most 30 days)\n"
     "  -v, --verbose log each exchange with the router on stderr\n"
     "  -h, --help    this text\n";
 
 static const char map_help[] =
     "Usage: ethp2p nat map [--nat SPEC] --proto tcp|udp --port N [--external-port N]\n"
-    "                      [--lifetime SECONDS] [-v]\n"
+    "                      [--lifetime SECONDS] [--timeout D] [-v]\n"
     "\n"
     "Asks the gateway to forward an external port to PORT on this host and prints\n"
     "  mapped <proto> <port> -> <external ip>:<external port> lifetime <s>s via <mechanism>\n"
@@ -75,11 +82,13 @@ static const char map_help[] =
     "  --external-port N     external port wanted (default: the internal port)\n"
     "  --lifetime SECONDS    lease (default 3600; 0 asks for a permanent lease where\n"
     "                        the protocol has one, else its longest usual lease)\n"
+    "  --timeout D           give up after D (default 10s; like 500ms, 30s, 2m)\n"
     "  -v, --verbose         log each exchange with the router on stderr\n"
     "  -h, --help            this text\n";
 
 static const char unmap_help[] =
-    "Usage: ethp2p nat unmap [--nat SPEC] --proto tcp|udp --port N [--external-port N] [-v]\n"
+    "Usage: ethp2p nat unmap [--nat SPEC] --proto tcp|udp --port N [--external-port N]\n"
+    "                        [--timeout D] [-v]\n"
     "\n"
     "Removes the forwarding of PORT (made by 'ethp2p nat map').\n"
     "\n"
@@ -89,6 +98,7 @@ static const char unmap_help[] =
     "  --port N              internal port\n"
     "  --external-port N     external port of the mapping (default: the internal port;\n"
     "                        UPnP deletes by external port)\n"
+    "  --timeout D           give up after D (default 10s)\n"
     "\n"
     "PCP needs the mapping's nonce to delete it; map and unmap derive it from a key\n"
     "kept in $ETHP2P_DATADIR (default ~/.ethp2p)/pcp-nonce.key.\n"
@@ -106,6 +116,7 @@ typedef struct nat_args {
   uint16_t port;
   uint16_t external_port;
   uint32_t lifetime;
+  uint64_t timeout_ms;
   int verbose;
 } nat_args;
 
@@ -115,7 +126,9 @@ typedef struct nat_app {
   ethp2p_nat *nat;
   nat_args *args;
   int exit_code;
+  bool done;
   ethp2p_nat_map_result map;
+  uv_timer_t timer;
 } nat_app;
 
 static int usage_error(const char *sub, const char *fmt, const char *arg) {
@@ -157,13 +170,14 @@ static int parse_u32(const char *s, uint32_t *out) {
 
 /* Returns -1 to go on, else the exit code. */
 static int parse_args(int argc, char **argv, nat_args *a) {
-  enum { OPT_NAT = 256, OPT_PROTO, OPT_PORT, OPT_EXT_PORT, OPT_LIFETIME };
+  enum { OPT_NAT = 256, OPT_PROTO, OPT_PORT, OPT_EXT_PORT, OPT_LIFETIME, OPT_TIMEOUT };
   static const struct option opts[] = {
       {"nat", required_argument, NULL, OPT_NAT},
       {"proto", required_argument, NULL, OPT_PROTO},
       {"port", required_argument, NULL, OPT_PORT},
       {"external-port", required_argument, NULL, OPT_EXT_PORT},
       {"lifetime", required_argument, NULL, OPT_LIFETIME},
+      {"timeout", required_argument, NULL, OPT_TIMEOUT},
       {"verbose", no_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
@@ -175,6 +189,7 @@ static int parse_args(int argc, char **argv, nat_args *a) {
   opterr = 0;
   a->nat_text = "any";
   a->lifetime = DEFAULT_LIFETIME;
+  a->timeout_ms = DEFAULT_TIMEOUT_MS;
   while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
     switch (c) {
     case 'h':
@@ -216,6 +231,13 @@ static int parse_args(int argc, char **argv, nat_args *a) {
       if (parse_u32(optarg, &a->lifetime) != 0)
         return usage_error(sub, "--lifetime: expected seconds, got \"%s\"", optarg);
       break;
+    case OPT_TIMEOUT:
+      if (!cli_parse_duration(optarg, &a->timeout_ms))
+        return usage_error(sub,
+                           "--timeout: expected a duration above 0 and at most 30 days "
+                           "(like 500ms, 30s, 2m), got \"%s\"",
+                           optarg);
+      break;
     case ':':
       return usage_error(sub, "option %s needs a value", argv[optind - 1]);
     default:
@@ -229,54 +251,15 @@ static int parse_args(int argc, char **argv, nat_args *a) {
     fprintf(stderr, "ethp2p nat %s: invalid --nat \"%s\": %s\n", sub, a->nat_text, err);
     return CLI_EXIT_USAGE;
   }
+  {
+    char who[32];
+    snprintf(who, sizeof who, "ethp2p nat %s", sub);
+    if (cli_check_nat_family(&a->spec, a->nat_text, who) != 0)
+      return CLI_EXIT_USAGE;
+  }
   if (a->sub != SUB_EXTIP && (!a->have_proto || !a->have_port))
     return usage_error(sub, "%s", "--proto and --port are required (see --help)");
   return -1;
-}
-
-/* STUN servers may be host names; the library takes IP literals only, so
- * resolve them here (the command may touch the OS; the library may not). */
-static int resolve_stun_servers(ethp2p_nat_spec *spec) {
-  char in[sizeof spec->stun_servers], out[sizeof spec->stun_servers];
-  size_t o = 0;
-  snprintf(in, sizeof in, "%s", spec->stun_servers[0] != '\0' ? spec->stun_servers
-                                                               : ETHP2P_STUN_DEFAULT_SERVERS);
-  out[0] = '\0';
-  for (char *p = in; *p != '\0';) {
-    char *end = strchr(p, ',');
-    if (end != NULL)
-      *end = '\0';
-    char host[256] = "", port[16] = "3478";
-    char *colon = strrchr(p, ':');
-    if (colon != NULL && strchr(p, ':') == colon) {
-      snprintf(host, sizeof host, "%.*s", (int)(colon - p), p);
-      snprintf(port, sizeof port, "%s", colon + 1);
-    } else {
-      snprintf(host, sizeof host, "%s", p);
-    }
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_INET;
-    hints.ai_socktype = SOCK_DGRAM;
-    char ip[64];
-    if (getaddrinfo(host, port, &hints, &res) == 0 && res != NULL &&
-        getnameinfo(res->ai_addr, res->ai_addrlen, ip, sizeof ip, NULL, 0, NI_NUMERICHOST) == 0) {
-      int n = snprintf(out + o, sizeof out - o, "%s%s:%s", o > 0 ? "," : "", ip, port);
-      if (n > 0 && (size_t)n < sizeof out - o)
-        o += (size_t)n;
-    } else {
-      fprintf(stderr, "ethp2p nat: cannot resolve STUN server %s\n", host);
-    }
-    if (res != NULL)
-      freeaddrinfo(res);
-    if (end == NULL)
-      break;
-    p = end + 1;
-  }
-  if (o == 0)
-    return -1;
-  snprintf(spec->stun_servers, sizeof spec->stun_servers, "%s", out);
-  return 0;
 }
 
 /*
@@ -327,6 +310,81 @@ static const char *meaning_of(const ethp2p_nat *nat, const ethp2p_nat_map_result
   return NULL;
 }
 
+static const char *sub_name(subcommand sub) {
+  return sub == SUB_EXTIP ? "extip" : sub == SUB_MAP ? "map" : "unmap";
+}
+
+/* What the command tried, and what the user can do: printed after a timeout and
+ * after any failure to reach the gateway (the router refusing is said by its code). */
+static void print_advice(nat_app *app) {
+  const ethp2p_nat_spec *spec = &app->args->spec;
+  ethp2p_addr gw;
+  char gwtext[ETHP2P_ADDRSTRLEN] = "";
+  bool have_gw = false;
+  if (spec->has_addr) {
+    gw = spec->addr;
+    have_gw = true;
+  } else if (ethp2p_env_default_gateway(app->env, &gw) == 0 && gw.family == 4) {
+    have_gw = true;
+  }
+  if (have_gw)
+    ethp2p_addr_format(&gw, false, gwtext, sizeof gwtext);
+  fprintf(stderr, "  tried:\n");
+  switch (spec->kind) {
+  case ETHP2P_NAT_ANY:
+  case ETHP2P_NAT_UPNP:
+    fprintf(stderr, "    UPnP IGD: SSDP search (M-SEARCH) to 239.255.255.250:1900%s%s%s\n",
+            have_gw ? ", expecting the gateway " : "", gwtext, have_gw ? " to reply" : "");
+    if (spec->kind == ETHP2P_NAT_UPNP)
+      break;
+    /* any races PCP (which falls back to NAT-PMP) too */
+    __attribute__((fallthrough));
+  case ETHP2P_NAT_PCP:
+  case ETHP2P_NAT_PMP:
+    if (have_gw)
+      fprintf(stderr, "    %s: UDP requests to %s:5351 (%s)\n",
+              spec->kind == ETHP2P_NAT_PMP ? "NAT-PMP" : "PCP and NAT-PMP", gwtext,
+              spec->has_addr ? "the gateway given" : "the default gateway");
+    else
+      fprintf(stderr, "    %s: no default gateway in the routing table (give one: --nat %s:IP)\n",
+              spec->kind == ETHP2P_NAT_PMP ? "NAT-PMP" : "PCP and NAT-PMP",
+              spec->kind == ETHP2P_NAT_PMP ? "pmp" : "pcp");
+    break;
+  case ETHP2P_NAT_STUN:
+    fprintf(stderr, "    STUN binding requests to %s\n", spec->stun_servers);
+    break;
+  default:
+    fprintf(stderr, "    %s\n", app->nat != NULL ? app->nat->name : app->args->nat_text);
+  }
+  fprintf(stderr, "  what to do:\n");
+  if (spec->kind == ETHP2P_NAT_STUN) {
+    fprintf(stderr, "    - check that this host reaches the internet over UDP (a firewall may "
+                    "drop STUN)\n"
+                    "    - try other servers: --nat stun:HOST:PORT\n");
+  } else {
+    fprintf(stderr, "    - turn on UPnP or NAT-PMP/PCP in the router's settings, or\n"
+                    "    - forward the port by hand on the router and run the node with\n"
+                    "      --nat extip:<your public IPv4 address>\n");
+  }
+  fprintf(stderr, "    - run `ethp2p nat doctor` for a full report of what works here\n");
+}
+
+static void finish(nat_app *app, int code) {
+  app->exit_code = code;
+  app->done = true;
+  uv_stop(&app->loop);
+}
+
+static void on_timeout(uv_timer_t *t) {
+  nat_app *app = t->data;
+  uint64_t ms = app->args->timeout_ms;
+  fprintf(stderr, "ethp2p nat %s: no answer via %s within %llu%s (--timeout)\n",
+          sub_name(app->args->sub), app->nat->name,
+          (unsigned long long)(ms % 1000 == 0 ? ms / 1000 : ms), ms % 1000 == 0 ? "s" : "ms");
+  print_advice(app);
+  finish(app, CLI_EXIT_INVALID);
+}
+
 static void on_extip(ethp2p_nat *nat, int status, const ethp2p_addr *ip, void *data) {
   nat_app *app = data;
   char ib[ETHP2P_ADDRSTRLEN];
@@ -337,6 +395,7 @@ static void on_extip(ethp2p_nat *nat, int status, const ethp2p_addr *ip, void *d
     } else {
       fprintf(stderr, "ethp2p nat extip: no external address via %s: %s\n", nat->name,
               ethp2p_strerror(status));
+      print_advice(app);
       app->exit_code = CLI_EXIT_INVALID;
     }
   } else {
@@ -346,7 +405,7 @@ static void on_extip(ethp2p_nat *nat, int status, const ethp2p_addr *ip, void *d
            app->map.external_port, (unsigned)app->map.lifetime_s, nat->name);
     app->exit_code = CLI_EXIT_OK;
   }
-  uv_stop(&app->loop);
+  finish(app, app->exit_code);
 }
 
 static void on_map(ethp2p_nat *nat, const ethp2p_nat_map_result *res, void *data) {
@@ -369,11 +428,12 @@ static void on_map(ethp2p_nat *nat, const ethp2p_nat_map_result *res, void *data
     fprintf(stderr, "ethp2p nat map: %s refused the mapping: code %d %s%s%s%s\n", nat->name,
             res->router_code, res->router_msg, meaning != NULL ? " (" : "",
             meaning != NULL ? meaning : "", meaning != NULL ? ")" : "");
-  else
+  else {
     fprintf(stderr, "ethp2p nat map: mapping failed via %s: %s\n", nat->name,
             ethp2p_strerror(res->status));
-  app->exit_code = CLI_EXIT_INVALID;
-  uv_stop(&app->loop);
+    print_advice(app);
+  }
+  finish(app, CLI_EXIT_INVALID);
 }
 
 static void on_unmap(ethp2p_nat *nat, int status, void *data) {
@@ -384,9 +444,11 @@ static void on_unmap(ethp2p_nat *nat, int status, void *data) {
     app->exit_code = CLI_EXIT_OK;
   } else {
     fprintf(stderr, "ethp2p nat unmap: failed via %s: %s\n", nat->name, ethp2p_strerror(status));
+    if (ethp2p_nat_is_conn_failure(status))
+      print_advice(app);
     app->exit_code = CLI_EXIT_INVALID;
   }
-  uv_stop(&app->loop);
+  finish(app, app->exit_code);
 }
 
 static int run(nat_args *a) {
@@ -394,10 +456,8 @@ static int run(nat_args *a) {
   ethp2p_log_set_sink(cli_log_sink, &log_format,
                       a->verbose > 1 ? ETHP2P_LOG_TRACE
                                      : (a->verbose ? ETHP2P_LOG_DEBUG : ETHP2P_LOG_WARN));
-  if (a->spec.kind == ETHP2P_NAT_STUN && resolve_stun_servers(&a->spec) != 0) {
-    fprintf(stderr, "ethp2p nat: no usable STUN server\n");
+  if (a->spec.kind == ETHP2P_NAT_STUN && cli_resolve_stun(&a->spec, "ethp2p nat") != 0)
     return CLI_EXIT_INVALID;
-  }
   nat_app app;
   memset(&app, 0, sizeof app);
   app.args = a;
@@ -424,7 +484,9 @@ static int run(nat_args *a) {
   }
   if (rc == 0) {
     switch (a->sub) {
-    case SUB_EXTIP: rc = ethp2p_nat_external_ip(app.nat, on_extip, &app); break;
+    case SUB_EXTIP:
+      rc = ethp2p_nat_external_ip(app.nat, on_extip, &app);
+      break;
     case SUB_MAP:
       rc = ethp2p_nat_add_mapping(app.nat, a->proto, a->external_port, a->port, "ethp2p",
                                   a->lifetime, on_map, &app);
@@ -437,15 +499,22 @@ static int run(nat_args *a) {
     }
   }
   if (rc == 0) {
+    uv_timer_init(&app.loop, &app.timer);
+    app.timer.data = &app;
+    uv_timer_start(&app.timer, on_timeout, a->timeout_ms, 0);
     uv_run(&app.loop, UV_RUN_DEFAULT);
+    uv_close((uv_handle_t *)&app.timer, NULL);
   } else {
     fprintf(stderr, "ethp2p nat %s: %s: %s\n",
-            a->sub == SUB_EXTIP ? "extip" : a->sub == SUB_MAP ? "map" : "unmap",
+            a->sub == SUB_EXTIP ? "extip"
+            : a->sub == SUB_MAP ? "map"
+                                : "unmap",
             app.nat != NULL ? app.nat->name : a->nat_text,
             rc == ETHP2P_EUNSUPP ? "not supported by this mechanism" : ethp2p_strerror(rc));
   }
   ethp2p_nat_destroy(app.nat);
   ethp2p_uvenv_destroy(app.env);
+  uv_run(&app.loop, UV_RUN_DEFAULT); /* the closes */
   uv_loop_close(&app.loop);
   return app.exit_code;
 }
@@ -475,7 +544,7 @@ int ethp2p_cmd_nat(int argc, char **argv) {
     fputs(nat_help, stderr);
     return CLI_EXIT_USAGE;
   }
-  int rc = parse_args(argc - 1, argv + 1, &a);
+  int rc = parse_args(cli_go_flags(argc - 1, argv + 1), argv + 1, &a);
   if (rc >= 0)
     return rc;
   return run(&a);

@@ -43,7 +43,9 @@ static const char rlp_dump_help_text[] =
     "Only the canonical encoding is accepted: a single byte below 0x80 must stand\n"
     "alone, lengths use their shortest form (no leading zero bytes, long form only\n"
     "from 56 bytes), the input is one item with nothing after it, and lists nest at\n"
-    "most 32 deep.  Anything else exits 1 with the reason and the byte offset.\n"
+    "most 32 deep.  Anything else exits 1 with the reason and where: \"at character N\n"
+    "of the input\" (from 0, prefix and whitespace included) for bad hex, \"at byte N of\n"
+    "the RLP data\" for bad RLP.\n"
     "\n"
     "Options:\n"
     "  -h, --help   show this help\n"
@@ -82,7 +84,8 @@ static int dump_bytes(const uint8_t *in, size_t len) {
   int err = ethp2p_rlp_decode(&item, in, len, &d);
 
   if (err != 0) {
-    fprintf(stderr, "invalid RLP: %s (offset %zu)\n", d.msg, d.offset);
+    (void)cli_strip_positions(d.msg);
+    fprintf(stderr, "invalid RLP: %s (at byte %zu of the RLP data)\n", d.msg, d.offset);
     return CLI_EXIT_INVALID;
   }
   err = ethp2p_rlp_dump(NULL, 0, &need, &item);
@@ -106,8 +109,8 @@ static int dump_bytes(const uint8_t *in, size_t len) {
   return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_INVALID;
 }
 
-/* Decodes hex text (trimmed) and dumps it. */
-static int dump_hex(const uint8_t *t, size_t tlen) {
+/* Decodes hex text (trimmed; skip = the characters trimmed off its front) and dumps it. */
+static int dump_hex(const uint8_t *t, size_t tlen, size_t skip) {
   uint8_t *bin;
   size_t blen = 0;
   ethp2p_diag d = {0};
@@ -119,7 +122,8 @@ static int dump_hex(const uint8_t *t, size_t tlen) {
     return CLI_EXIT_INVALID;
   }
   if (ethp2p_hex_decode(bin, tlen / 2 + 1, &blen, (const char *)t, tlen, &d) != 0) {
-    fprintf(stderr, "invalid hex: %s (text offset %zu)\n", d.msg, d.offset);
+    (void)cli_strip_positions(d.msg);
+    fprintf(stderr, "invalid hex: %s (at character %zu of the input)\n", d.msg, d.offset + skip);
     free(bin);
     return CLI_EXIT_INVALID;
   }
@@ -171,7 +175,7 @@ static int rlp_dump(int argc, char **argv) {
     }
     while (tlen > 0 && is_space(t[tlen - 1]))
       tlen--;
-    return dump_hex(t, tlen);
+    return dump_hex(t, tlen, (size_t)(t - (const uint8_t *)argv[optind]));
   }
   rc = cli_read_all("-", 2 * (size_t)RLP_INPUT_MAX + 2, &buf, &len);
   if (rc != 0) {
@@ -189,7 +193,7 @@ static int rlp_dump(int argc, char **argv) {
     tlen--;
   /* Text that is entirely hex is taken as hex; anything else is raw binary. */
   if (tlen > 0 && all_hex(t, tlen))
-    rc = dump_hex(t, tlen);
+    rc = dump_hex(t, tlen, (size_t)(t - buf));
   else if (len > RLP_INPUT_MAX) {
     fprintf(stderr, "invalid RLP: input too large (at most 1 MiB)\n");
     rc = CLI_EXIT_INVALID;

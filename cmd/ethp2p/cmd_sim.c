@@ -15,6 +15,7 @@
  * same options and seed print the same bytes.  Logs (--verbosity) go to
  * stderr with simulated timestamps.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 
 #include "cmd/ethp2p/cli.h"
+#include "cmd/ethp2p/sim_network.h"
 #include "ethp2p/gateway.h"
 #include "ethp2p/localnode.h"
 #include "ethp2p/log.h"
@@ -344,8 +346,8 @@ static void probe_conn_cb(ethp2p_tcp *conn, int status, void *data) {
   w->probe_conn = NULL;
 }
 
-static void node_udp_cb(ethp2p_server *srv, const ethp2p_addr *from, const uint8_t *buf,
-                        size_t len, void *data) {
+static void node_udp_cb(ethp2p_server *srv, const ethp2p_addr *from, const uint8_t *buf, size_t len,
+                        void *data) {
   sim_world *w = data;
   uint32_t id;
   (void)srv;
@@ -475,7 +477,8 @@ static int world_build(sim_world *w) {
   if ((rc = ethp2p_gw_create(ethp2p_sim_host_env(boxhost), &gc, &w->gw)) != 0)
     return rc;
   ethp2p_gw_set_mirror(w->gw, gw_mirror, w);
-  if ((rc = ethp2p_sim_nat_hook_add(w->box, box_hook, w)) != 0 || (rc = ethp2p_gw_start(w->gw)) != 0)
+  if ((rc = ethp2p_sim_nat_hook_add(w->box, box_hook, w)) != 0 ||
+      (rc = ethp2p_gw_start(w->gw)) != 0)
     return rc;
 
   /* the node: a key drawn from the world's seed, no data directory */
@@ -525,11 +528,11 @@ static int world_build(sim_world *w) {
   w->next_ipchange = w->start + w->o.ipchange_every;
   if ((w->o.restart_every != 0 && w->next_restart < w->end) ||
       (w->o.ipchange_every != 0 && w->next_ipchange < w->end))
-    ethp2p_timer_start(w->world_timer, w->o.restart_every != 0 &&
-                                               (w->o.ipchange_every == 0 ||
-                                                w->next_restart <= w->next_ipchange)
-                                           ? w->next_restart
-                                           : w->next_ipchange);
+    ethp2p_timer_start(w->world_timer,
+                       w->o.restart_every != 0 &&
+                               (w->o.ipchange_every == 0 || w->next_restart <= w->next_ipchange)
+                           ? w->next_restart
+                           : w->next_ipchange);
   /* the start is a disruption too: how long until the record is true? */
   disruption(w);
   return 0;
@@ -556,11 +559,10 @@ static void summary(sim_world *w) {
     fprintf(w->out, "  reachable            not probed\n");
   fprintf(w->out, "  record versions      %u (seq first+0 .. first+%" PRIu64 ")\n", w->versions,
           w->versions ? w->last_seq - w->first_seq : 0);
-  fprintf(w->out, "  mappings             added %u, renewed %u, failed %u, lost %u\n",
-          w->ev_count[ETHP2P_PORTMAP_EV_MAPPING_ADDED],
-          w->ev_count[ETHP2P_PORTMAP_EV_MAPPING_RENEWED],
-          w->ev_count[ETHP2P_PORTMAP_EV_MAPPING_FAILED],
-          w->ev_count[ETHP2P_PORTMAP_EV_MAPPING_LOST]);
+  fprintf(
+      w->out, "  mappings             added %u, renewed %u, failed %u, lost %u\n",
+      w->ev_count[ETHP2P_PORTMAP_EV_MAPPING_ADDED], w->ev_count[ETHP2P_PORTMAP_EV_MAPPING_RENEWED],
+      w->ev_count[ETHP2P_PORTMAP_EV_MAPPING_FAILED], w->ev_count[ETHP2P_PORTMAP_EV_MAPPING_LOST]);
   fprintf(w->out, "  router               %u restarts, %u address changes\n", w->restarts,
           w->ipchanges);
   if (w->recoveries > 0)
@@ -572,7 +574,9 @@ static void summary(sim_world *w) {
             w->unrecovered + (w->disrupted ? 1 : 0));
   fprintf(w->out, "  invariant violations %u\n", w->violations);
   fprintf(w->out, "  shutdown             %s, %u forwards left on the router\n",
-          !w->stopped ? "did not finish" : w->stop_status == 0 ? "mappings deleted" : "timed out",
+          !w->stopped           ? "did not finish"
+          : w->stop_status == 0 ? "mappings deleted"
+                                : "timed out",
           left);
   fprintf(w->out, "  trace hash           %016" PRIx64 "\n", ethp2p_sim_trace_hash(w->sim));
 }
@@ -605,10 +609,12 @@ static void usage(FILE *out) {
           "emulator) and prints a timeline and a summary.  Same seed, same output.\n\n"
           "Options:\n"
           "  --nat pmp|pcp|upnp|any      mechanism the node uses (default any)\n"
-          "  --days N                    simulated days (default 1; fractions allowed)\n"
-          "  --seed S                    world seed (default 1)\n"
-          "  --router-restart-every D    reboot the router periodically (e.g. 6h)\n"
-          "  --ip-change-every D         change the router's external address (e.g. 2d)\n"
+          "  --days N                    simulated days, above 0 and at most 36500\n"
+          "                              (default 1; fractions allowed: 0.5)\n"
+          "  --seed S                    world seed, 0..2^64-1, decimal or 0x hex (default 1)\n"
+          "  --router-restart-every D    reboot the router every D (e.g. 6h; default 0 = never)\n"
+          "  --ip-change-every D         change the router's external address every D\n"
+          "                              (e.g. 2d; default 0 = never)\n"
           "  --loss P                    datagram loss on every link, 0..1 (default 0)\n"
           "  --quirk NAME                router quirk (repeatable): gateway quirks such as\n"
           "                              pmp-alt-port, random-port, http-port-moves, chunked,\n"
@@ -616,14 +622,23 @@ static void usage(FILE *out) {
           "  --probe-every D             internet probe interval (default 5m, 0 = none)\n"
           "  --summary-only              print only the summary\n"
           "  --verbosity 0-5             node logs on stderr with simulated time (default 0)\n"
-          "Durations: 500ms, 30s, 10m, 6h, 2d, or plain seconds.\n");
+          "  --network N                 many nodes with discovery instead (see\n"
+          "                              `ethp2p sim network --help`)\n"
+          "Durations: 500ms, 30s, 10m, 6h, 2d, or plain seconds; fractions allowed (1.5h);\n"
+          "0 or from 100ms to 3650d.\n");
 }
+
+/* Shortest period a periodic option takes (what --help states). */
+#define SIM_MIN_PERIOD (100 * ETHP2P_MSEC)
 
 static bool parse_dur(const char *s, ethp2p_time *out) {
   char *end;
-  double v = strtod(s, &end);
+  double v, secs;
   ethp2p_time unit = ETHP2P_SEC;
-  if (end == s || v < 0 || v > 3650.0 * 86400)
+  if (!((*s >= '0' && *s <= '9') || *s == '.'))
+    return false; /* no sign, no space, no "inf"/"nan" */
+  v = strtod(s, &end);
+  if (end == s || !(v >= 0))
     return false;
   if (strcmp(end, "ms") == 0)
     unit = ETHP2P_MSEC;
@@ -637,14 +652,21 @@ static bool parse_dur(const char *s, ethp2p_time *out) {
     unit = ETHP2P_DAY;
   else
     return false;
+  secs = v * (double)unit / (double)ETHP2P_SEC;
+  if (!(secs <= 3650.0 * 86400))
+    return false;
   *out = (ethp2p_time)(v * (double)unit);
-  return true;
+  return *out == 0 || *out >= SIM_MIN_PERIOD;
 }
 
 int ethp2p_cmd_sim(int argc, char **argv) {
   sim_world *w = calloc(1, sizeof *w);
   int rc, exit_code = CLI_EXIT_OK;
 
+  if (ethp2p_sim_network_wanted(argc, argv)) {
+    free(w);
+    return ethp2p_sim_network_cmd(argc, argv);
+  }
   if (w == NULL)
     return CLI_EXIT_INVALID;
   w->out = stdout;
@@ -660,6 +682,22 @@ int ethp2p_cmd_sim(int argc, char **argv) {
       usage(stdout);
       free(w);
       return CLI_EXIT_OK;
+    }
+    static const char *const with_value[] = {"--nat",
+                                             "--days",
+                                             "--seed",
+                                             "--router-restart-every",
+                                             "--ip-change-every",
+                                             "--loss",
+                                             "--quirk",
+                                             "--probe-every",
+                                             "--verbosity"};
+    bool known = strcmp(a, "--summary-only") == 0;
+    for (size_t k = 0; !known && k < sizeof with_value / sizeof with_value[0]; k++)
+      known = strcmp(a, with_value[k]) == 0;
+    if (!known) {
+      fprintf(stderr, "ethp2p sim: unknown option %s (see --help)\n", a);
+      goto usage_err;
     }
     if (strcmp(a, "--summary-only") == 0) {
       w->o.timeline = false;
@@ -678,21 +716,26 @@ int ethp2p_cmd_sim(int argc, char **argv) {
       char *end;
       w->o.days = strtod(val, &end);
       if (end == val || *end != 0 || !(w->o.days > 0) || w->o.days > 36500) {
-        fprintf(stderr, "ethp2p sim: --days must be a positive number\n");
+        fprintf(stderr,
+                "ethp2p sim: --days must be a number above 0 and at most 36500, got \"%s\"\n", val);
         goto usage_err;
       }
     } else if (strcmp(a, "--seed") == 0) {
       char *end;
+      errno = 0;
       w->o.seed = strtoull(val, &end, 0);
-      if (end == val || *end != 0) {
-        fprintf(stderr, "ethp2p sim: --seed must be an integer\n");
+      if (!(val[0] >= '0' && val[0] <= '9') || end == val || *end != 0 || errno == ERANGE) {
+        fprintf(stderr, "ethp2p sim: --seed must be an integer 0..2^64-1, got \"%s\"\n", val);
         goto usage_err;
       }
     } else if (strcmp(a, "--router-restart-every") == 0 || strcmp(a, "--ip-change-every") == 0 ||
                strcmp(a, "--probe-every") == 0) {
       ethp2p_time d;
-      if (!parse_dur(val, &d) || (d != 0 && d < ETHP2P_SEC)) {
-        fprintf(stderr, "ethp2p sim: invalid duration \"%s\" for %s\n", val, a);
+      if (!parse_dur(val, &d)) {
+        fprintf(stderr,
+                "ethp2p sim: invalid duration \"%s\" for %s (like 500ms, 30s, 6h, 2d: 0 or from "
+                "100ms to 3650d)\n",
+                val, a);
         goto usage_err;
       }
       if (strcmp(a, "--router-restart-every") == 0)
@@ -704,8 +747,8 @@ int ethp2p_cmd_sim(int argc, char **argv) {
     } else if (strcmp(a, "--loss") == 0) {
       char *end;
       w->o.loss = strtod(val, &end);
-      if (end == val || *end != 0 || w->o.loss < 0 || w->o.loss > 1) {
-        fprintf(stderr, "ethp2p sim: --loss must be between 0 and 1\n");
+      if (end == val || *end != 0 || !(w->o.loss >= 0 && w->o.loss <= 1)) {
+        fprintf(stderr, "ethp2p sim: --loss must be between 0 and 1, got \"%s\"\n", val);
         goto usage_err;
       }
     } else if (strcmp(a, "--quirk") == 0) {
@@ -722,19 +765,15 @@ int ethp2p_cmd_sim(int argc, char **argv) {
       }
     } else if (strcmp(a, "--verbosity") == 0) {
       if (strlen(val) != 1 || val[0] < '0' || val[0] > '5') {
-        fprintf(stderr, "ethp2p sim: --verbosity must be 0..5\n");
+        fprintf(stderr, "ethp2p sim: --verbosity must be 0..5, got \"%s\"\n", val);
         goto usage_err;
       }
       w->o.verbosity = (unsigned)(val[0] - '0');
-    } else {
-      fprintf(stderr, "ethp2p sim: unknown option %s (see --help)\n", a);
-      goto usage_err;
     }
     if (takes)
       i++;
   }
-  ethp2p_log_set_sink(w->o.verbosity ? sim_log_sink : NULL, NULL,
-                      (ethp2p_log_level)w->o.verbosity);
+  ethp2p_log_set_sink(w->o.verbosity ? sim_log_sink : NULL, NULL, (ethp2p_log_level)w->o.verbosity);
   if (w->o.timeline)
     fprintf(w->out, "ethp2p sim: nat=%s days=%g seed=%" PRIu64 "\n", w->o.nat, w->o.days,
             w->o.seed);
