@@ -17,8 +17,9 @@
  * Discovery (go-ethereum's flags --bootnodes, --discovery.v4, --discovery.v5,
  * --nodiscover, --netrestrict) runs in the server on the UDP port; this command
  * says at INFO when the table first holds peers, logs its size at DEBUG every
- * 30 s, warns when the bootnodes stay silent, and says that discv5 is not
- * available in this build when it is asked for.
+ * 30 s, and warns when the bootnodes stay silent; --discovery.v5 adds discv5
+ * on the same port.  RLPx: --maxpeers, --identity, and static/trusted nodes
+ * from the data directory.
  */
 #include <errno.h>
 #include <limits.h>
@@ -96,18 +97,23 @@ static void usage(FILE *out) {
           "  --nodekeyhex HEX         node key as hex (for testing)\n"
           "  --verbosity 0-5          log level: 0 silent .. 3 info .. 5 trace (default 3)\n"
           "  --log.format FMT         terminal|json|logfmt (default terminal)\n"
-          "  --nat.lease D            mapping lifetime asked for (default 10m)\n"
+          "  --nat.lease D            mapping lifetime asked for (default 2h where the\n"
+          "                           router reports restarts, else 10m)\n"
           "  --nat.refresh D          refresh after success (default 8m)\n"
           "  --nat.retry D            retry after failure (default 5m)\n"
           "  --nat.extip-interval D   external address poll (default 2m)\n"
           "  --bootnodes LIST         comma-separated enode:// URLs or enr: records to\n"
           "                           start discovery from (at most 64)\n"
           "  --discovery.v4[=BOOL]    discv4 on the UDP port (default true; alias --discv4)\n"
-          "  --discovery.v5[=BOOL]    discv5 (alias --discv5); this build says so when it\n"
-          "                           cannot run it\n"
+          "  --discovery.v5[=BOOL]    discv5 on the same UDP port (default false; alias\n"
+          "                           --discv5); enr: bootnodes are used by both\n"
           "  --nodiscover             no discovery at all (the UDP port stays open)\n"
           "  --netrestrict CIDRS      talk to discovery peers only in these IPv4/IPv6\n"
           "                           networks (comma-separated, e.g. 10.0.0.0/8)\n"
+          "  --maxpeers N             RLPx peers at most (default 50); static and trusted\n"
+          "                           nodes come from <datadir>/static-nodes.json and\n"
+          "                           trusted-nodes.json\n"
+          "  --identity NAME          client ID in our Hello (default ethp2p/v<version>)\n"
           "  --metrics                serve Prometheus metrics (/metrics) and JSON (/status)\n"
           "  --metrics.addr IP        metrics server address (default 127.0.0.1)\n"
           "  --metrics.port N         metrics server port (default 6060)\n"
@@ -470,6 +476,8 @@ enum node_opt_id {
   OPT_DISCV5,
   OPT_NODISCOVER,
   OPT_NETRESTRICT,
+  OPT_MAXPEERS,
+  OPT_IDENTITY,
 };
 
 static const struct node_opt {
@@ -501,6 +509,8 @@ static const struct node_opt {
     {"--discv5", OPT_DISCV5, false}, /* geth's alias */
     {"--nodiscover", OPT_NODISCOVER, false},
     {"--netrestrict", OPT_NETRESTRICT, true},
+    {"--maxpeers", OPT_MAXPEERS, true},
+    {"--identity", OPT_IDENTITY, true},
 };
 
 static const struct node_opt *find_opt(const char *name) {
@@ -662,6 +672,20 @@ static int node_main(int argc, char **argv, char **bootnodes_buf) {
     case OPT_NETRESTRICT:
       cfg.netrestrict = *val != 0 ? val : NULL;
       break;
+    case OPT_MAXPEERS:
+      if (!parse_uint(val, 100000, &v) || v == 0) {
+        fprintf(stderr, "ethp2p node: invalid --maxpeers \"%s\" (1-100000)\n", val);
+        return CLI_EXIT_USAGE;
+      }
+      cfg.max_peers = (size_t)v;
+      break;
+    case OPT_IDENTITY:
+      if (*val == 0 || strlen(val) > 200) {
+        fprintf(stderr, "ethp2p node: --identity needs a client name of 1-200 characters\n");
+        return CLI_EXIT_USAGE;
+      }
+      cfg.client_id = val;
+      break;
     case OPT_METRICS:
     case OPT_DISCV4:
     case OPT_DISCV5:
@@ -807,10 +831,9 @@ static int node_main(int argc, char **argv, char **bootnodes_buf) {
   if (cfg.nodiscover) {
     ethp2p_log(ETHP2P_LOG_INFO, "node", "Discovery is off (--nodiscover)", "%s", "");
   } else {
-    /* The server starts discv4 only; discv5 is not part of this build yet. */
-    if (cfg.discv5)
-      ethp2p_log(ETHP2P_LOG_WARN, "node", "discv5 not available in this build, not started",
-                 "discv4=%s", ethp2p_server_discv4(st.srv) != NULL ? "on" : "off");
+    if (ethp2p_server_discv5(st.srv) != NULL)
+      ethp2p_log(ETHP2P_LOG_INFO, "node", "Discovery v5 runs on the UDP port", "udp=%u",
+                 ethp2p_server_udp_addr(st.srv).port);
     if (ethp2p_server_discv4(st.srv) == NULL)
       ethp2p_log(ETHP2P_LOG_INFO, "node", "Discovery is off (--discovery.v4=false)", "%s", "");
     else if (cfg.nbootnodes == 0)
