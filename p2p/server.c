@@ -522,6 +522,11 @@ static bool dialable(void *data, const ethp2p_discover_node *n) {
 
 static void feed_next(ethp2p_server *srv);
 
+static size_t max_dialed(const ethp2p_server *srv) {
+  size_t m = (srv->cfg.max_peers != 0 ? srv->cfg.max_peers : 50) / 3;
+  return m > 0 ? m : 1;
+}
+
 static void on_feed_node(void *data, int status, const ethp2p_discover_node *n) {
   ethp2p_server *srv = data;
   ethp2p_rlpx_host_stats st;
@@ -531,7 +536,9 @@ static void on_feed_node(void *data, int status, const ethp2p_discover_node *n) 
   a.port = n->tcp;
   (void)ethp2p_rlpx_host_add_candidate(srv->host, n->pub64, &a);
   ethp2p_rlpx_host_stats_get(srv->host, &st);
-  if (st.queued >= SRV_MAX_QUEUED)
+  /* go-ethereum's dialer reads the iterator only while it has free dial slots
+   * (a third of --maxpeers for dialed peers, dialRatio 3) */
+  if (st.queued >= SRV_MAX_QUEUED || st.dialed + st.pending >= max_dialed(srv))
     ethp2p_timer_start(srv->feed_timer, ethp2p_env_now(srv->env) + SRV_FEED_PAUSE);
   else
     feed_next(srv);

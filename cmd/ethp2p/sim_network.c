@@ -164,14 +164,16 @@ static sn_node *hash_get(sn_world *w, const uint8_t id[32]) {
 
 /* ---- ground truth ------------------------------------------------------------------- */
 
+/* Type t in 0..26 = mapping x allocation x filtering; each policy enum starts
+ * at 1 (0 is "unknown" in ethp2p/natclass.h). */
 static ethp2p_sim_nat_dep nat_mapping(unsigned t) {
-  return (ethp2p_sim_nat_dep)(t / 9);
+  return (ethp2p_sim_nat_dep)(t / 9 + 1);
 }
 static ethp2p_sim_nat_alloc nat_alloc(unsigned t) {
-  return (ethp2p_sim_nat_alloc)(t / 3 % 3);
+  return (ethp2p_sim_nat_alloc)(t / 3 % 3 + 1);
 }
 static ethp2p_sim_nat_dep nat_filtering(unsigned t) {
-  return (ethp2p_sim_nat_dep)(t % 3);
+  return (ethp2p_sim_nat_dep)(t % 3 + 1);
 }
 
 /* Where any host can reach n unsolicited right now (false: nowhere). */

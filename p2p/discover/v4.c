@@ -88,6 +88,7 @@ struct ethp2p_discv4_iter {
   void *cb_data;
   ethp2p_timer *timer;
   bool lookup_running;
+  unsigned empty_walks; /* walks in a row that found no node not yet delivered */
   ethp2p_discover_node queue[ITER_QUEUE_MAX];
   size_t nqueue;
   uint8_t (*seen)[32];
@@ -1082,8 +1083,21 @@ static void iter_feed(ethp2p_discv4_iter *it, const ethp2p_discover_node *nodes,
     if (iter_seen_add(it, nodes[i].id))
       it->queue[it->nqueue++] = nodes[i];
   }
-  /* deliver (or walk again) on the next turn; an empty walk waits a second */
-  ethp2p_timer_start(it->timer, ethp2p_env_now(it->d->env) + (it->nqueue == 0 ? ETHP2P_SEC : 0));
+  /* Deliver (or walk again) on the next turn.  A walk that found nothing new
+   * waits before the next one: 1 s as go-ethereum's lookupIterator does, then
+   * doubling up to 30 s while walks stay empty, so a small or saturated network
+   * is not walked once a second forever. */
+  if (it->nqueue == 0) {
+    unsigned shift = it->empty_walks < 5 ? it->empty_walks : 5;
+    ethp2p_time wait = ETHP2P_SEC << shift;
+    if (wait > 30 * ETHP2P_SEC)
+      wait = 30 * ETHP2P_SEC;
+    it->empty_walks++;
+    ethp2p_timer_start(it->timer, ethp2p_env_now(it->d->env) + wait);
+  } else {
+    it->empty_walks = 0;
+    ethp2p_timer_start(it->timer, ethp2p_env_now(it->d->env));
+  }
 }
 
 static void on_iter_timer(ethp2p_timer *t, void *data) {
