@@ -1095,7 +1095,7 @@ static void ev_on_read(ethp2p_tcp *t, int status, const uint8_t *buf, size_t len
   ev_sender *e = data;
   (void)t;
   if (status == 0 && len > 12 && e->answered == 0)
-    e->answered = atoi((const char *)buf + 9);
+    e->answered = (int)strtol((const char *)buf + 9, NULL, 10);
 }
 
 static void ev_on_connect(ethp2p_tcp *t, int status, void *data) {

@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "ethp2p/error.h"
-#include "nat/stun_codec.h"
+#include "ethp2p/nat.h"
 
 int cli_read_all(const char *path, size_t max, uint8_t **out, size_t *len) {
   FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");

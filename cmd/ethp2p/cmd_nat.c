@@ -31,11 +31,7 @@
 #include "cmd/ethp2p/cli.h"
 #include "ethp2p/env_uv.h"
 #include "ethp2p/nat.h"
-#include "nat/pcp_codec.h"
-#include "nat/pmp_codec.h"
-#include "nat/stun_codec.h"
 
-#include "nat/impl.h"
 
 #define DEFAULT_LIFETIME 3600u
 #define DEFAULT_TIMEOUT_MS 10000u

@@ -41,8 +41,6 @@
 #include "ethp2p/metrics.h"
 #include "ethp2p/nat.h"
 #include "ethp2p/server.h"
-#include "nat/pcp_codec.h"
-#include "nat/pmp_codec.h"
 
 /* Mapping deletes get this long after a signal; the process is gone well
  * within the 5 s an init system or a test allows. */

@@ -180,6 +180,28 @@ struct ethp2p_nat {
   void *notify_data;
 };
 
+/*
+ * For tools that explain a router's answer (ethp2p nat, ethp2p node): the name
+ * ("NOT_AUTHORIZED") and meaning of a NAT-PMP (RFC 6886 §3.5) or PCP (RFC 6887
+ * §7.4) result code.  Static strings; an unknown code gives "UNKNOWN".
+ */
+const char *ethp2p_pmp_result_name(unsigned result);
+const char *ethp2p_pmp_result_meaning(unsigned result);
+const char *ethp2p_pcp_result_name(unsigned result);
+const char *ethp2p_pcp_result_meaning(unsigned result);
+
+/* The STUN servers the stun mechanism asks when a spec names none. */
+#define ETHP2P_STUN_DEFAULT_SERVERS "stun.l.google.com:19302,stun.cloudflare.com:3478"
+
+/*
+ * PCP nonces from a 32-byte secret key, so a mapping made by one process can be
+ * renewed or deleted by another (`nat map`, then `nat unmap`): each nonce is
+ * HMAC-SHA256(key, protocol || internal port || client IP) truncated to 96 bits.
+ * Works on pcp and any.  Call before the first operation.  Returns 0, or
+ * ETHP2P_EUNSUPP for other kinds.
+ */
+int ethp2p_nat_set_pcp_nonce_key(ethp2p_nat *nat, const uint8_t key[32]);
+
 /* Creates the NAT for a spec on env.  No I/O happens until the first operation
  * (discovery is lazy).  Returns 0 or a negative code. */
 int ethp2p_nat_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out);
