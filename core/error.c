@@ -6,8 +6,8 @@
 
 const char *ethp2p_strerror(int err) {
   switch (err) {
-#define ETHP2P_ERR_MSG(name, val, msg)                                         \
-  case ETHP2P_##name:                                                          \
+#define ETHP2P_ERR_MSG(name, val, msg)                                                             \
+  case ETHP2P_##name:                                                                              \
     return msg;
     ETHP2P_ERRNO_MAP(ETHP2P_ERR_MSG)
 #undef ETHP2P_ERR_MSG
@@ -20,8 +20,8 @@ const char *ethp2p_strerror(int err) {
 
 const char *ethp2p_err_name(int err) {
   switch (err) {
-#define ETHP2P_ERR_NAME(name, val, msg)                                        \
-  case ETHP2P_##name:                                                          \
+#define ETHP2P_ERR_NAME(name, val, msg)                                                            \
+  case ETHP2P_##name:                                                                              \
     return "ETHP2P_" #name;
     ETHP2P_ERRNO_MAP(ETHP2P_ERR_NAME)
 #undef ETHP2P_ERR_NAME

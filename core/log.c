@@ -14,7 +14,9 @@ void ethp2p_log_set_sink(ethp2p_log_sink sink, void *data, ethp2p_log_level max_
   g_max = max_level;
 }
 
-int ethp2p_log_enabled(ethp2p_log_level level) { return g_sink != NULL && level <= g_max; }
+int ethp2p_log_enabled(ethp2p_log_level level) {
+  return g_sink != NULL && level <= g_max;
+}
 
 void ethp2p_log(ethp2p_log_level level, const char *module, const char *msg, const char *kvfmt,
                 ...) {

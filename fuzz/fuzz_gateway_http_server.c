@@ -95,7 +95,15 @@ static int exchange(ethp2p_sim *sim, ethp2p_env *env, const ethp2p_addr *to, con
   int code = rc == 1 ? p.msg.status : -1;
   ethp2p_http_parser_close(&p);
   switch (code) {
-  case 200: case 400: case 404: case 405: case 408: case 413: case 414: case 431: case 500:
+  case 200:
+  case 400:
+  case 404:
+  case 405:
+  case 408:
+  case 413:
+  case 414:
+  case 431:
+  case 500:
   case 501:
     return code;
   default:

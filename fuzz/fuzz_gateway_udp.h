@@ -46,7 +46,7 @@
 
 typedef struct fgw_sock {
   ethp2p_udp *udp;
-  int n;                         /* datagrams received */
+  int n; /* datagrams received */
   uint8_t last[ETHP2P_PCP_MAX_LEN];
   size_t last_len;
   ethp2p_addr last_from;
@@ -210,8 +210,8 @@ static void fgw_check_reply(const uint8_t *req, size_t req_len, const fgw_sock *
 }
 
 static const ethp2p_time fgw_steps[8] = {
-    0, 100 * ETHP2P_MSEC, ETHP2P_SEC, 10 * ETHP2P_SEC, 2 * ETHP2P_MIN, ETHP2P_HOUR, ETHP2P_DAY,
-    30 * ETHP2P_DAY,
+    0,           100 * ETHP2P_MSEC, ETHP2P_SEC,      10 * ETHP2P_SEC, 2 * ETHP2P_MIN,
+    ETHP2P_HOUR, ETHP2P_DAY,        30 * ETHP2P_DAY,
 };
 
 /* Runs one input; unit is the datagram length unit (1 for NAT-PMP, 4 for PCP). */

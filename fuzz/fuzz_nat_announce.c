@@ -68,8 +68,8 @@ static void ignore(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t *buf,
 }
 
 static const ethp2p_time steps[8] = {
-    0, 100 * ETHP2P_MSEC, ETHP2P_SEC, 3 * ETHP2P_SEC, ETHP2P_MIN, ETHP2P_HOUR, ETHP2P_DAY,
-    30 * ETHP2P_DAY,
+    0,          100 * ETHP2P_MSEC, ETHP2P_SEC, 3 * ETHP2P_SEC,
+    ETHP2P_MIN, ETHP2P_HOUR,       ETHP2P_DAY, 30 * ETHP2P_DAY,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -59,8 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   /* Open keeps the larger of stored and clock; save + read gives the same value. */
   if (ethp2p_seqstore_open(&st, dir, 1, &start) != 0 || start != (seq > 1 ? seq : 1))
     abort();
-  if (ethp2p_seqstore_save(&st, seq) != 0 || ethp2p_seqstore_read(dir, &again) != 0 ||
-      again != seq)
+  if (ethp2p_seqstore_save(&st, seq) != 0 || ethp2p_seqstore_read(dir, &again) != 0 || again != seq)
     abort();
   return 0;
 }

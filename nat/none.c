@@ -22,7 +22,9 @@ static int none_extip(ethp2p_nat *nat, ethp2p_nat_extip_cb cb, void *data) {
   return ETHP2P_EUNSUPP;
 }
 
-static void none_destroy(ethp2p_nat *nat) { free(nat); }
+static void none_destroy(ethp2p_nat *nat) {
+  free(nat);
+}
 
 static const ethp2p_nat_ops none_ops = {
     .add_mapping = none_add,

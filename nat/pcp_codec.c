@@ -13,7 +13,9 @@ static void put32(uint8_t *p, uint32_t v) {
   p[2] = (uint8_t)(v >> 8);
   p[3] = (uint8_t)v;
 }
-static uint16_t get16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static uint16_t get16(const uint8_t *p) {
+  return (uint16_t)((p[0] << 8) | p[1]);
+}
 static uint32_t get32(const uint8_t *p) {
   return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
@@ -63,7 +65,9 @@ static void map_decode(ethp2p_pcp_map *m, const uint8_t *p) {
     ethp2p_pcp_addr_from_wire(&m->external_ip, p + 20);
 }
 
-static size_t pad4(size_t n) { return (n + 3) & ~(size_t)3; }
+static size_t pad4(size_t n) {
+  return (n + 3) & ~(size_t)3;
+}
 
 /* Options (§7.3) after `off`; returns the new offset or a negative code. */
 static int options_encode(uint8_t *buf, size_t cap, size_t off, const ethp2p_pcp_option *opts,
@@ -100,8 +104,9 @@ static int options_decode(ethp2p_pcp_option *opts, size_t *n, const uint8_t *buf
       return ethp2p_diag_set(diag, ETHP2P_ETOOBIG, off, "more than %d PCP options",
                              ETHP2P_PCP_MAX_OPTIONS);
     if (olen > ETHP2P_PCP_OPTION_MAX_DATA)
-      return ethp2p_diag_set(diag, ETHP2P_ETOOBIG, off, "PCP option %u has %u bytes of data (max %d)",
-                             buf[off], olen, ETHP2P_PCP_OPTION_MAX_DATA);
+      return ethp2p_diag_set(diag, ETHP2P_ETOOBIG, off,
+                             "PCP option %u has %u bytes of data (max %d)", buf[off], olen,
+                             ETHP2P_PCP_OPTION_MAX_DATA);
     ethp2p_pcp_option *o = &opts[(*n)++];
     o->code = buf[off];
     o->len = olen;
@@ -136,8 +141,8 @@ static int check_size(const uint8_t *buf, size_t len, ethp2p_diag *diag) {
     return ethp2p_diag_set(diag, ETHP2P_EPROTO, ETHP2P_PCP_MAX_LEN,
                            "PCP message of %zu bytes exceeds 1100", len);
   if (len % 4 != 0)
-    return ethp2p_diag_set(diag, ETHP2P_EPROTO, len, "PCP message length %zu is not a multiple of 4",
-                           len);
+    return ethp2p_diag_set(diag, ETHP2P_EPROTO, len,
+                           "PCP message length %zu is not a multiple of 4", len);
   return 0;
 }
 
@@ -200,8 +205,7 @@ int ethp2p_pcp_response_decode(ethp2p_pcp_response *out, const uint8_t *buf, siz
     out->result = buf[3];
   }
   if (buf[0] != ETHP2P_PCP_VERSION)
-    return ethp2p_diag_set(diag, ETHP2P_EUNSUPP, 0, "PCP response has version %u, want 2",
-                           buf[0]);
+    return ethp2p_diag_set(diag, ETHP2P_EUNSUPP, 0, "PCP response has version %u, want 2", buf[0]);
   if (len < 4)
     return ethp2p_diag_set(diag, ETHP2P_ETRUNC, len, "PCP response shorter than 4 bytes");
   if (!(buf[1] & ETHP2P_PCP_R_BIT))
@@ -210,7 +214,8 @@ int ethp2p_pcp_response_decode(ethp2p_pcp_response *out, const uint8_t *buf, siz
   if (rc < 0)
     return rc;
   if (len < ETHP2P_PCP_HEADER_LEN)
-    return ethp2p_diag_set(diag, ETHP2P_ETRUNC, len, "PCP response shorter than its 24-byte header");
+    return ethp2p_diag_set(diag, ETHP2P_ETRUNC, len,
+                           "PCP response shorter than its 24-byte header");
   out->lifetime_s = get32(buf + 4);
   out->epoch_s = get32(buf + 8);
   size_t off = ETHP2P_PCP_HEADER_LEN;
@@ -277,7 +282,8 @@ bool ethp2p_pcp_epoch_lost(uint32_t prev_epoch_s, ethp2p_time prev_local, uint32
   /* §8.5: backwards by more than one second is invalid outright. */
   if ((int64_t)new_epoch_s + 1 < (int64_t)prev_epoch_s)
     return true;
-  int64_t client_delta = now_local > prev_local ? (int64_t)((now_local - prev_local) / ETHP2P_SEC) : 0;
+  int64_t client_delta =
+      now_local > prev_local ? (int64_t)((now_local - prev_local) / ETHP2P_SEC) : 0;
   int64_t server_delta = (int64_t)new_epoch_s - (int64_t)prev_epoch_s;
   if (server_delta < 0)
     server_delta = 0;

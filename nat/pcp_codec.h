@@ -83,7 +83,7 @@ extern "C" {
 #define ETHP2P_PCP_HEADER_LEN 24
 #define ETHP2P_PCP_MAP_LEN 36
 #define ETHP2P_PCP_MAP_MSG_LEN (ETHP2P_PCP_HEADER_LEN + ETHP2P_PCP_MAP_LEN) /* 60 */
-#define ETHP2P_PCP_MAX_LEN 1100 /* §7 */
+#define ETHP2P_PCP_MAX_LEN 1100                                             /* §7 */
 #define ETHP2P_PCP_NONCE_LEN 12
 
 /* Opcodes (§19.2). */
@@ -96,7 +96,7 @@ extern "C" {
 #define ETHP2P_PCP_OPT_THIRD_PARTY 1
 #define ETHP2P_PCP_OPT_PREFER_FAILURE 2
 #define ETHP2P_PCP_OPT_FILTER 3
-#define ETHP2P_PCP_MAX_OPTIONS 4     /* more options than this: ETHP2P_ETOOBIG */
+#define ETHP2P_PCP_MAX_OPTIONS 4      /* more options than this: ETHP2P_ETOOBIG */
 #define ETHP2P_PCP_OPTION_MAX_DATA 20 /* the longest known option (FILTER) */
 
 /* Result codes (§7.4). */
@@ -130,7 +130,7 @@ typedef struct ethp2p_pcp_map {
   uint8_t nonce[ETHP2P_PCP_NONCE_LEN];
   uint8_t protocol; /* 6 TCP, 17 UDP, 0 = all protocols */
   uint16_t internal_port;
-  uint16_t external_port; /* suggested (request) / assigned (response) */
+  uint16_t external_port;  /* suggested (request) / assigned (response) */
   ethp2p_addr external_ip; /* port field unused */
 } ethp2p_pcp_map;
 

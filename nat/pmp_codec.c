@@ -13,18 +13,22 @@ static void put32(uint8_t *p, uint32_t v) {
   p[2] = (uint8_t)(v >> 8);
   p[3] = (uint8_t)v;
 }
-static uint16_t get16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static uint16_t get16(const uint8_t *p) {
+  return (uint16_t)((p[0] << 8) | p[1]);
+}
 static uint32_t get32(const uint8_t *p) {
   return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-static bool known_opcode(unsigned op) { return op <= ETHP2P_PMP_OP_MAP_TCP; }
+static bool known_opcode(unsigned op) {
+  return op <= ETHP2P_PMP_OP_MAP_TCP;
+}
 
 int ethp2p_pmp_request_encode(uint8_t *buf, size_t cap, const ethp2p_pmp_request *req) {
   if (req->version != ETHP2P_PMP_VERSION || !known_opcode(req->opcode))
     return ETHP2P_EINVAL;
-  size_t need = req->opcode == ETHP2P_PMP_OP_EXTADDR ? ETHP2P_PMP_EXTADDR_REQ_LEN
-                                                     : ETHP2P_PMP_MAP_REQ_LEN;
+  size_t need =
+      req->opcode == ETHP2P_PMP_OP_EXTADDR ? ETHP2P_PMP_EXTADDR_REQ_LEN : ETHP2P_PMP_MAP_REQ_LEN;
   if (cap < need)
     return ETHP2P_ESPACE;
   buf[0] = ETHP2P_PMP_VERSION;
@@ -55,8 +59,8 @@ int ethp2p_pmp_request_decode(ethp2p_pmp_request *out, const uint8_t *buf, size_
   if (buf[1] == ETHP2P_PMP_OP_EXTADDR)
     return 0;
   if (len < ETHP2P_PMP_MAP_REQ_LEN)
-    return ethp2p_diag_set(diag, ETHP2P_ETRUNC, len,
-                           "NAT-PMP map request is %zu bytes, needs 12", len);
+    return ethp2p_diag_set(diag, ETHP2P_ETRUNC, len, "NAT-PMP map request is %zu bytes, needs 12",
+                           len);
   out->internal_port = get16(buf + 4);
   out->suggested_port = get16(buf + 6);
   out->lifetime_s = get32(buf + 8);
@@ -98,11 +102,9 @@ int ethp2p_pmp_reply_decode(ethp2p_pmp_reply *out, const uint8_t *buf, size_t le
   if (len < 4)
     return ethp2p_diag_set(diag, ETHP2P_ETRUNC, len, "NAT-PMP reply shorter than 4 bytes");
   if (buf[0] != ETHP2P_PMP_VERSION)
-    return ethp2p_diag_set(diag, ETHP2P_EUNSUPP, 0, "NAT-PMP reply has version %u, want 0",
-                           buf[0]);
+    return ethp2p_diag_set(diag, ETHP2P_EUNSUPP, 0, "NAT-PMP reply has version %u, want 0", buf[0]);
   if (!(buf[1] & ETHP2P_PMP_OP_REPLY))
-    return ethp2p_diag_set(diag, ETHP2P_EPROTO, 1, "opcode %u is a request, not a reply",
-                           buf[1]);
+    return ethp2p_diag_set(diag, ETHP2P_EPROTO, 1, "opcode %u is a request, not a reply", buf[1]);
   out->opcode = buf[1] & (uint8_t)~ETHP2P_PMP_OP_REPLY;
   out->result = get16(buf + 2);
   if (len < ETHP2P_PMP_HEADER_LEN)
@@ -117,11 +119,11 @@ int ethp2p_pmp_reply_decode(ethp2p_pmp_reply *out, const uint8_t *buf, size_t le
     full = 0; /* an echoed unsupported opcode: only meaningful as an error */
   if (full == 0 || len < full) {
     if (out->result == ETHP2P_PMP_RESULT_SUCCESS)
-      return full == 0 ? ethp2p_diag_set(diag, ETHP2P_EPROTO, 1,
-                                         "success reply for unknown opcode %u", out->opcode)
-                       : ethp2p_diag_set(diag, ETHP2P_ETRUNC, len,
-                                         "NAT-PMP success reply is %zu bytes, needs %zu", len,
-                                         full);
+      return full == 0
+                 ? ethp2p_diag_set(diag, ETHP2P_EPROTO, 1, "success reply for unknown opcode %u",
+                                   out->opcode)
+                 : ethp2p_diag_set(diag, ETHP2P_ETRUNC, len,
+                                   "NAT-PMP success reply is %zu bytes, needs %zu", len, full);
     out->header_only = true;
     return 0;
   }
@@ -150,28 +152,39 @@ int ethp2p_pmp_unsupp_opcode_encode(uint8_t *buf, size_t cap, const uint8_t *req
 
 const char *ethp2p_pmp_result_name(unsigned result) {
   switch (result) {
-  case ETHP2P_PMP_RESULT_SUCCESS: return "SUCCESS";
-  case ETHP2P_PMP_RESULT_UNSUPP_VERSION: return "UNSUPPORTED_VERSION";
-  case ETHP2P_PMP_RESULT_NOT_AUTHORIZED: return "NOT_AUTHORIZED";
-  case ETHP2P_PMP_RESULT_NETWORK_FAILURE: return "NETWORK_FAILURE";
-  case ETHP2P_PMP_RESULT_OUT_OF_RESOURCES: return "OUT_OF_RESOURCES";
-  case ETHP2P_PMP_RESULT_UNSUPP_OPCODE: return "UNSUPPORTED_OPCODE";
-  default: return "UNKNOWN";
+  case ETHP2P_PMP_RESULT_SUCCESS:
+    return "SUCCESS";
+  case ETHP2P_PMP_RESULT_UNSUPP_VERSION:
+    return "UNSUPPORTED_VERSION";
+  case ETHP2P_PMP_RESULT_NOT_AUTHORIZED:
+    return "NOT_AUTHORIZED";
+  case ETHP2P_PMP_RESULT_NETWORK_FAILURE:
+    return "NETWORK_FAILURE";
+  case ETHP2P_PMP_RESULT_OUT_OF_RESOURCES:
+    return "OUT_OF_RESOURCES";
+  case ETHP2P_PMP_RESULT_UNSUPP_OPCODE:
+    return "UNSUPPORTED_OPCODE";
+  default:
+    return "UNKNOWN";
   }
 }
 
 const char *ethp2p_pmp_result_meaning(unsigned result) {
   switch (result) {
-  case ETHP2P_PMP_RESULT_SUCCESS: return "success";
-  case ETHP2P_PMP_RESULT_UNSUPP_VERSION: return "the gateway does not speak this NAT-PMP version";
+  case ETHP2P_PMP_RESULT_SUCCESS:
+    return "success";
+  case ETHP2P_PMP_RESULT_UNSUPP_VERSION:
+    return "the gateway does not speak this NAT-PMP version";
   case ETHP2P_PMP_RESULT_NOT_AUTHORIZED:
     return "not authorized or refused: port mapping may be disabled on the gateway";
   case ETHP2P_PMP_RESULT_NETWORK_FAILURE:
     return "network failure: the gateway has no external address yet";
   case ETHP2P_PMP_RESULT_OUT_OF_RESOURCES:
     return "out of resources: the gateway cannot create more mappings";
-  case ETHP2P_PMP_RESULT_UNSUPP_OPCODE: return "the gateway does not support this operation";
-  default: return "unknown result code";
+  case ETHP2P_PMP_RESULT_UNSUPP_OPCODE:
+    return "the gateway does not support this operation";
+  default:
+    return "unknown result code";
   }
 }
 

@@ -91,8 +91,8 @@ extern "C" {
 enum {
   ETHP2P_PMP_RESULT_SUCCESS = 0,
   ETHP2P_PMP_RESULT_UNSUPP_VERSION = 1,
-  ETHP2P_PMP_RESULT_NOT_AUTHORIZED = 2, /* "Not Authorized/Refused" (e.g. disabled by the user) */
-  ETHP2P_PMP_RESULT_NETWORK_FAILURE = 3, /* e.g. the NAT has no DHCP lease yet */
+  ETHP2P_PMP_RESULT_NOT_AUTHORIZED = 2,   /* "Not Authorized/Refused" (e.g. disabled by the user) */
+  ETHP2P_PMP_RESULT_NETWORK_FAILURE = 3,  /* e.g. the NAT has no DHCP lease yet */
   ETHP2P_PMP_RESULT_OUT_OF_RESOURCES = 4, /* cannot create more mappings now */
   ETHP2P_PMP_RESULT_UNSUPP_OPCODE = 5,
 };

@@ -33,7 +33,9 @@ static void teardown(void) {
 
 /* Runs the loop until *done or `ms` milliseconds passed; a ticking guard timer
  * keeps UV_RUN_ONCE from blocking forever.  Returns *done. */
-static void on_guard(uv_timer_t *t) { (void)t; }
+static void on_guard(uv_timer_t *t) {
+  (void)t;
+}
 static bool run_until(const bool *done, unsigned ms) {
   uv_timer_t guard;
   uint64_t limit = uv_hrtime() + (uint64_t)ms * 1000000u;
@@ -51,7 +53,9 @@ static void run_for(unsigned ms) {
   run_until(&never, ms);
 }
 
-static ethp2p_addr lo(uint16_t port) { return ethp2p_addr_v4(127, 0, 0, 1, port); }
+static ethp2p_addr lo(uint16_t port) {
+  return ethp2p_addr_v4(127, 0, 0, 1, port);
+}
 
 /* ==== clocks and randomness ================================================= */
 
@@ -146,7 +150,7 @@ START_TEST(timers_fire_in_deadline_order_with_fifo_ties) {
   arm(&c[1], base);
   arm(&c[2], base + 10 * ETHP2P_MSEC);
   arm(&c[3], base);
-  arm(&c[4], 1); /* long past: first */
+  arm(&c[4], 1);                 /* long past: first */
   uv_run(&loop, UV_RUN_DEFAULT); /* returns once no timer is armed */
   ck_assert_int_eq(L.n, 5);
   ck_assert_int_eq(L.order[0], 4);
@@ -695,7 +699,7 @@ START_TEST(tcp_echo_then_orderly_eof_on_both_sides) {
   cli_connected = cli_ended = false;
   ck_assert_int_eq(ethp2p_tcp_connect(env, &W.cli.conn, &W.addr, &from, on_connect_flag, &W.cli),
                    0);
-  ck_assert_int_eq(W.cli.connect_calls, 0); /* never inside the call */
+  ck_assert_int_eq(W.cli.connect_calls, 0);                              /* never inside the call */
   ck_assert_int_eq(ethp2p_tcp_write(W.cli.conn, msg, 1), ETHP2P_ESTATE); /* not connected yet */
   ck_assert(run_until(&cli_connected, 2000));
   ck_assert_int_eq(W.cli.connect_status, 0);
@@ -744,8 +748,7 @@ START_TEST(tcp_large_write_arrives_whole_and_in_order) {
     big[i] = (uint8_t)(i ^ (i >> 11));
   listen_lo();
   cli_connected = cli_ended = false;
-  ck_assert_int_eq(ethp2p_tcp_connect(env, &W.cli.conn, &W.addr, NULL, on_connect_flag, &W.cli),
-                   0);
+  ck_assert_int_eq(ethp2p_tcp_connect(env, &W.cli.conn, &W.addr, NULL, on_connect_flag, &W.cli), 0);
   ck_assert(run_until(&cli_connected, 2000));
   ck_assert_int_eq(ethp2p_tcp_write(W.cli.conn, big, n), 0);
   ck_assert_int_eq(ethp2p_tcp_shutdown(W.cli.conn), 0);
@@ -775,8 +778,7 @@ START_TEST(tcp_connect_to_a_closed_port_is_refused_through_the_callback) {
   ethp2p_tcp_close(W.listener); /* the port is free again once the close completes */
   run_for(5);
   cli_connected = false;
-  ck_assert_int_eq(ethp2p_tcp_connect(env, &W.cli.conn, &closed, NULL, on_connect_flag, &W.cli),
-                   0);
+  ck_assert_int_eq(ethp2p_tcp_connect(env, &W.cli.conn, &closed, NULL, on_connect_flag, &W.cli), 0);
   ck_assert_int_eq(W.cli.connect_calls, 0);
   ck_assert(run_until(&cli_connected, 2000));
   ck_assert_int_eq(W.cli.connect_calls, 1);
@@ -845,8 +847,7 @@ START_TEST(peer_abort_is_reported_as_connection_reset) {
   ck_assert_int_eq(ethp2p_tcp_listen(env, &W.listener, &any, on_accept_hold, &W), 0);
   ck_assert_int_eq(ethp2p_tcp_local_addr(W.listener, &W.addr), 0);
   cli_connected = cli_ended = false;
-  ck_assert_int_eq(ethp2p_tcp_connect(env, &W.cli.conn, &W.addr, NULL, on_connect_flag, &W.cli),
-                   0);
+  ck_assert_int_eq(ethp2p_tcp_connect(env, &W.cli.conn, &W.addr, NULL, on_connect_flag, &W.cli), 0);
   ck_assert(run_until(&cli_connected, 2000));
   ck_assert_int_eq(ethp2p_tcp_read_start(W.cli.conn, on_cli_read, &W.cli), 0);
   ck_assert_int_eq(ethp2p_tcp_write(W.cli.conn, (const uint8_t *)"unread", 6), 0);
@@ -888,8 +889,7 @@ START_TEST(writes_after_peer_reset_fail_without_sigpipe) {
   ck_assert_int_eq(ethp2p_tcp_listen(env, &W.listener, &any, on_accept_hold, &W), 0);
   ck_assert_int_eq(ethp2p_tcp_local_addr(W.listener, &W.addr), 0);
   cli_connected = false;
-  ck_assert_int_eq(ethp2p_tcp_connect(env, &W.cli.conn, &W.addr, NULL, on_connect_flag, &W.cli),
-                   0);
+  ck_assert_int_eq(ethp2p_tcp_connect(env, &W.cli.conn, &W.addr, NULL, on_connect_flag, &W.cli), 0);
   ck_assert(run_until(&cli_connected, 2000));
   ck_assert_int_eq(ethp2p_tcp_write(W.cli.conn, (const uint8_t *)"unread", 6), 0);
   {
@@ -1055,18 +1055,21 @@ typedef struct route_case {
 #define HDR "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
 
 static const route_case route_cases[] = {
-    {"typical", HDR "eth0\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
-                    "eth0\t0002A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n",
+    {"typical",
+     HDR "eth0\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+         "eth0\t0002A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n",
      0, "192.168.2.1"},
-    {"lowest metric wins", HDR "wlan0\t00000000\t0100000A\t0003\t0\t0\t600\t00000000\t0\t0\t0\n"
-                               "eth0\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
-                               "usb0\t00000000\t012BA8C0\t0003\t0\t0\t700\t00000000\t0\t0\t0\n",
+    {"lowest metric wins",
+     HDR "wlan0\t00000000\t0100000A\t0003\t0\t0\t600\t00000000\t0\t0\t0\n"
+         "eth0\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+         "usb0\t00000000\t012BA8C0\t0003\t0\t0\t700\t00000000\t0\t0\t0\n",
      0, "192.168.1.1"},
-    {"tie keeps first", HDR "a\t00000000\t0100000A\t0003\t0\t0\t5\t00000000\t0\t0\t0\n"
-                            "b\t00000000\t0200000A\t0003\t0\t0\t5\t00000000\t0\t0\t0\n",
+    {"tie keeps first",
+     HDR "a\t00000000\t0100000A\t0003\t0\t0\t5\t00000000\t0\t0\t0\n"
+         "b\t00000000\t0200000A\t0003\t0\t0\t5\t00000000\t0\t0\t0\n",
      0, "10.0.0.1"},
-    {"no default route", HDR "eth0\t0002A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n", ETHP2P_ENOTFOUND,
-     NULL},
+    {"no default route", HDR "eth0\t0002A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n",
+     ETHP2P_ENOTFOUND, NULL},
     {"header only", HDR, ETHP2P_ENOTFOUND, NULL},
     {"empty", "", ETHP2P_ENOTFOUND, NULL},
     {"default without gateway flag (ppp/wg)",
@@ -1075,19 +1078,21 @@ static const route_case route_cases[] = {
      ETHP2P_ENOTFOUND, NULL},
     {"non-zero mask is not default",
      HDR "eth0\t00000000\t0102A8C0\t0003\t0\t0\t0\t000000FF\t0\t0\t0\n", ETHP2P_ENOTFOUND, NULL},
-    {"junk lines are skipped", "garbage\n\n\t\t\n" HDR "x y z\n"
-                               "eth0\t0000000G\t0102A8C0\t0003\t0\t0\t0\t00000000\n"
-                               "eth0\t00000000\t0102A8C0\t0003\t0\t0\tten\t00000000\n"
-                               "eth0\t00000000\t123456789\t0003\t0\t0\t0\t00000000\n"
-                               "eth1\t00000000\t0103A8C0\t0003\t0\t0\t9\t00000000\t0\t0\t0\n",
+    {"junk lines are skipped",
+     "garbage\n\n\t\t\n" HDR "x y z\n"
+     "eth0\t0000000G\t0102A8C0\t0003\t0\t0\t0\t00000000\n"
+     "eth0\t00000000\t0102A8C0\t0003\t0\t0\tten\t00000000\n"
+     "eth0\t00000000\t123456789\t0003\t0\t0\t0\t00000000\n"
+     "eth1\t00000000\t0103A8C0\t0003\t0\t0\t9\t00000000\t0\t0\t0\n",
      0, "192.168.3.1"},
     {"truncated last line", HDR "eth0\t00000000\t0102A8C0\t0003\t0\t0", ETHP2P_ENOTFOUND, NULL},
-    {"no trailing newline", HDR "eth0\t00000000\t0102A8C0\t0003\t0\t0\t0\t00000000",
-     0, "192.168.2.1"},
+    {"no trailing newline", HDR "eth0\t00000000\t0102A8C0\t0003\t0\t0\t0\t00000000", 0,
+     "192.168.2.1"},
     {"crlf and spaces", "eth0 00000000 0102A8C0 0003 0 0 0 00000000 0 0 0\r\n", 0, "192.168.2.1"},
     {"lower-case hex", "eth0\t00000000\t0102a8c0\t0003\t0\t0\t0\t00000000\n", 0, "192.168.2.1"},
     {"negative metric is a big u32",
-     "a\t00000000\t0100000A\t0003\t0\t0\t-1\t00000000\nb\t00000000\t0200000A\t0003\t0\t0\t7\t00000000\n",
+     "a\t00000000\t0100000A\t0003\t0\t0\t-"
+     "1\t00000000\nb\t00000000\t0200000A\t0003\t0\t0\t7\t00000000\n",
      0, "10.0.0.2"},
     {"metric too long", "a\t00000000\t0100000A\t0003\t0\t0\t99999999999\t00000000\n",
      ETHP2P_ENOTFOUND, NULL},

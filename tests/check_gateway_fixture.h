@@ -44,7 +44,7 @@ typedef struct fx {
 } fx;
 
 FX_FN void fx_on_change(ethp2p_gateway *gw, ethp2p_gw_change change, const ethp2p_gw_mapping *m,
-                         void *data) {
+                        void *data) {
   fx *f = data;
   (void)gw;
   if (f->n_changes < FX_MAX_EVENTS) {
@@ -115,7 +115,7 @@ FX_FN void fx_teardown(fx *f) {
 }
 
 FX_FN void fx_udp_recv(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t *buf, size_t len,
-                        void *data) {
+                       void *data) {
   fx_udp *u = data;
   (void)udp;
   u->n++;

@@ -27,7 +27,8 @@ END_TEST
 
 START_TEST(allow_list_rejects_bad_text_and_keeps_the_old_list) {
   ethp2p_gw_policy p;
-  const char *bad[] = {"", "0", "65536", "a", "5-3", "80,", ",80", "80-", "1 2", "-5", "99999999999"};
+  const char *bad[] = {"",    "0",   "65536", "a",  "5-3",        "80,",
+                       ",80", "80-", "1 2",   "-5", "99999999999"};
   ethp2p_gw_policy_default(&p);
   ck_assert_int_eq(ethp2p_gw_policy_parse_allow(&p, "100-200"), 0);
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -126,8 +127,9 @@ END_TEST
 START_TEST(quirk_names_round_trip) {
   unsigned bit, all = 0;
   char buf[256];
-  const char *names[] = {"no-natrsip", "unnamespaced-soap", "chunked", "pmp-alt-port",
-                         "random-port", "no-concurrent", "http-port-moves", "slow", "drop"};
+  const char *names[] = {"no-natrsip",  "unnamespaced-soap", "chunked",         "pmp-alt-port",
+                         "random-port", "no-concurrent",     "http-port-moves", "slow",
+                         "drop"};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     ck_assert_int_eq(ethp2p_gw_quirk_parse(names[i], &bit), 0);
     ck_assert_str_eq(ethp2p_gw_quirk_name(bit), names[i]);
@@ -178,8 +180,12 @@ END_TEST
 /* ---- grant logic on a simulated router --------------------------------------------------- */
 
 static fx F;
-static void setup(void) { fx_setup(&F, NULL); }
-static void teardown(void) { fx_teardown(&F); }
+static void setup(void) {
+  fx_setup(&F, NULL);
+}
+static void teardown(void) {
+  fx_teardown(&F);
+}
 
 static gw_request req(ethp2p_gw_origin o, uint8_t from, uint8_t client, uint16_t in, uint16_t ext,
                       bool exact) {

@@ -15,10 +15,18 @@
 
 static fx F;
 
-static void setup(void) { fx_setup(&F, NULL); }
-static void teardown(void) { fx_teardown(&F); }
-static void v1(ethp2p_gw_config *c) { c->policy.igd_version = 1; }
-static void setup_v1(void) { fx_setup(&F, v1); }
+static void setup(void) {
+  fx_setup(&F, NULL);
+}
+static void teardown(void) {
+  fx_teardown(&F);
+}
+static void v1(ethp2p_gw_config *c) {
+  c->policy.igd_version = 1;
+}
+static void setup_v1(void) {
+  fx_setup(&F, v1);
+}
 
 /* ---- a raw TCP client on a simulated host ------------------------------------------ */
 
@@ -120,14 +128,16 @@ typedef struct soap_result {
   char raw[8192];
 } soap_result;
 
-static const char *wanip(void) { return gw_desc_wanip_urn(F.gw); }
+static const char *wanip(void) {
+  return gw_desc_wanip_urn(F.gw);
+}
 
 static void soap_build(uint8_t *req, size_t cap, size_t *len, const char *action,
                        const ethp2p_soap_field *args, size_t nargs) {
   char body[4096], act[256];
   size_t blen;
-  ck_assert_int_eq(ethp2p_soap_request_build(body, sizeof body, &blen, wanip(), action, args, nargs),
-                   0);
+  ck_assert_int_eq(
+      ethp2p_soap_request_build(body, sizeof body, &blen, wanip(), action, args, nargs), 0);
   ck_assert_int_eq(ethp2p_soap_action_header(act, sizeof act, wanip(), action), 0);
   ethp2p_http_field f[] = {{"Host", "192.168.1.1:5000"},
                            {"Content-Type", "text/xml; charset=\"utf-8\""},
@@ -145,8 +155,8 @@ static void soap_finish(tc *c, const char *action, soap_result *r) {
   r->chunked = p.msg.framing == ETHP2P_HTTP_FRAMING_CHUNKED;
   size_t n = p.msg.body_len < sizeof r->raw - 1 ? p.msg.body_len : sizeof r->raw - 1;
   memcpy(r->raw, p.msg.body, n);
-  int rc = ethp2p_soap_response_parse(&r->msg, action, (const char *)p.msg.body, p.msg.body_len,
-                                      NULL);
+  int rc =
+      ethp2p_soap_response_parse(&r->msg, action, (const char *)p.msg.body, p.msg.body_len, NULL);
   if (rc == ETHP2P_EREFUSED)
     r->fault = r->msg.upnp_error_code;
   else if (rc != ETHP2P_ETOOBIG) /* a PortListing outgrows the client's 256-byte values */
@@ -173,10 +183,14 @@ static const char *arg(const soap_result *r, const char *name) {
 static void add_pm(ethp2p_env *env, const char *client, const char *ext, const char *in,
                    const char *proto, const char *lease, soap_result *r) {
   ethp2p_soap_field a[] = {
-      {"NewRemoteHost", ""},           {"NewExternalPort", ext},
-      {"NewProtocol", proto},          {"NewInternalPort", in},
-      {"NewInternalClient", client},   {"NewEnabled", "1"},
-      {"NewPortMappingDescription", "test"}, {"NewLeaseDuration", lease},
+      {"NewRemoteHost", ""},
+      {"NewExternalPort", ext},
+      {"NewProtocol", proto},
+      {"NewInternalPort", in},
+      {"NewInternalClient", client},
+      {"NewEnabled", "1"},
+      {"NewPortMappingDescription", "test"},
+      {"NewLeaseDuration", lease},
   };
   soap_call(env, "AddPortMapping", a, 8, r);
 }
@@ -184,10 +198,14 @@ static void add_pm(ethp2p_env *env, const char *client, const char *ext, const c
 static void add_any(ethp2p_env *env, const char *client, const char *ext, const char *in,
                     soap_result *r) {
   ethp2p_soap_field a[] = {
-      {"NewRemoteHost", ""},         {"NewExternalPort", ext},
-      {"NewProtocol", "TCP"},        {"NewInternalPort", in},
-      {"NewInternalClient", client}, {"NewEnabled", "1"},
-      {"NewPortMappingDescription", "any"}, {"NewLeaseDuration", "3600"},
+      {"NewRemoteHost", ""},
+      {"NewExternalPort", ext},
+      {"NewProtocol", "TCP"},
+      {"NewInternalPort", in},
+      {"NewInternalClient", client},
+      {"NewEnabled", "1"},
+      {"NewPortMappingDescription", "any"},
+      {"NewLeaseDuration", "3600"},
   };
   soap_call(env, "AddAnyPortMapping", a, 8, r);
 }
@@ -311,7 +329,8 @@ START_TEST(soap_external_ip_status_and_natrsip) {
   char ip[ETHP2P_ADDRSTRLEN];
   soap_call(F.e1, "GetExternalIPAddress", NULL, 0, &r);
   ck_assert_int_eq(r.http_status, 200);
-  ck_assert_str_eq(arg(&r, "NewExternalIPAddress"), ethp2p_addr_format(&F.ext, false, ip, sizeof ip));
+  ck_assert_str_eq(arg(&r, "NewExternalIPAddress"),
+                   ethp2p_addr_format(&F.ext, false, ip, sizeof ip));
   soap_call(F.e1, "GetStatusInfo", NULL, 0, &r);
   ck_assert_str_eq(arg(&r, "NewConnectionStatus"), "Connected");
   soap_call(F.e1, "GetNATRSIPStatus", NULL, 0, &r);
@@ -333,8 +352,8 @@ START_TEST(soap_add_get_list_delete_round_trip) {
   ck_assert_int_eq(fx_count(&F, ETHP2P_GW_ADDED), 1);
   ck_assert_int_eq(F.mappings[0].origin, ETHP2P_GW_UPNP);
   ck_assert_str_eq(F.mappings[0].desc, "test");
-  ethp2p_soap_field spec[] = {{"NewRemoteHost", ""}, {"NewExternalPort", "4000"},
-                              {"NewProtocol", "TCP"}};
+  ethp2p_soap_field spec[] = {
+      {"NewRemoteHost", ""}, {"NewExternalPort", "4000"}, {"NewProtocol", "TCP"}};
   soap_call(F.e1, "GetSpecificPortMappingEntry", spec, 3, &r);
   ck_assert_str_eq(arg(&r, "NewInternalPort"), "4001");
   ck_assert_str_eq(arg(&r, "NewInternalClient"), H1);
@@ -369,17 +388,21 @@ START_TEST(soap_long_utf8_description_is_cut_on_a_character_boundary) {
   for (int i = 0; i < 40; i++)
     memcpy(desc + 2 + 2 * i, "\xc3\xa4", 3); /* U+00E4, then NUL */
   ethp2p_soap_field a[] = {
-      {"NewRemoteHost", ""},         {"NewExternalPort", "4100"},
-      {"NewProtocol", "UDP"},        {"NewInternalPort", "4100"},
-      {"NewInternalClient", H1},     {"NewEnabled", "1"},
-      {"NewPortMappingDescription", desc}, {"NewLeaseDuration", "600"},
+      {"NewRemoteHost", ""},
+      {"NewExternalPort", "4100"},
+      {"NewProtocol", "UDP"},
+      {"NewInternalPort", "4100"},
+      {"NewInternalClient", H1},
+      {"NewEnabled", "1"},
+      {"NewPortMappingDescription", desc},
+      {"NewLeaseDuration", "600"},
   };
   soap_call(F.e1, "AddPortMapping", a, 8, &r);
   ck_assert_int_eq(r.fault, 0);
   ck_assert_int_eq(fx_count(&F, ETHP2P_GW_ADDED), 1);
   ck_assert_uint_eq(strlen(F.mappings[0].desc), 62); /* "xy" + 30 whole characters */
-  ethp2p_soap_field spec[] = {{"NewRemoteHost", ""}, {"NewExternalPort", "4100"},
-                              {"NewProtocol", "UDP"}};
+  ethp2p_soap_field spec[] = {
+      {"NewRemoteHost", ""}, {"NewExternalPort", "4100"}, {"NewProtocol", "UDP"}};
   soap_call(F.e1, "GetSpecificPortMappingEntry", spec, 3, &r); /* asserts it parses */
   ck_assert_int_eq(r.fault, 0);
   ck_assert_str_eq(arg(&r, "NewPortMappingDescription"), F.mappings[0].desc);
@@ -388,8 +411,10 @@ END_TEST
 
 static void range_call(ethp2p_env *env, const char *action, const char *lo, const char *hi,
                        const char *manage, soap_result *r) {
-  ethp2p_soap_field a[] = {{"NewStartPort", lo},    {"NewEndPort", hi},
-                           {"NewProtocol", "TCP"},  {"NewManage", manage},
+  ethp2p_soap_field a[] = {{"NewStartPort", lo},
+                           {"NewEndPort", hi},
+                           {"NewProtocol", "TCP"},
+                           {"NewManage", manage},
                            {"NewNumberOfPorts", "0"}};
   soap_call(env, action, a, strcmp(action, "GetListOfPortMappings") == 0 ? 5 : 4, r);
 }
@@ -439,8 +464,8 @@ START_TEST(soap_v2_faults) {
   soap_call(F.e1, "AddPortMapping", missing, 2, &r);
   ck_assert_int_eq(r.fault, 402);
   ethp2p_soap_field rh[] = {
-      {"NewRemoteHost", "1.2.3.4"}, {"NewExternalPort", "4000"}, {"NewProtocol", "TCP"},
-      {"NewInternalPort", "4000"},  {"NewInternalClient", H1},   {"NewEnabled", "1"},
+      {"NewRemoteHost", "1.2.3.4"},       {"NewExternalPort", "4000"}, {"NewProtocol", "TCP"},
+      {"NewInternalPort", "4000"},        {"NewInternalClient", H1},   {"NewEnabled", "1"},
       {"NewPortMappingDescription", "x"}, {"NewLeaseDuration", "0"}};
   soap_call(F.e1, "AddPortMapping", rh, 8, &r);
   ck_assert_int_eq(r.fault, 726);
@@ -684,7 +709,9 @@ START_TEST(http_connection_cap_evicts_the_oldest_idle_connection) {
 }
 END_TEST
 
-static void setup_many(void) { fx_setup(&F, many_per_client); }
+static void setup_many(void) {
+  fx_setup(&F, many_per_client);
+}
 
 /* ---- restart and the data plane --------------------------------------------------------- */
 

@@ -146,7 +146,8 @@ static void lab_up(const lab_opts *o) {
   gc.quirks = o->quirks;
   gc.policy.permanent_only = o->permanent_only;
   snprintf(gc.uuid, sizeof gc.uuid, "%s", "4d696e69-5550-6e50-0000-0000000000e6");
-  ck_assert_int_eq(ethp2p_gw_create(ethp2p_sim_host_env(ethp2p_sim_nat_host(L.box)), &gc, &L.gw), 0);
+  ck_assert_int_eq(ethp2p_gw_create(ethp2p_sim_host_env(ethp2p_sim_nat_host(L.box)), &gc, &L.gw),
+                   0);
   ethp2p_gw_set_mirror(L.gw, mirror, &L);
   ck_assert_int_eq(ethp2p_sim_nat_hook_add(L.box, box_hook, &L), 0);
   ck_assert_int_eq(ethp2p_gw_start(L.gw), 0);
@@ -192,7 +193,8 @@ static bool fwd_to_node(uint8_t proto, uint16_t ext, uint16_t internal_port) {
 static bool record_true(void) {
   ethp2p_addr ip = rec_ip(), ext = ethp2p_sim_nat_external_addr(L.box);
   return ip.family == 4 && ethp2p_addr_equal(&ip, &ext, false) &&
-         fwd_to_node(ETHP2P_SIM_TCP, rec_port(ETHP2P_ENR_TCP), ethp2p_server_tcp_addr(L.srv).port) &&
+         fwd_to_node(ETHP2P_SIM_TCP, rec_port(ETHP2P_ENR_TCP),
+                     ethp2p_server_tcp_addr(L.srv).port) &&
          fwd_to_node(ETHP2P_SIM_UDP, rec_port(ETHP2P_ENR_UDP), ethp2p_server_udp_addr(L.srv).port);
 }
 
@@ -220,8 +222,8 @@ static bool wan_connects(void) {
   unsigned before = L.accepted;
   to.port = rec_port(ETHP2P_ENR_TCP);
   L.probe_done = false;
-  ck_assert_int_eq(ethp2p_tcp_connect(ethp2p_sim_host_env(L.wan), &L.probe, &to, NULL, probe_cb,
-                                      &L), 0);
+  ck_assert_int_eq(
+      ethp2p_tcp_connect(ethp2p_sim_host_env(L.wan), &L.probe, &to, NULL, probe_cb, &L), 0);
   for (int i = 0; i < 500 && !L.probe_done; i++)
     ethp2p_sim_run(L.sim, 10 * ETHP2P_MSEC);
   ethp2p_sim_run(L.sim, 100 * ETHP2P_MSEC);
@@ -279,7 +281,8 @@ START_TEST(router_restart_repaired) {
     ethp2p_sim_run(L.sim, ETHP2P_MSEC);
     took = run_until_true(10 * ETHP2P_MIN);
     if (upnp)
-      ck_assert_msg(took <= 2 * ETHP2P_MIN + 5 * ETHP2P_SEC, "upnp took %.1f s", (double)took / 1e9);
+      ck_assert_msg(took <= 2 * ETHP2P_MIN + 5 * ETHP2P_SEC, "upnp took %.1f s",
+                    (double)took / 1e9);
     else
       ck_assert_msg(took <= ETHP2P_SEC, "%s took %.3f s", o.nat, (double)took / 1e9);
   }
@@ -394,8 +397,7 @@ START_TEST(shutdown_deletes_mappings) {
   lab_up(&o);
   run_until_true(5 * ETHP2P_SEC);
   ck_assert_uint_eq(ethp2p_gw_mappings(L.gw, NULL, 0), 2);
-  ck_assert_int_eq(ethp2p_server_stop(L.srv,
-                                      5 * ETHP2P_SEC, on_stopped, &L), 0);
+  ck_assert_int_eq(ethp2p_server_stop(L.srv, 5 * ETHP2P_SEC, on_stopped, &L), 0);
   ethp2p_sim_run(L.sim, 6 * ETHP2P_SEC);
   ck_assert(L.stopped);
   ck_assert_int_eq(L.stop_status, 0);

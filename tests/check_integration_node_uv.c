@@ -107,8 +107,9 @@ START_TEST(node_maps_through_loopback_gateway_and_cleans_up) {
   sc.nodekey_hex = KEY;
   sc.port = 0;
   sc.discport = 0;
-  ck_assert_int_eq(ethp2p_nat_spec_parse(&sc.nat, _i == 0 ? "pmp:127.0.0.1" : "pcp:127.0.0.1", err,
-                                         sizeof err), 0);
+  ck_assert_int_eq(
+      ethp2p_nat_spec_parse(&sc.nat, _i == 0 ? "pmp:127.0.0.1" : "pcp:127.0.0.1", err, sizeof err),
+      0);
   memset(&diag, 0, sizeof diag);
   ck_assert_msg(ethp2p_server_start(l->env, &sc, &l->srv, &diag) == 0, "%s", diag.msg);
   ethp2p_localnode_subscribe(ethp2p_server_localnode(l->srv), on_record, l);

@@ -8,13 +8,15 @@
 /* MAP request: version 2, opcode 1, lifetime 7200, client ::ffff:192.168.1.2,
  * nonce 01..0c, TCP, internal 30303, suggested 30303, suggested ::ffff:0.0.0.0. */
 static const uint8_t map_req[60] = {
-    0x02, 0x01, 0x00, 0x00,                         /* version, R|opcode, reserved */
-    0x00, 0x00, 0x1c, 0x20,                         /* requested lifetime */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 168, 1, 2, /* client IP */
-    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,          /* nonce */
-    0x06, 0x00, 0x00, 0x00,                         /* protocol, reserved */
-    0x76, 0x5f, 0x76, 0x5f,                         /* internal, suggested external port */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0, /* suggested external IP */
+    0x02, 0x01, 0x00, 0x00, /* version, R|opcode, reserved */
+    0x00, 0x00, 0x1c, 0x20, /* requested lifetime */
+    0,    0,    0,    0,    0, 0, 0, 0, 0, 0,  0xff, 0xff,
+    192,  168,  1,    2,                                 /* client IP */
+    1,    2,    3,    4,    5, 6, 7, 8, 9, 10, 11,   12, /* nonce */
+    0x06, 0x00, 0x00, 0x00,                              /* protocol, reserved */
+    0x76, 0x5f, 0x76, 0x5f,                              /* internal, suggested external port */
+    0,    0,    0,    0,    0, 0, 0, 0, 0, 0,  0xff, 0xff,
+    0,    0,    0,    0, /* suggested external IP */
 };
 
 static ethp2p_pcp_request sample_request(void) {
@@ -194,9 +196,9 @@ END_TEST
 
 START_TEST(result_codes_have_names_meanings_and_lifetime_class) {
   static const char *names[14] = {
-      "SUCCESS",          "UNSUPP_VERSION",  "NOT_AUTHORIZED", "MALFORMED_REQUEST",
-      "UNSUPP_OPCODE",    "UNSUPP_OPTION",   "MALFORMED_OPTION", "NETWORK_FAILURE",
-      "NO_RESOURCES",     "UNSUPP_PROTOCOL", "USER_EX_QUOTA",  "CANNOT_PROVIDE_EXTERNAL",
+      "SUCCESS",          "UNSUPP_VERSION",        "NOT_AUTHORIZED",   "MALFORMED_REQUEST",
+      "UNSUPP_OPCODE",    "UNSUPP_OPTION",         "MALFORMED_OPTION", "NETWORK_FAILURE",
+      "NO_RESOURCES",     "UNSUPP_PROTOCOL",       "USER_EX_QUOTA",    "CANNOT_PROVIDE_EXTERNAL",
       "ADDRESS_MISMATCH", "EXCESSIVE_REMOTE_PEERS"};
   for (unsigned i = 0; i < 14; i++) {
     ck_assert_str_eq(ethp2p_pcp_result_name(i), names[i]);
@@ -213,8 +215,8 @@ END_TEST
 START_TEST(epoch_check_follows_rfc6887_8_5) {
   ethp2p_time t0 = 50 * ETHP2P_SEC;
   ck_assert(!ethp2p_pcp_epoch_lost(1000, t0, 1100, t0 + 100 * ETHP2P_SEC));
-  ck_assert(!ethp2p_pcp_epoch_lost(1000, t0, 999, t0));   /* back 1 s: reordering */
-  ck_assert(ethp2p_pcp_epoch_lost(1000, t0, 998, t0));    /* back 2 s */
+  ck_assert(!ethp2p_pcp_epoch_lost(1000, t0, 999, t0)); /* back 1 s: reordering */
+  ck_assert(ethp2p_pcp_epoch_lost(1000, t0, 998, t0));  /* back 2 s */
   ck_assert(ethp2p_pcp_epoch_lost(1000, t0, 1010, t0 + 100 * ETHP2P_SEC)); /* too slow */
   ck_assert(ethp2p_pcp_epoch_lost(1000, t0, 1200, t0 + 100 * ETHP2P_SEC)); /* too fast */
   /* client 100, server 92: 92 + 2 = 94 >= 100 - 6 = 94, valid */

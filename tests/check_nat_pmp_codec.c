@@ -6,8 +6,11 @@
 #include "nat/pmp_codec.h"
 
 START_TEST(map_request_encodes_rfc6886_layout) {
-  ethp2p_pmp_request req = {.version = 0, .opcode = ETHP2P_PMP_OP_MAP_TCP, .internal_port = 30303,
-                            .suggested_port = 30304, .lifetime_s = 7200};
+  ethp2p_pmp_request req = {.version = 0,
+                            .opcode = ETHP2P_PMP_OP_MAP_TCP,
+                            .internal_port = 30303,
+                            .suggested_port = 30304,
+                            .lifetime_s = 7200};
   static const uint8_t want[12] = {0x00, 0x02, 0x00, 0x00, 0x76, 0x5f,
                                    0x76, 0x60, 0x00, 0x00, 0x1c, 0x20};
   uint8_t buf[16];
@@ -63,8 +66,7 @@ END_TEST
 
 START_TEST(extaddr_reply_and_announcement_round_trip) {
   /* 0, 128, result 0, epoch 1234, 198.51.100.7 */
-  static const uint8_t wire[12] = {0x00, 0x80, 0x00, 0x00, 0x00, 0x00,
-                                   0x04, 0xd2, 198,  51,   100,  7};
+  static const uint8_t wire[12] = {0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x04, 0xd2, 198, 51, 100, 7};
   ethp2p_pmp_reply r;
   ck_assert_int_eq(ethp2p_pmp_reply_decode(&r, wire, sizeof wire, NULL), 0);
   ck_assert_uint_eq(r.opcode, 0);

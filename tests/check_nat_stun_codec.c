@@ -71,9 +71,9 @@ START_TEST(rfc5769_ipv4_response_decodes_and_verifies) {
   ck_assert_int_eq(ethp2p_stun_check_integrity(&m, sample_ipv4_response, 80,
                                                (const uint8_t *)password, sizeof password - 1),
                    0);
-  ck_assert_int_eq(ethp2p_stun_check_integrity(&m, sample_ipv4_response, 80,
-                                               (const uint8_t *)"wrong", 5),
-                   ETHP2P_ESIG);
+  ck_assert_int_eq(
+      ethp2p_stun_check_integrity(&m, sample_ipv4_response, 80, (const uint8_t *)"wrong", 5),
+      ETHP2P_ESIG);
 }
 END_TEST
 

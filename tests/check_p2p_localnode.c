@@ -14,10 +14,11 @@
 #include "ethp2p/sim.h"
 
 /* EIP-778's example key and node ID. */
-static const char *const KEY_HEX = "b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291";
-static const uint8_t NODE_ID[32] = {0xa4, 0x48, 0xf2, 0x4c, 0x6d, 0x18, 0xe5, 0x75, 0x45, 0x3d, 0xb1,
-                                    0x31, 0x71, 0x56, 0x2b, 0x71, 0x99, 0x98, 0x73, 0xdb, 0x5b, 0x28,
-                                    0x6d, 0xf9, 0x57, 0xaf, 0x19, 0x9e, 0xc9, 0x46, 0x17, 0xf7};
+static const char *const KEY_HEX =
+    "b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291";
+static const uint8_t NODE_ID[32] = {
+    0xa4, 0x48, 0xf2, 0x4c, 0x6d, 0x18, 0xe5, 0x75, 0x45, 0x3d, 0xb1, 0x31, 0x71, 0x56, 0x2b, 0x71,
+    0x99, 0x98, 0x73, 0xdb, 0x5b, 0x28, 0x6d, 0xf9, 0x57, 0xaf, 0x19, 0x9e, 0xc9, 0x46, 0x17, 0xf7};
 
 typedef struct world {
   ethp2p_sim *sim;
@@ -90,7 +91,9 @@ static void world_free(world *w) {
   }
 }
 
-static void turn(world *w) { ethp2p_sim_run(w->sim, ETHP2P_MSEC); }
+static void turn(world *w) {
+  ethp2p_sim_run(w->sim, ETHP2P_MSEC);
+}
 
 static uint32_t rec_ip(const ethp2p_enr *r) {
   uint8_t ip[4];
@@ -282,7 +285,9 @@ START_TEST(oversized_entry_refused_record_unchanged) {
   ck_assert_int_eq(ethp2p_localnode_set_raw(w.ln, "junk", big, 3 + 257), ETHP2P_ETOOBIG);
   turn(&w);
   ck_assert_uint_eq(ethp2p_localnode_seq(w.ln), s);
-  ck_assert_int_eq(ethp2p_localnode_set_raw(w.ln, "eth", (const uint8_t *)"\xc7\xc6\x84\x01\x02\x03\x04\x80", 8), 0);
+  ck_assert_int_eq(
+      ethp2p_localnode_set_raw(w.ln, "eth", (const uint8_t *)"\xc7\xc6\x84\x01\x02\x03\x04\x80", 8),
+      0);
   turn(&w);
   ck_assert_uint_eq(w.last_seq, s + 1);
   ck_assert_int_eq(ethp2p_localnode_del(w.ln, "eth"), 0);

@@ -110,8 +110,16 @@ START_TEST(torn_temp_file_from_crash_is_ignored_and_removed) {
 END_TEST
 
 START_TEST(corrupt_files_are_refused_and_clock_used) {
-  static const char *const bad[] = {"", "\n", "abc", "12x\n", "012\n", "-1\n", " 12\n",
-                                    "18446744073709551616\n", "1\n\n", "1 \n",
+  static const char *const bad[] = {"",
+                                    "\n",
+                                    "abc",
+                                    "12x\n",
+                                    "012\n",
+                                    "-1\n",
+                                    " 12\n",
+                                    "18446744073709551616\n",
+                                    "1\n\n",
+                                    "1 \n",
                                     "123456789012345678901234567890\n"};
   make_dir();
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

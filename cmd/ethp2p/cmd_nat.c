@@ -32,7 +32,6 @@
 #include "ethp2p/env_uv.h"
 #include "ethp2p/nat.h"
 
-
 #define DEFAULT_LIFETIME 3600u
 #define DEFAULT_TIMEOUT_MS 10000u
 #define NONCE_KEY_FILE "pcp-nonce.key"

@@ -19,40 +19,40 @@ extern "C" {
 #endif
 
 /* X(name, value, message) */
-#define ETHP2P_ERRNO_MAP(X)                                                    \
-  X(EINVAL, -1, "invalid argument")                                           \
-  X(ENOMEM, -2, "out of memory")                                              \
-  X(ETOOBIG, -3, "input too large")                                           \
-  X(ETRUNC, -4, "input truncated")                                            \
-  X(ENONCANON, -5, "non-canonical encoding")                                  \
-  X(ETRAILING, -6, "trailing data after item")                                \
-  X(EDEPTH, -7, "nesting too deep")                                           \
-  X(ETYPE, -8, "unexpected item type")                                        \
-  X(ESIG, -9, "invalid signature")                                            \
-  X(ESCHEME, -10, "unknown identity scheme")                                  \
-  X(EORDER, -11, "keys not sorted or not unique")                             \
-  X(ENOTFOUND, -12, "not found")                                              \
-  X(ESPACE, -13, "output buffer too small")                                   \
-  X(EIO, -14, "i/o error")                                                    \
-  X(EPERM, -15, "permission denied")                                          \
-  X(EKEY, -16, "invalid key")                                                 \
-  X(ESYNTAX, -17, "syntax error")                                             \
-  X(ETIMEDOUT, -18, "timed out")                                              \
-  X(ECONNREFUSED, -19, "connection refused")                                  \
-  X(ECONNRESET, -20, "connection reset")                                      \
-  X(EADDRINUSE, -21, "address in use")                                        \
-  X(ENETUNREACH, -22, "network unreachable")                                  \
-  X(ECANCELED, -23, "operation canceled")                                     \
-  X(EBUSY, -24, "resource busy")                                              \
-  X(EPROTO, -25, "protocol error")                                            \
-  X(EUNSUPP, -26, "not supported")                                            \
-  X(EREFUSED, -27, "request refused by peer")                                 \
-  X(ECLOSED, -28, "handle closed")                                            \
-  X(ENOGATEWAY, -29, "no gateway found")                                      \
-  X(ESTATE, -30, "invalid state")                                             \
-  X(ERANGE, -31, "value out of range")                                        \
-  X(EEXIST, -32, "already exists")                                            \
-  X(EPERMANENT, -33, "gateway grants only permanent leases")                  \
+#define ETHP2P_ERRNO_MAP(X)                                                                        \
+  X(EINVAL, -1, "invalid argument")                                                                \
+  X(ENOMEM, -2, "out of memory")                                                                   \
+  X(ETOOBIG, -3, "input too large")                                                                \
+  X(ETRUNC, -4, "input truncated")                                                                 \
+  X(ENONCANON, -5, "non-canonical encoding")                                                       \
+  X(ETRAILING, -6, "trailing data after item")                                                     \
+  X(EDEPTH, -7, "nesting too deep")                                                                \
+  X(ETYPE, -8, "unexpected item type")                                                             \
+  X(ESIG, -9, "invalid signature")                                                                 \
+  X(ESCHEME, -10, "unknown identity scheme")                                                       \
+  X(EORDER, -11, "keys not sorted or not unique")                                                  \
+  X(ENOTFOUND, -12, "not found")                                                                   \
+  X(ESPACE, -13, "output buffer too small")                                                        \
+  X(EIO, -14, "i/o error")                                                                         \
+  X(EPERM, -15, "permission denied")                                                               \
+  X(EKEY, -16, "invalid key")                                                                      \
+  X(ESYNTAX, -17, "syntax error")                                                                  \
+  X(ETIMEDOUT, -18, "timed out")                                                                   \
+  X(ECONNREFUSED, -19, "connection refused")                                                       \
+  X(ECONNRESET, -20, "connection reset")                                                           \
+  X(EADDRINUSE, -21, "address in use")                                                             \
+  X(ENETUNREACH, -22, "network unreachable")                                                       \
+  X(ECANCELED, -23, "operation canceled")                                                          \
+  X(EBUSY, -24, "resource busy")                                                                   \
+  X(EPROTO, -25, "protocol error")                                                                 \
+  X(EUNSUPP, -26, "not supported")                                                                 \
+  X(EREFUSED, -27, "request refused by peer")                                                      \
+  X(ECLOSED, -28, "handle closed")                                                                 \
+  X(ENOGATEWAY, -29, "no gateway found")                                                           \
+  X(ESTATE, -30, "invalid state")                                                                  \
+  X(ERANGE, -31, "value out of range")                                                             \
+  X(EEXIST, -32, "already exists")                                                                 \
+  X(EPERMANENT, -33, "gateway grants only permanent leases")                                       \
   X(EADDRCHANGED, -34, "local address changed")
 
 enum {

@@ -309,7 +309,7 @@ static void pcp_handle(ethp2p_gateway *gw, const ethp2p_addr *from, const uint8_
     break;
   case ETHP2P_EUNSUPP:
     pcp_error(&r, rq.version != ETHP2P_PCP_VERSION ? ETHP2P_PCP_RESULT_UNSUPP_VERSION
-                                                    : ETHP2P_PCP_RESULT_UNSUPP_OPCODE);
+                                                   : ETHP2P_PCP_RESULT_UNSUPP_OPCODE);
     pcp_send(gw, from, &r);
     return;
   case ETHP2P_ETOOBIG:
