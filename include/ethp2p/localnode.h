@@ -239,7 +239,10 @@ void ethp2p_localnode_portmap_sink(ethp2p_localnode *ln, ethp2p_portmap_sink *ou
 void ethp2p_localnode_portmap_sink6(ethp2p_localnode *ln, ethp2p_portmap_sink *out);
 
 /* Subscribers are told of every new version, on the loop turn after the
- * change.  Returns a positive id or ETHP2P_ESPACE. */
+ * change.  The first version reaches a subscriber added before the loop runs
+ * again after create (or after the server's start); a later subscriber is told
+ * only of later versions (read the current one with ethp2p_localnode_record).
+ * Returns a positive id or ETHP2P_ESPACE. */
 int ethp2p_localnode_subscribe(ethp2p_localnode *ln, ethp2p_localnode_cb cb, void *data);
 void ethp2p_localnode_unsubscribe(ethp2p_localnode *ln, int id);
 

@@ -154,8 +154,10 @@ ethp2p_addr ethp2p_server_tcp_addr(const ethp2p_server *srv);
 ethp2p_addr ethp2p_server_udp_addr(const ethp2p_server *srv);
 
 /* Deletes the mappings (waiting at most `bound`), then closes the sockets and
- * calls cb (may be NULL) once, on a later loop turn.  Returns 0 or
- * ETHP2P_ESTATE when already stopping. */
+ * calls cb (may be NULL) once, on a later loop turn.  cb runs inside the
+ * port-mapping loop's callbacks: do not call ethp2p_server_destroy from it;
+ * leave the loop (or defer to a later turn) and destroy afterwards.  Returns 0
+ * or ETHP2P_ESTATE when already stopping. */
 int ethp2p_server_stop(ethp2p_server *srv, ethp2p_time bound, ethp2p_server_stop_cb cb, void *data);
 
 /* Frees everything (stop first to delete mappings).  NULL is fine. */
