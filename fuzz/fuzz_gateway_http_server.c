@@ -100,11 +100,13 @@ static int exchange(ethp2p_sim *sim, ethp2p_env *env, const ethp2p_addr *to, con
   case 404:
   case 405:
   case 408:
+  case 412: /* GENA: SUBSCRIBE without CALLBACK/NT, or an unknown SID (UDA 1.1 §4.1) */
   case 413:
   case 414:
   case 431:
   case 500:
   case 501:
+  case 503: /* GENA: no subscription slot left */
     return code;
   default:
     abort();
