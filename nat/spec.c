@@ -273,6 +273,16 @@ int ethp2p_nat_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat *
   }
 }
 
+/* The IPv6 mechanisms are added kind by kind (docs/ipv6.md, "What remains");
+ * until one exists for a kind the caller learns that there is none. */
+int ethp2p_nat_create6(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out) {
+  if (out != NULL)
+    *out = NULL;
+  if (env == NULL || spec == NULL || out == NULL)
+    return ETHP2P_EINVAL;
+  return ETHP2P_EUNSUPP;
+}
+
 int ethp2p_nat_set_pcp_nonce_key(ethp2p_nat *nat, const uint8_t key[32]) {
   switch (nat->spec.kind) {
   case ETHP2P_NAT_PCP:

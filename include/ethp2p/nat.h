@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ethp2p/attrs.h"
 #include "ethp2p/env.h"
 #include "ethp2p/error.h"
 
@@ -205,6 +206,22 @@ int ethp2p_nat_set_pcp_nonce_key(ethp2p_nat *nat, const uint8_t key[32]);
 /* Creates the NAT for a spec on env.  No I/O happens until the first operation
  * (discovery is lazy).  Returns 0 or a negative code. */
 int ethp2p_nat_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out);
+/*
+ * Creates the IPv6 companion of a spec: the mechanism that opens firewall
+ * pinholes for the node's own global IPv6 address (PCP MAP with an IPv6 client
+ * address, or UPnP IGDv2 WANIPv6FirewallControl).  Nothing is translated: a
+ * granted "mapping" keeps the internal port, and the external address is the
+ * node's own.  The server runs a second port-mapping loop on it, whose sink is
+ * the record's ip6/tcp6/udp6.
+ * Returns: 0; ETHP2P_EUNSUPP when the spec has no IPv6 mechanism (none, pmp,
+ *   stun, extip:<IPv4>) or the build does not offer one yet.
+ * Args: env: the environment the NAT runs on (borrowed, must outlive it).
+ * In: spec: the parsed --nat value (read only during the call).
+ * Out: out: the new NAT, owned by the caller (ethp2p_nat_destroy); NULL on
+ *   failure.
+ */
+ETHP2P_WARN_UNUSED_RESULT int ethp2p_nat_create6(ethp2p_env *env, const ethp2p_nat_spec *spec,
+                                                 ethp2p_nat **out);
 /*
  * PCP nonces are random per mapping and live as long as the NAT.  A caller
  * that must renew or delete a mapping from another process (a restarted node,
