@@ -83,6 +83,7 @@
 #define UPNP_MAX_ATTEMPTS 10
 #define UPNP_MX 1
 #define UPNP_UPTIME_FRESH (10 * ETHP2P_SEC)
+#define UPNP_ADDR_CHECK (1 * ETHP2P_SEC)
 
 /* IGD:1 first: every IGD answers it (UDA 1.1 §1.3.2 requires answering older versions). */
 static const char *const upnp_search_targets[] = {ETHP2P_SSDP_ST_IGD1, ETHP2P_SSDP_ST_IGD2,
@@ -104,6 +105,7 @@ typedef struct upnp_op {
   bool any_later;    /* IGDv2: the exact port first, AddAnyPortMapping if it is refused */
   bool tried_same;   /* already retried with external = internal */
   bool addr_changed; /* our address toward the router is not the one at discovery */
+  bool cleanup;      /* OP_UNMAP of our own mapping for our old LAN address (no caller) */
   unsigned attempts; /* requests sent for this op */
   ethp2p_nat_map_cb map_cb;
   ethp2p_nat_done_cb done_cb;
@@ -122,6 +124,11 @@ typedef struct upnp_device {
   char event[512]; /* absolute eventSubURL, "" if none */
   bool has_bootid; /* BOOTID.UPNP.ORG of the search reply */
   uint32_t bootid;
+  size_t info;   /* its device's entry in upnp->info.devices */
+  unsigned rank; /* UPNP_RANK_* found while choosing it */
+  bool have_up;  /* its GetStatusInfo NewUptime while choosing, the poll's baseline */
+  uint32_t up_s;
+  ethp2p_time up_at;
 } upnp_device;
 
 typedef struct upnp upnp;
@@ -139,7 +146,16 @@ typedef struct upnp_cand {
   size_t sock; /* index of the socket the reply came in on */
   bool has_bootid;
   uint32_t bootid;
+  size_t info; /* its entry in upnp->info.devices */
 } upnp_cand;
+
+/* How good a service is, as miniupnpc's UPNP_GetValidIGD ranks them, with the device at
+ * the default gateway above all: gateway > Connected > routable external address. */
+enum {
+  UPNP_RANK_ROUTABLE = 1,  /* GetExternalIPAddress gave a public address */
+  UPNP_RANK_CONNECTED = 2, /* GetStatusInfo said Connected (or has no such action) */
+  UPNP_RANK_GATEWAY = 4,   /* the device is the routing table's default gateway */
+};
 
 typedef void (*upnp_soap_done)(upnp *u, int status, const ethp2p_soap_msg *msg);
 
@@ -156,6 +172,7 @@ struct upnp {
   ethp2p_timer *pump;  /* starts the next queued op (next loop turn, or after spacing) */
   ethp2p_timer *retry; /* the current map op's next attempt, after spacing */
   ethp2p_timer *disc_timer;
+  ethp2p_timer *addr_timer; /* while we hold mappings: is our LAN address still the same? */
   upnp_op *head, *tail, *cur;
   upnp_dev_state dev_state;
   upnp_device dev;
@@ -194,9 +211,15 @@ struct upnp {
   size_t svc_order[ETHP2P_UPNP_MAX_SERVICES];
   size_t nsvc, svc_idx;
   upnp_device trial;
-  bool have_fallback; /* a usable service whose connection is not up: used if none is */
+  bool have_fallback; /* the best usable service short of the best rank: used if no better */
   upnp_device fallback;
+  unsigned fallback_rank;
+  ethp2p_addr fallback_ip;
+  bool trial_connected;
   bool fetching;
+  upnp_disc_info info; /* what the last discovery found (upnp_discovery_info) */
+  ethp2p_addr disc_ip; /* external address read while choosing the service */
+  bool have_disc_ip;
 
   /* the one exchange in flight */
   ethp2p_http_client *http;
@@ -303,7 +326,8 @@ static void op_complete(upnp *u, upnp_op *op, int status, const ethp2p_nat_map_r
     break;
   }
   case OP_UNMAP:
-    UPNP_CALL(u, op->done_cb(&u->base, status, op->data));
+    if (op->done_cb != NULL) /* NULL: our own cleanup after a LAN address change */
+      UPNP_CALL(u, op->done_cb(&u->base, status, op->data));
     break;
   case OP_EXTIP:
     UPNP_CALL(u, op->extip_cb(&u->base, status, status == 0 ? ip : NULL, op->data));
@@ -502,13 +526,12 @@ static void disc_cleanup(upnp *u) {
 }
 
 static void disc_success(upnp *u);
+static void disc_take_fallback(upnp *u);
 
 static void disc_fail(upnp *u, int status) {
   if (u->have_fallback) {
-    /* No service said Connected: use the first one that answered anyway. */
-    u->trial = u->fallback;
-    u->have_fallback = false;
-    disc_success(u);
+    /* Nothing better answered in the window: the best service seen. */
+    disc_take_fallback(u);
     return;
   }
   ethp2p_log(ETHP2P_LOG_DEBUG, "upnp", "No usable UPnP gateway", "candidates=%zu err=%s", u->ncands,
@@ -522,6 +545,13 @@ static void disc_fail(upnp *u, int status) {
 static void disc_success(upnp *u) {
   char ip[ETHP2P_ADDRSTRLEN];
   u->dev = u->trial;
+  u->have_fallback = false;
+  u->info.chosen = true;
+  u->info.chosen_device = u->trial.info;
+  upnp_copy(u->info.chosen_service, sizeof u->info.chosen_service, u->trial.service_type);
+  u->have_uptime = u->trial.have_up; /* the chosen service's baseline */
+  u->uptime_s = u->trial.up_s;
+  u->uptime_at = u->trial.up_at;
   disc_cleanup(u);
   upnp_set_dev_state(u, UPNP_DEV_KNOWN); /* the uptime baseline was just read */
   upnp_watch_begin(u);
@@ -590,6 +620,20 @@ static void disc_on_timer(ethp2p_timer *t, void *data) {
   ethp2p_timer_start(u->disc_timer, u->disc_start + UPNP_WINDOW);
 }
 
+static bool disc_cand_is_gw(const upnp *u, const upnp_cand *c);
+
+/* Records a device that answered the search (upnp_discovery_info); returns its index. */
+static size_t disc_info_add(upnp *u, const upnp_cand *c, const char *st, const char *server) {
+  upnp_disc_device *dd = &u->info.devices[u->info.ndevices];
+  memset(dd, 0, sizeof *dd);
+  upnp_copy(dd->location, sizeof dd->location, c->location);
+  upnp_copy(dd->st, sizeof dd->st, st);
+  upnp_copy(dd->server, sizeof dd->server, server);
+  dd->host = c->url.addr;
+  dd->at_gateway = disc_cand_is_gw(u, c);
+  return u->info.ndevices++;
+}
+
 static void disc_on_recv(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t *buf, size_t len,
                          void *data) {
   upnp_sock *s = data;
@@ -630,6 +674,7 @@ static void disc_on_recv(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t
   c->sock = (size_t)(s - u->socks);
   c->has_bootid = r.has_bootid;
   c->bootid = r.bootid;
+  c->info = disc_info_add(u, c, r.st, r.server);
   u->ncands++;
   ethp2p_log(ETHP2P_LOG_DEBUG, "upnp", "SSDP reply", "location=%s st=%s server=\"%s\"", r.location,
              r.st, r.server);
@@ -646,9 +691,81 @@ static ethp2p_addr disc_internal_addr(upnp *u, const upnp_cand *c) {
   return u->socks[c->sock].iface;
 }
 
-/* GetStatusInfo (WANIPConnection §2.4.6): a service whose connection is not Connected is
- * kept only as a fallback, as miniupnpc's UPNP_GetValidIGD does; NewUptime is the baseline
- * the poll compares against.  A fault (routers without the action) is tolerated. */
+/* A service has been ranked: the best rank there is (connected with a routable address)
+ * is taken at once; anything less is kept as the fallback if it beats the one kept, and
+ * the search goes on (next service, next device). */
+static void disc_ranked(upnp *u, const ethp2p_addr *ip) {
+  char why[160];
+  upnp_disc_device *dd = &u->info.devices[u->trial.info];
+  const unsigned top = UPNP_RANK_CONNECTED | UPNP_RANK_ROUTABLE;
+  snprintf(why, sizeof why, "%s%s%s",
+           (u->trial.rank & UPNP_RANK_GATEWAY) ? "at the default gateway, " : "",
+           (u->trial.rank & UPNP_RANK_CONNECTED) ? "connected" : "not connected",
+           (u->trial.rank & UPNP_RANK_ROUTABLE)
+               ? ", routable external address"
+               : (ip != NULL ? ", private or unusable external address" : ", no external address"));
+  if (dd->nranked < ETHP2P_UPNP_MAX_SERVICES) {
+    upnp_disc_ranked *r = &dd->ranked[dd->nranked++];
+    upnp_copy(r->service_type, sizeof r->service_type, u->trial.service_type);
+    r->rank = u->trial.rank;
+    r->have_ip = ip != NULL;
+    if (ip != NULL)
+      r->extip = *ip;
+  }
+  ethp2p_log(ETHP2P_LOG_DEBUG, "upnp", "Ranked WAN service",
+             "location=%s service=%s rank=%u why=\"%s\"", u->trial.location, u->trial.service_type,
+             u->trial.rank, why);
+  if ((u->trial.rank & top) == top) {
+    upnp_copy(u->info.why, sizeof u->info.why, why);
+    u->have_disc_ip = ip != NULL;
+    if (ip != NULL)
+      u->disc_ip = *ip;
+    disc_success(u);
+    return;
+  }
+  if (!u->have_fallback || u->trial.rank > u->fallback_rank) {
+    u->fallback = u->trial;
+    u->fallback_rank = u->trial.rank;
+    u->have_fallback = true;
+    upnp_copy(u->info.why, sizeof u->info.why, why);
+    u->have_disc_ip = ip != NULL;
+    if (ip != NULL)
+      u->fallback_ip = *ip;
+  }
+  disc_try_service(u);
+}
+
+static void disc_take_fallback(upnp *u) {
+  u->trial = u->fallback;
+  u->have_fallback = false;
+  if (u->have_disc_ip)
+    u->disc_ip = u->fallback_ip;
+  disc_success(u);
+}
+
+/* GetExternalIPAddress: a public address is what miniupnpc's UPNP_GetValidIGD prefers; a
+ * private, CGNAT or unspecified one (double NAT, a WAN link still coming up) ranks lower. */
+static void disc_on_extip(upnp *u, int status, const ethp2p_soap_msg *msg) {
+  ethp2p_addr ip;
+  const char *v = status == 0 ? ethp2p_soap_msg_arg(msg, "NewExternalIPAddress") : NULL;
+  if (upnp_is_conn_error(status)) {
+    disc_next_cand(u);
+    return;
+  }
+  if (v == NULL || ethp2p_addr_parse_ip(&ip, v) != 0 || ip.family != 4) {
+    u->next_req_at = 0; /* a fault here says nothing about the router's health */
+    disc_ranked(u, NULL);
+    return;
+  }
+  if (!ethp2p_addr_is_unspecified(&ip) && !ethp2p_addr_is_private(&ip) &&
+      !ethp2p_addr_is_cgnat(&ip) && !ethp2p_addr_is_loopback(&ip))
+    u->trial.rank |= UPNP_RANK_ROUTABLE;
+  disc_ranked(u, ethp2p_addr_is_unspecified(&ip) ? NULL : &ip);
+}
+
+/* GetStatusInfo (WANIPConnection §2.4.6): Connected ranks above not connected, as in
+ * miniupnpc's UPNP_GetValidIGD; NewUptime is the baseline the poll compares against.  A
+ * fault (routers without the action) counts as connected. */
 static void disc_on_status(upnp *u, int status, const ethp2p_soap_msg *msg) {
   if (status == 0) {
     const char *cs = ethp2p_soap_msg_arg(msg, "NewConnectionStatus");
@@ -656,22 +773,23 @@ static void disc_on_status(upnp *u, int status, const ethp2p_soap_msg *msg) {
     if (cs != NULL && cs[0] != '\0' && strcmp(cs, "Connected") != 0) {
       ethp2p_log(ETHP2P_LOG_DEBUG, "upnp", "Service is not connected", "service=%s status=%s",
                  u->trial.service_type, cs);
-      if (!u->have_fallback) {
-        u->fallback = u->trial;
-        u->have_fallback = true;
-      }
-      disc_try_service(u);
-      return;
+    } else {
+      u->trial.rank |= UPNP_RANK_CONNECTED;
     }
+    u->have_uptime = false; /* this service's own reading, not another device's */
     upnp_check_uptime(u, msg, &restarted);
+    u->trial.have_up = u->have_uptime;
+    u->trial.up_s = u->uptime_s;
+    u->trial.up_at = u->uptime_at;
   } else if (upnp_is_conn_error(status)) {
     disc_next_cand(u);
     return;
   } else {
     u->next_req_at = 0; /* a missing action says nothing about the router's health */
+    u->trial.rank |= UPNP_RANK_CONNECTED;
   }
-  u->have_fallback = false;
-  disc_success(u);
+  if (upnp_soap(u, &u->trial, "GetExternalIPAddress", NULL, 0, disc_on_extip) != 0)
+    disc_next_cand(u);
 }
 
 static void disc_check_status(upnp *u) {
@@ -725,6 +843,8 @@ static void disc_try_service(upnp *u) {
     d->internal = disc_internal_addr(u, c);
     d->has_bootid = c->has_bootid;
     d->bootid = c->bootid;
+    d->info = c->info;
+    d->rank = disc_cand_is_gw(u, c) ? UPNP_RANK_GATEWAY : 0;
     if (svc->event_url[0] == '\0' ||
         ethp2p_http_url_resolve(d->event, sizeof d->event,
                                 ethp2p_upnp_desc_base(u->desc, c->location), svc->event_url) != 0)
@@ -746,6 +866,7 @@ static void disc_on_desc(ethp2p_http_client *cl, int status, const ethp2p_http_m
   size_t i, k;
   u->http = NULL;
   if (status != 0 || resp->status != 200) {
+    u->info.devices[c->info].desc_status = status != 0 ? status : ETHP2P_EPROTO;
     ethp2p_log(ETHP2P_LOG_DEBUG, "upnp", "Description fetch failed", "location=%s err=%s http=%d",
                c->location, status != 0 ? ethp2p_strerror(status) : "none",
                status == 0 ? resp->status : 0);
@@ -757,10 +878,21 @@ static void disc_on_desc(ethp2p_http_client *cl, int status, const ethp2p_http_m
     return;
   }
   if (ethp2p_upnp_desc_parse(u->desc, (const char *)resp->body, resp->body_len, &diag) != 0) {
+    u->info.devices[c->info].desc_status = ETHP2P_EPROTO;
     ethp2p_log(ETHP2P_LOG_DEBUG, "upnp", "Bad device description", "location=%s err=\"%s\" at=%zu",
                c->location, diag.msg, diag.offset);
     disc_next_cand(u);
     return;
+  }
+  {
+    upnp_disc_device *dd = &u->info.devices[c->info];
+    dd->desc_ok = true;
+    upnp_copy(dd->device_type, sizeof dd->device_type, u->desc->root_device_type);
+    upnp_copy(dd->friendly_name, sizeof dd->friendly_name, u->desc->friendly_name);
+    dd->nservices = 0;
+    for (i = 0; i < u->desc->nservices && i < ETHP2P_UPNP_MAX_SERVICES; i++)
+      upnp_copy(dd->services[dd->nservices++], sizeof dd->services[0],
+                u->desc->services[i].service_type);
   }
   /* Preference: WANIPConnection:2, :1, WANPPPConnection:1 (enum order), document order within. */
   u->nsvc = 0;
@@ -797,6 +929,13 @@ static bool disc_pick_cand(upnp *u) {
 }
 
 static void disc_next_cand(upnp *u) {
+  const unsigned gw_ok = UPNP_RANK_GATEWAY | UPNP_RANK_CONNECTED;
+  if (u->have_fallback && (u->fallback_rank & gw_ok) == gw_ok) {
+    /* The gateway's connected service: no other device outranks it (even with a private
+     * external address, as behind a double NAT). */
+    disc_take_fallback(u);
+    return;
+  }
   while (u->cand_idx < u->ncands) {
     const upnp_cand *c;
     if (!disc_pick_cand(u)) {
@@ -836,6 +975,8 @@ static void upnp_disc_start(upnp *u) {
   u->bursts = 0;
   u->ncands = u->cand_idx = 0;
   u->fetching = false;
+  u->have_disc_ip = false;
+  memset(&u->info, 0, sizeof u->info);
   u->disc_start = ethp2p_env_now(u->base.env);
   u->have_gw = ethp2p_env_default_gateway(u->base.env, &u->gw) == 0 && u->gw.family == 4;
   if (ethp2p_env_interfaces(u->base.env, ifs, sizeof ifs / sizeof ifs[0], &n) != 0)
@@ -872,6 +1013,7 @@ static void upnp_disc_start(upnp *u) {
       upnp_copy(c->location, sizeof c->location, u->hint);
       c->sock = 0;
       c->has_bootid = false;
+      c->info = disc_info_add(u, c, "", "");
       u->ncands = 1;
       ethp2p_log(ETHP2P_LOG_DEBUG, "upnp", "Using the advertised description", "location=%s",
                  u->hint);
@@ -893,6 +1035,7 @@ static void upnp_forget(upnp *u) {
   if (u->dev_state == UPNP_DEV_KNOWN)
     upnp_set_dev_state(u, UPNP_DEV_UNKNOWN);
   u->have_uptime = false;
+  u->have_disc_ip = false;
   u->any_unsupported = false;
 }
 
@@ -1022,10 +1165,52 @@ static void held_remove(upnp *u, ethp2p_proto proto, uint16_t port) {
   }
 }
 
+/* Our LAN address toward the device, read from the interfaces once a second while we hold
+ * mappings (no traffic): after a DHCP change the router forwards our ports to an address
+ * that is no longer ours, so that is a loss of the mappings (ETHP2P_NAT_EV_STATE_LOST, the
+ * loop re-maps at once, and each request carries the new NewInternalClient). */
+static void upnp_on_addr_timer(ethp2p_timer *t, void *data) {
+  upnp *u = data;
+  ethp2p_addr now_addr;
+  (void)t;
+  if (u->dev_state != UPNP_DEV_KNOWN || u->nheld == 0)
+    return;
+  ethp2p_timer_start(u->addr_timer, ethp2p_env_now(u->base.env) + UPNP_ADDR_CHECK);
+  if (ethp2p_nat_local_addr_toward(u->base.env, &u->dev.host, &now_addr) != 0)
+    return; /* no address toward it right now (between leases): look again */
+  now_addr.port = 0;
+  if (ethp2p_addr_equal(&now_addr, &u->dev.internal, false))
+    return;
+  {
+    char a[ETHP2P_ADDRSTRLEN], b[ETHP2P_ADDRSTRLEN];
+    ethp2p_log(ETHP2P_LOG_INFO, "upnp", "Our LAN address changed; mapping again", "old=%s new=%s",
+               ethp2p_addr_format(&u->dev.internal, false, a, sizeof a),
+               ethp2p_addr_format(&now_addr, false, b, sizeof b));
+  }
+  u->dev.internal = now_addr;
+  upnp_watch_begin(u); /* its listener and group membership were on the old address */
+  /* What the router holds forwards to our old address and makes it refuse the same ports
+   * for the new one (718): delete our own mappings first, so the loop gets the ports its
+   * record advertises back.  A router that refuses (secure mode: 606 from another host)
+   * leaves them to expire; the re-map then takes other ports. */
+  for (size_t i = 0; i < u->nheld; i++) {
+    upnp_op *op = calloc(1, sizeof *op);
+    if (op == NULL)
+      break;
+    op->kind = OP_UNMAP;
+    op->cleanup = true;
+    op->proto = u->held[i].proto;
+    op->port = u->held[i].port;
+    upnp_enqueue(u, op);
+  }
+  upnp_raise(u, ETHP2P_NAT_EV_STATE_LOST, NULL);
+}
+
 static void map_ok(upnp *u, uint16_t port) {
   ethp2p_nat_map_result r;
   char ip[ETHP2P_ADDRSTRLEN];
   held_add(u, u->cur->proto, port);
+  ethp2p_timer_start(u->addr_timer, ethp2p_env_now(u->base.env) + UPNP_ADDR_CHECK);
   memset(&r, 0, sizeof r);
   r.external_port = port;
   r.lifetime_s = u->cur->lease;
@@ -1155,8 +1340,10 @@ static void map_attempt(upnp *u) {
 static void unmap_on_reply(upnp *u, int status, const ethp2p_soap_msg *msg) {
   if (status == ETHP2P_EREFUSED && msg != NULL && msg->upnp_error_code == 714)
     status = 0; /* NoSuchEntryInArray: the mapping is gone, which is what was asked */
-  if (status == 0)
-    held_remove(u, u->cur->proto, u->cur->port);
+  if (u->cur->cleanup && status == ETHP2P_EREFUSED)
+    u->next_req_at = 0; /* a policy answer (606 in secure mode), not a struggling router */
+  if (status == 0 && !u->cur->cleanup)
+    held_remove(u, u->cur->proto, u->cur->port); /* a cleanup's port is mapped again next */
   op_finish(u, status, NULL, NULL);
 }
 
@@ -1174,6 +1361,9 @@ static void extip_ask(upnp *u) {
 static void extip_on_status(upnp *u, int status, const ethp2p_soap_msg *msg) {
   ethp2p_addr ip;
   bool restarted = false;
+  /* The address read while choosing the service answers only the first poll after it. */
+  bool disc_ip = u->have_disc_ip;
+  u->have_disc_ip = false;
   if (status != 0 && status != ETHP2P_EREFUSED && status != ETHP2P_EPROTO) {
     op_finish(u, status, NULL, NULL); /* the router did not answer */
     return;
@@ -1190,6 +1380,15 @@ static void extip_on_status(upnp *u, int status, const ethp2p_soap_msg *msg) {
       return;
   }
   if (!restarted && upnp_watch_extip(u->watch, &ip)) {
+    op_finish(u, 0, NULL, &ip);
+    return;
+  }
+  if (!restarted && status == ETHP2P_EPROTO && msg == NULL && disc_ip) {
+    /* Read while choosing the service, moments ago: not asked twice. */
+    ip = u->disc_ip;
+    upnp_watch_note_extip(u->watch, &ip);
+    u->have_ip = true;
+    u->last_ip = ip;
     op_finish(u, 0, NULL, &ip);
     return;
   }
@@ -1324,6 +1523,7 @@ static void upnp_free(upnp *u) {
   ethp2p_timer_destroy(u->pump);
   ethp2p_timer_destroy(u->retry);
   ethp2p_timer_destroy(u->disc_timer);
+  ethp2p_timer_destroy(u->addr_timer);
   free(u->desc);
   free(u->cur);
   while ((op = u->head) != NULL) {
@@ -1348,6 +1548,7 @@ static void upnp_destroy(ethp2p_nat *nat) {
     ethp2p_timer_stop(u->pump);
     ethp2p_timer_stop(u->retry);
     ethp2p_timer_stop(u->disc_timer);
+    ethp2p_timer_stop(u->addr_timer);
     u->dev_state = UPNP_DEV_UNKNOWN; /* no transition: nothing may run any more */
     while (u->head != NULL) {
       upnp_op *op = u->head;
@@ -1367,6 +1568,17 @@ static const ethp2p_nat_ops upnp_ops = {
     .rediscover = upnp_rediscover,
     .destroy = upnp_destroy,
 };
+
+_Static_assert(UPNP_DISC_MAX_DEVICES >= UPNP_MAX_CANDS, "every candidate has its entry");
+_Static_assert(UPNP_DISC_MAX_SERVICES == ETHP2P_UPNP_MAX_SERVICES, "every service has its entry");
+
+bool upnp_discovery_info(const ethp2p_nat *nat, upnp_disc_info *out) {
+  memset(out, 0, sizeof *out);
+  if (nat == NULL || nat->ops != &upnp_ops)
+    return false;
+  *out = ((const upnp *)nat)->info;
+  return true;
+}
 
 int ethp2p_nat_upnp_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out) {
   upnp *u;
@@ -1397,9 +1609,12 @@ int ethp2p_nat_upnp_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_
     rc = ethp2p_timer_create(env, &u->retry, upnp_on_retry, u);
   if (rc == 0)
     rc = ethp2p_timer_create(env, &u->disc_timer, disc_on_timer, u);
+  if (rc == 0)
+    rc = ethp2p_timer_create(env, &u->addr_timer, upnp_on_addr_timer, u);
   if (rc != 0) {
     ethp2p_timer_destroy(u->pump);
     ethp2p_timer_destroy(u->retry);
+    ethp2p_timer_destroy(u->disc_timer);
     free(u);
     return rc;
   }

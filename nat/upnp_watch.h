@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "ethp2p/env.h"
+#include "ethp2p/nat.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -99,6 +100,50 @@ void upnp_watch_go(upnp_watch *w);
 const char *upnp_watch_location(const upnp_watch *w);
 /* Counters for tests and benchmarks: GENA requests sent (SUBSCRIBE, renewals). */
 unsigned upnp_watch_requests(const upnp_watch *w);
+
+/* ---------------------------------------------------------------------------
+ * What the UPnP client's last discovery found (nat/upnp.c), for the doctor: every device
+ * that answered the search with a usable LOCATION, its description, each WAN service it
+ * ranked and the one it chose, with why.  Plain data.
+ * ------------------------------------------------------------------------- */
+#define UPNP_DISC_MAX_DEVICES 8
+#define UPNP_DISC_MAX_SERVICES 8 /* = ETHP2P_UPNP_MAX_SERVICES (nat/xml.h) */
+
+typedef struct upnp_disc_ranked {
+  char service_type[128];
+  unsigned rank; /* 4 = at the default gateway, 2 = Connected, 1 = routable address */
+  bool have_ip;  /* GetExternalIPAddress gave an address */
+  ethp2p_addr extip;
+} upnp_disc_ranked;
+
+typedef struct upnp_disc_device {
+  char location[256]; /* LOCATION of the search reply (its host is the sender) */
+  char st[256], server[128];
+  ethp2p_addr host;
+  bool at_gateway; /* the routing table's default gateway */
+  bool desc_ok;    /* the description was fetched and parsed */
+  int desc_status; /* else why not (0 = not fetched) */
+  char device_type[128], friendly_name[128];
+  char services[UPNP_DISC_MAX_SERVICES][128]; /* every service of the description */
+  size_t nservices;
+  upnp_disc_ranked ranked[UPNP_DISC_MAX_SERVICES]; /* WAN services checked, in order */
+  size_t nranked;
+} upnp_disc_device;
+
+typedef struct upnp_disc_info {
+  upnp_disc_device devices[UPNP_DISC_MAX_DEVICES]; /* in the order they answered */
+  size_t ndevices;
+  bool chosen;              /* a service was chosen */
+  size_t chosen_device;     /* index into devices */
+  char chosen_service[128]; /* its serviceType */
+  char why[160]; /* e.g. "at the default gateway, connected, routable external address" */
+} upnp_disc_info;
+
+/* Copies what the last discovery of the UPnP client `nat` (ethp2p_nat_upnp_create) found
+ * into *out; also while a discovery runs (what it found so far).
+ * Returns: true when nat is a UPnP client (*out filled), false otherwise (*out zeroed).
+ * Args: nat: the client (not NULL).  Out: out: caller-owned. */
+bool upnp_discovery_info(const ethp2p_nat *nat, upnp_disc_info *out);
 
 #ifdef __cplusplus
 }

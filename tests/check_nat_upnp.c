@@ -16,6 +16,7 @@
 #include "nat/http.h"
 #include "nat/impl.h"
 #include "nat/ssdp.h"
+#include "nat/upnp_watch.h"
 #include "nat/xml.h"
 
 /* ---------------------------------------------------------------------------
@@ -932,6 +933,128 @@ START_TEST(the_device_at_the_default_gateway_wins_over_a_faster_answer) {
 }
 END_TEST
 
+/* Two IGDs on the LAN, neither at the default gateway (which does not answer): the one that
+ * answers first reports a private external address (a router behind another NAT), the other
+ * a public one.  As miniupnpc's UPNP_GetValidIGD, the routable one is used. */
+static void two_other_devices(world *w, router *first, router *second, const char *second_ip) {
+  ethp2p_sim_host *h1, *h2;
+  ethp2p_addr a1 = ethp2p_addr_v4(192, 168, 1, 3, 0), a2 = ethp2p_addr_v4(192, 168, 1, 4, 0);
+  w->r.sc.ssdp_off = true; /* the default gateway is no IGD */
+  ck_assert_int_eq(ethp2p_sim_nat_add_host(w->box, &h1, "second-router", &a1), 0);
+  ck_assert_int_eq(ethp2p_sim_nat_add_host(w->box, &h2, "mesh", &a2), 0);
+  a1.port = a2.port = 5000;
+  router_start(first, ethp2p_sim_host_env(h1), a1);
+  first->sc.desc = g_igd1;
+  first->sc.ext_ip = "10.0.0.2"; /* RFC 1918: double NAT */
+  first->sc.conn_status = "Connected";
+  router_start(second, ethp2p_sim_host_env(h2), a2);
+  second->sc.desc = g_igd1;
+  second->sc.ext_ip = second_ip;
+  second->sc.conn_status = "Connected";
+}
+
+static void router_close(router *r) {
+  ethp2p_udp_close(r->udp);
+  ethp2p_tcp_close(r->listener);
+}
+
+START_TEST(a_service_with_a_routable_external_address_wins_over_a_private_one) {
+  world w;
+  outcome o;
+  router *priv = calloc(1, sizeof *priv), *pub = calloc(1, sizeof *pub);
+  upnp_disc_info info;
+  ck_assert_ptr_nonnull(priv);
+  ck_assert_ptr_nonnull(pub);
+  world_setup(&w, 26);
+  two_other_devices(&w, priv, pub, "198.51.100.20");
+  map_tcp(&w, &o, 30303, 600);
+  ck_assert_int_eq(o.status, 0);
+  /* The private one was asked (it answered first) but not used. */
+  ck_assert_uint_eq(count_action(pub, "AddPortMapping"), 1);
+  ck_assert_uint_eq(count_action(priv, "AddPortMapping"), 0);
+  ck_assert_uint_eq(count_action(priv, "GetExternalIPAddress"), 1);
+  /* What the doctor reads: both devices, the chosen one and why. */
+  ck_assert(upnp_discovery_info(w.nat, &info));
+  ck_assert_uint_eq(info.ndevices, 2);
+  ck_assert(info.chosen);
+  ck_assert_str_eq(info.devices[info.chosen_device].location,
+                   "http://192.168.1.4:5000/rootDesc.xml");
+  ck_assert_str_eq(info.devices[0].location, "http://192.168.1.3:5000/rootDesc.xml");
+  ck_assert_uint_eq(info.devices[0].nranked, 1);
+  ck_assert_uint_eq(info.devices[0].ranked[0].rank, 2); /* connected, not routable */
+  ck_assert_uint_eq(info.devices[1].ranked[0].rank, 3);
+  ck_assert(!info.devices[0].at_gateway);
+  ck_assert(info.devices[0].desc_ok);
+  ck_assert_ptr_nonnull(strstr(info.why, "routable"));
+  ck_assert_str_eq(info.chosen_service, "urn:schemas-upnp-org:service:WANIPConnection:1");
+  /* The address read while choosing answers the first poll: no second request. */
+  memset(&o, 0, sizeof o);
+  o.w = &w;
+  ck_assert_int_eq(ethp2p_nat_external_ip(w.nat, on_extip, &o), 0);
+  run_until_called(&w, &o, 5 * ETHP2P_SEC);
+  ck_assert_int_eq(o.status, 0);
+  ck_assert(ethp2p_addr_equal(&o.ip, &(ethp2p_addr){0}, false) == false);
+  {
+    char ip[ETHP2P_ADDRSTRLEN];
+    ck_assert_str_eq(ethp2p_addr_format(&o.ip, false, ip, sizeof ip), "198.51.100.20");
+  }
+  ck_assert_uint_eq(count_action(pub, "GetExternalIPAddress"), 1);
+  router_close(priv);
+  router_close(pub);
+  world_teardown(&w);
+  free(priv);
+  free(pub);
+}
+END_TEST
+
+START_TEST(without_a_routable_address_the_first_connected_service_is_used) {
+  world w;
+  outcome o;
+  router *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+  upnp_disc_info info;
+  ck_assert_ptr_nonnull(a);
+  ck_assert_ptr_nonnull(b);
+  world_setup(&w, 27);
+  two_other_devices(&w, a, b, "100.64.3.4"); /* CGNAT: not routable either */
+  map_tcp(&w, &o, 30303, 600);
+  ck_assert_int_eq(o.status, 0);
+  ck_assert_uint_eq(count_action(a, "GetExternalIPAddress"), 1);
+  ck_assert_uint_eq(count_action(b, "GetExternalIPAddress"), 1);
+  ck_assert_uint_eq(count_action(a, "AddPortMapping"), 1); /* the fallback: first, connected */
+  ck_assert_uint_eq(count_action(b, "AddPortMapping"), 0);
+  ck_assert(upnp_discovery_info(w.nat, &info));
+  ck_assert_uint_eq(info.chosen_device, 0);
+  ck_assert_ptr_nonnull(strstr(info.why, "private"));
+  router_close(a);
+  router_close(b);
+  world_teardown(&w);
+  free(a);
+  free(b);
+}
+END_TEST
+
+/* The device at the default gateway outranks the rest even when its address is private (a
+ * double NAT the user has): it is used as soon as its services are checked. */
+START_TEST(the_gateway_with_a_private_address_is_used_at_once) {
+  world w;
+  outcome o;
+  upnp_disc_info info;
+  ethp2p_time t0;
+  world_setup(&w, 28);
+  w.r.sc.ext_ip = "192.168.100.7";
+  w.r.sc.conn_status = "Connected";
+  t0 = ethp2p_sim_now(w.sim);
+  map_tcp(&w, &o, 30303, 600);
+  ck_assert_int_eq(o.status, 0);
+  ck_assert_uint_lt(o.at - t0, 500 * ETHP2P_MSEC); /* not after the 2 s search window */
+  ck_assert_uint_eq(count_action(&w.r, "AddPortMapping"), 1);
+  ck_assert(upnp_discovery_info(w.nat, &info));
+  ck_assert(info.devices[info.chosen_device].at_gateway);
+  ck_assert_uint_eq(info.devices[info.chosen_device].ranked[0].rank, 6);
+  world_teardown(&w);
+}
+END_TEST
+
 START_TEST(a_device_with_a_broken_description_is_skipped_for_the_next) {
   world w;
   outcome o;
@@ -983,7 +1106,8 @@ START_TEST(each_exchange_with_the_router_is_logged_at_debug) {
   map_tcp(&w, &o, 30303, 600);
   ethp2p_log_set_sink(NULL, NULL, ETHP2P_LOG_INFO);
   ck_assert_int_eq(o.status, 0);
-  ck_assert_uint_eq(cap.soap_requests, 3); /* GetNATRSIPStatus, GetStatusInfo, AddPortMapping */
+  /* GetNATRSIPStatus, GetStatusInfo, GetExternalIPAddress (the service's rank), AddPortMapping */
+  ck_assert_uint_eq(cap.soap_requests, 4);
   ck_assert(cap.saw_add);
   world_teardown(&w);
 }
@@ -1364,6 +1488,9 @@ int main(void) {
   tcase_add_test(tc, lost_searches_are_repeated_by_later_bursts);
   tcase_add_test(tc, a_device_with_a_broken_description_is_skipped_for_the_next);
   tcase_add_test(tc, the_device_at_the_default_gateway_wins_over_a_faster_answer);
+  tcase_add_test(tc, a_service_with_a_routable_external_address_wins_over_a_private_one);
+  tcase_add_test(tc, without_a_routable_address_the_first_connected_service_is_used);
+  tcase_add_test(tc, the_gateway_with_a_private_address_is_used_at_once);
   tcase_add_test(tc, caps_say_the_client_detects_restarts_and_announces_addresses);
   tcase_add_test(tc, notify_with_a_new_bootid_is_a_restart_and_byebye_is_gone);
   tcase_add_test(tc, notify_from_another_host_is_ignored);

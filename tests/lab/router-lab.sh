@@ -8,6 +8,7 @@
 #   lab_router CMD... # runs CMD on the router
 #   lab_restart_router / lab_change_wan_ip NEWIP
 #   lab_down          # removes everything (also installed as an EXIT trap by lab_up)
+#   LAB_SECURE_MODE=no before lab_up: miniupnpd lets any LAN host delete any mapping
 #
 # Topology (all inside namespaces this script creates; nothing leaves them):
 #
@@ -46,7 +47,7 @@ listening_ip=lan0
 http_port=0
 enable_natpmp=yes
 enable_upnp=yes
-secure_mode=yes
+secure_mode=${LAB_SECURE_MODE:-yes}
 system_uptime=no
 notify_interval=600
 uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b
