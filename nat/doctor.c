@@ -1,7 +1,8 @@
 /*
  * nat/doctor.c — the doctor's probing (ethp2p/doctor.h): the gateway
  * protocols through the node's NAT clients, a live test mapping on each,
- * the UPnP device details (nat/doctor_upnp.c) and RFC 5780 behaviour
+ * the UPnP device details (what the UPnP client's own discovery found,
+ * nat/doctor_upnp.c) and RFC 5780 behaviour
  * discovery, all bounded by budgets on the environment's clock.
  *
  * Timeline: every probe starts at once.  External-address questions get
@@ -29,6 +30,8 @@ static void gw_finish(ethp2p_doctor *d, int i) {
   if (d->gw[i].done)
     return;
   d->gw[i].done = true;
+  if (i == ETHP2P_DOCTOR_UPNP)
+    doctor_upnp_collect(d, d->gw[i].nat);
   ethp2p_nat_destroy(d->gw[i].nat);
   d->gw[i].nat = NULL;
 }
@@ -206,8 +209,6 @@ static bool all_done(const ethp2p_doctor *d) {
   for (int i = 0; i < ETHP2P_DOCTOR_NGW; i++)
     if (d->r.gateways[i].probed && !d->gw[i].done)
       return false;
-  if (d->r.upnp.probed && doctor_upnp_busy(d))
-    return false;
   if (d->natb != NULL && !d->r.stun_done)
     return false;
   return true;
@@ -232,7 +233,6 @@ static void finish(ethp2p_doctor *d) {
       gw_finish(d, i);
     }
   }
-  doctor_upnp_stop(d);
   if (d->natb != NULL && !d->r.stun_done) {
     ethp2p_natb_stop(d->natb);
     d->r.profile = *ethp2p_natb_profile(d->natb);
@@ -328,8 +328,8 @@ int ethp2p_doctor_start(ethp2p_doctor *d, ethp2p_doctor_done_cb cb, void *data) 
   ethp2p_nat_kind k = o->spec.kind;
   bool any = k == ETHP2P_NAT_ANY;
   if (any || k == ETHP2P_NAT_UPNP) {
+    d->r.upnp.probed = true;
     gw_start(d, ETHP2P_DOCTOR_UPNP);
-    doctor_upnp_start(d);
   }
   if (any || k == ETHP2P_NAT_PMP)
     gw_start(d, ETHP2P_DOCTOR_PMP);
@@ -373,7 +373,6 @@ void ethp2p_doctor_destroy(ethp2p_doctor *d) {
     ethp2p_nat_destroy(d->gw[i].nat);
     d->gw[i].nat = NULL;
   }
-  doctor_upnp_stop(d);
   ethp2p_natb_destroy(d->natb);
   ethp2p_timer_destroy(d->timer);
   free(d);

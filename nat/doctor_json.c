@@ -55,6 +55,10 @@ static json_t *json_upnp(json_t *o, const ethp2p_doctor_upnp *s) {
   for (size_t k = 0; k < s->nservices; k++)
     json_array_append_new(sv, json_string(s->services[k]));
   json_object_set_new(o, "services", sv);
+  json_object_set_new(o, "devices_found", json_integer((json_int_t)s->devices_found));
+  json_object_set_new(o, "chosen_service",
+                      s->chosen_service[0] ? json_string(s->chosen_service) : json_null());
+  json_object_set_new(o, "choice", s->choice[0] ? json_string(s->choice) : json_null());
   return o;
 }
 

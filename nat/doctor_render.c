@@ -222,6 +222,10 @@ static void screen(ethp2p_buf *out, const ethp2p_doctor_report *r) {
         ethp2p_buf_printf(out, "               server: %s\n", s->server);
       for (size_t k = 0; k < s->nservices; k++)
         ethp2p_buf_printf(out, "               service: %s\n", s->services[k]);
+      if (s->chosen_service[0] != '\0')
+        ethp2p_buf_printf(out, "               uses: %s (%s)\n", s->chosen_service, s->choice);
+      if (s->devices_found > 1)
+        ethp2p_buf_printf(out, "               devices answering: %zu\n", s->devices_found);
     }
     screen_map(out, "tcp", port, &q->map[ETHP2P_DOCTOR_TCP]);
     screen_map(out, "udp", port, &q->map[ETHP2P_DOCTOR_UDP]);

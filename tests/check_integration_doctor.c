@@ -149,6 +149,11 @@ START_TEST(home_router_with_all_protocols_is_reachable) {
   ck_assert(r.d->upnp.desc_ok);
   ck_assert(strstr(r.d->upnp.device_type, "InternetGatewayDevice:2") != NULL);
   ck_assert_uint_gt(r.d->upnp.nservices, 0);
+  /* The node's own discovery chose the service, and says why. */
+  ck_assert(r.d->upnp.collected);
+  ck_assert_uint_eq(r.d->upnp.devices_found, 1);
+  ck_assert(strstr(r.d->upnp.chosen_service, "WANIPConnection") != NULL);
+  ck_assert(strstr(r.d->upnp.choice, "at the default gateway, connected") != NULL);
 
   json_t *j = doctor_json(r.d);
   ck_assert_str_eq(jstr(j, "behavior", "mapping", NULL), "endpoint-independent");

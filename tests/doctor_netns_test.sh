@@ -278,6 +278,10 @@ if command -v miniupnpd >/dev/null 2>&1 && [ -f "$LABSH" ]; then
       done
     done
     [ "$(echo "$json" | jq -r .protocols.upnp.igd_version)" = 2 ] || { echo "FAIL: router lab IGD version"; FAILS=$((FAILS + 1)); }
+    # The node's own UPnP discovery chose miniupnpd's IGDv2 service, and says why.
+    [ "$(echo "$json" | jq -r .protocols.upnp.chosen_service)" = urn:schemas-upnp-org:service:WANIPConnection:2 ] &&
+      echo "$json" | jq -e '.protocols.upnp.choice | test("at the default gateway, connected, routable")' >/dev/null ||
+      { echo "FAIL: router lab UPnP service choice: $(echo "$json" | jq -c '.protocols.upnp | {chosen_service, choice}')"; FAILS=$((FAILS + 1)); }
     [ "$(echo "$json" | jq -r .external_address.address)" = 11.22.33.1 ] || { echo "FAIL: router lab external address"; FAILS=$((FAILS + 1)); }
     [ "$(echo "$json" | jq -r .behavior.mapping)" = endpoint-independent ] || { echo "FAIL: router lab mapping"; FAILS=$((FAILS + 1)); }
     [ "$(echo "$json" | jq -r .verdict.reachable)" = yes ] || { echo "FAIL: router lab verdict"; FAILS=$((FAILS + 1)); }

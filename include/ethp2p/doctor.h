@@ -102,14 +102,20 @@ typedef struct ethp2p_doctor_gateway {
   ethp2p_doctor_map map[2]; /* [ETHP2P_DOCTOR_TCP], [ETHP2P_DOCTOR_UDP] */
 } ethp2p_doctor_gateway;
 
-/* The UPnP device found by SSDP and its description. */
+/* The UPnP device found by the node's own UPnP discovery (the doctor's UPnP probe is the
+ * node's UPnP client) and its description: the device chosen, else the first that
+ * answered. */
 typedef struct ethp2p_doctor_upnp {
   bool probed, answered, desc_ok;
+  bool collected; /* the client's discovery report was read */
   char st[256], server[128], location[256];
   char device_type[128], friendly_name[128];
   char services[ETHP2P_DOCTOR_MAX_SERVICES][128];
   size_t nservices;
   int desc_status;
+  size_t devices_found;     /* devices whose search reply the client accepted */
+  char chosen_service[128]; /* the WAN service the client chose ("" if none) */
+  char choice[160]; /* why, e.g. "at the default gateway, connected, routable external address" */
 } ethp2p_doctor_upnp;
 
 /* Everything the doctor found.  Plain data: copy it freely. */
