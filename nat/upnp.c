@@ -215,7 +215,6 @@ struct upnp {
   upnp_device fallback;
   unsigned fallback_rank;
   ethp2p_addr fallback_ip;
-  bool trial_connected;
   bool fetching;
   upnp_disc_info info; /* what the last discovery found (upnp_discovery_info) */
   ethp2p_addr disc_ip; /* external address read while choosing the service */
