@@ -16,10 +16,19 @@
  *      the LOCATION host is refused.  GetNATRSIPStatus picks the first service with
  *      NewNatEnabled=1; a failed or missing GetNATRSIPStatus is tolerated (routers that lack
  *      it), a service that says NAT is off is skipped.
- *   4. GetStatusInfo: a service that is not Connected is kept only as a fallback (as
- *      miniupnpc's UPNP_GetValidIGD); a fault is tolerated.  Its NewUptime is the baseline.
+ *   4. GetStatusInfo and GetExternalIPAddress rank the service as miniupnpc's
+ *      UPNP_GetValidIGD does, with the default gateway above all: at the gateway (4) >
+ *      Connected (2; a fault counts as connected) > routable external address (1).  A
+ *      connected service with a routable address is used at once; the gateway's connected
+ *      service as soon as the gateway's services are checked; otherwise the best one seen
+ *      when the window closes.  NewUptime is the baseline; the address answers the first
+ *      poll.  upnp_discovery_info (nat/upnp_watch.h) reports it all (the doctor reads it).
  *   5. The device at the default gateway is preferred over other answers (mesh nodes,
  *      second routers): others are held back until 1 s into the search unless it answers.
+ *
+ * A DHCP change of our LAN address: while mappings are held, the address toward the device
+ * is read from the interfaces every second; when it changed, our old mappings are deleted
+ * (refused in miniupnpd's secure mode: they expire) and STATE_LOST makes the loop re-map.
  *
  * Operations are serialised: one SOAP exchange at a time, each on its own connection.
  * Spacing: go-ethereum waits 200 ms between any two requests because some routers fail
