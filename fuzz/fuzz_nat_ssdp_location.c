@@ -31,8 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     abort(); /* zeroed on failure */
   }
   uint32_t scope = data[0];
-  if (ethp2p_ssdp_url_parse_zoned(&u, loc, scope, &diag) == 0 && u.has_addr &&
-      u.addr.scope != 0 && u.addr.scope != scope)
+  if (ethp2p_ssdp_url_parse_zoned(&u, loc, scope, &diag) == 0 && u.has_addr && u.addr.scope != 0 &&
+      u.addr.scope != scope)
     abort();
   return 0;
 }

@@ -303,8 +303,7 @@ int ethp2p_pinhole_new(ethp2p_env *env, ethp2p_pinhole **out, const ethp2p_pinho
   if (p == NULL)
     return ETHP2P_ENOMEM;
   if (ethp2p_ssdp_url_parse_zoned(&p->ctrl, cfg->control_url, cfg->scope, NULL) != 0 ||
-      !p->ctrl.has_addr ||
-      p->ctrl.addr.family != 6) {
+      !p->ctrl.has_addr || p->ctrl.addr.family != 6) {
     free(p);
     return ETHP2P_EINVAL;
   }

@@ -464,9 +464,8 @@ START_TEST(link_local_locations_take_the_zone_they_came_in_on) {
   ck_assert_int_eq(ethp2p_ssdp_location_parse(NULL, "http://[fe80::1]/", &from, NULL),
                    ETHP2P_EINVAL);
   /* Control URLs resolved against such a LOCATION keep their zone too. */
-  ck_assert_int_eq(ethp2p_ssdp_url_parse_zoned(&u, "http://[fe80::1%25lan]:5000/ctl/IP6FCtl", 3,
-                                               NULL),
-                   0);
+  ck_assert_int_eq(
+      ethp2p_ssdp_url_parse_zoned(&u, "http://[fe80::1%25lan]:5000/ctl/IP6FCtl", 3, NULL), 0);
   ck_assert_uint_eq(u.addr.scope, 3);
   ck_assert_str_eq(u.path, "/ctl/IP6FCtl");
   ck_assert_int_eq(ethp2p_ssdp_url_parse_zoned(&u, "http://[3fff::1]:5000/ctl", 3, NULL), 0);

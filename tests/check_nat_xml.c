@@ -92,8 +92,9 @@ START_TEST(miniupnpd_ipv6_description_gives_the_firewall_control_url) {
                               d.services[fc].control_url),
       0);
   ck_assert_str_eq(url, "http://[3fff:0:1::1]:5000/ctl/IP6FCtl");
-  ck_assert_int_eq(ethp2p_upnp_svc_kind_of(" urn:schemas-upnp-org:service:wanipv6firewallcontrol:1 "),
-                   ETHP2P_UPNP_SVC_KIND_WANIP6FC1);
+  ck_assert_int_eq(
+      ethp2p_upnp_svc_kind_of(" urn:schemas-upnp-org:service:wanipv6firewallcontrol:1 "),
+      ETHP2P_UPNP_SVC_KIND_WANIP6FC1);
   ck_assert_int_eq(ethp2p_upnp_svc_kind_of("urn:schemas-upnp-org:service:WANIPv6FirewallControl:2"),
                    ETHP2P_UPNP_SVC_NONE);
 }
