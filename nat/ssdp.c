@@ -533,7 +533,7 @@ static bool ssdp_zone_char(char c) {
          c == '_' || c == '~' || c == '-';
 }
 
-int ethp2p_ssdp_url_parse_zoned(ethp2p_http_url *out, const char *url, uint32_t scope,
+static int ssdp_url_parse_zoned(ethp2p_http_url *out, const char *url, uint32_t scope,
                                 ethp2p_diag *diag) {
   char copy[1024];
   const char *auth, *lb, *rb, *pct, *zone;
@@ -576,6 +576,14 @@ int ethp2p_ssdp_url_parse_zoned(ethp2p_http_url *out, const char *url, uint32_t 
   }
   out->addr.scope = scope;
   return 0;
+}
+
+int ethp2p_ssdp_url_parse_zoned(ethp2p_http_url *out, const char *url, uint32_t scope,
+                                ethp2p_diag *diag) {
+  int rc = ssdp_url_parse_zoned(out, url, scope, diag);
+  if (rc != 0 && out != NULL)
+    memset(out, 0, sizeof *out); /* ethp2p_http_url_parse leaves what it had read */
+  return rc;
 }
 
 int ethp2p_ssdp_location_parse(ethp2p_http_url *out, const char *location, const ethp2p_addr *from,

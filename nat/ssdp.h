@@ -202,8 +202,8 @@ int ethp2p_ssdp_location_parse(ethp2p_http_url *out, const char *location, const
 /*
  * Parses an absolute http URL whose host may be a bracketed IPv6 literal with a zone (as
  * above; dropped, out->addr.scope = scope when the address is link-local, else 0).
- * Otherwise as ethp2p_http_url_parse.  Used for control URLs resolved against such a
- * LOCATION.
+ * Otherwise as ethp2p_http_url_parse, except that *out is zeroed on failure.  Used for control URLs
+ * resolved against such a LOCATION.
  */
 int ethp2p_ssdp_url_parse_zoned(ethp2p_http_url *out, const char *url, uint32_t scope,
                                 ethp2p_diag *diag);
