@@ -2,9 +2,10 @@
  * nat/ssdp.h — SSDP codec: M-SEARCH request and response (UPnP Device Architecture 1.1 §1.3)
  * and the NOTIFY advertisements ssdp:alive, ssdp:byebye and ssdp:update (UDA 1.1 §1.2).
  *
- * Pure functions over caller buffers: no I/O, no allocation.  Used by the UPnP client
- * (nat/upnp.c: builds searches, parses replies) and by the gateway emulator's SSDP
- * responder (nat/gateway/: parses searches, builds replies).
+ * Pure functions over caller buffers: no I/O, no allocation.  Used by the UPnP clients
+ * (nat/upnp.c over IPv4, nat/upnp6.c over IPv6: build searches, parse replies, check
+ * LOCATION against the sender) and by the gateway emulator's SSDP responder
+ * (nat/gateway/: parses searches, builds replies).
  *
  * Wire form (UDA 1.1 §1.3.2, §1.3.3), one UDP datagram each, CRLF line ends:
  *
