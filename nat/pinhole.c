@@ -10,6 +10,7 @@
 #include "ethp2p/log.h"
 #include "nat/http.h"
 #include "nat/impl.h"
+#include "nat/ssdp.h"
 
 #define PINHOLE_DEFAULT_TIMEOUT (5 * ETHP2P_SEC)
 #define PINHOLE_RETRY_MIN (5 * ETHP2P_SEC)
@@ -301,8 +302,8 @@ int ethp2p_pinhole_new(ethp2p_env *env, ethp2p_pinhole **out, const ethp2p_pinho
   ethp2p_pinhole *p = calloc(1, sizeof *p);
   if (p == NULL)
     return ETHP2P_ENOMEM;
-  if (ethp2p_http_url_parse(&p->ctrl, cfg->control_url, NULL) != 0 || !p->ctrl.has_addr ||
-      p->ctrl.addr.family != 6) {
+  if (ethp2p_ssdp_url_parse_zoned(&p->ctrl, cfg->control_url, cfg->scope, NULL) != 0 ||
+      !p->ctrl.has_addr || p->ctrl.addr.family != 6) {
     free(p);
     return ETHP2P_EINVAL;
   }

@@ -74,7 +74,10 @@ typedef int (*ethp2p_pinhole_addr_fn)(ethp2p_env *env, const ethp2p_addr *router
                                       void *data);
 
 typedef struct ethp2p_pinhole_config {
-  const char *control_url;           /* absolute http:// URL with an IPv6 literal host; copied */
+  const char *control_url;           /* absolute http:// URL with an IPv6 literal host; copied.
+                                        A link-local host may carry a zone ("%25eth0"), which
+                                        is dropped for `scope` (ethp2p_ssdp_url_parse_zoned) */
+  uint32_t scope;                    /* zone (interface index) of a link-local host; 0 = none */
   int protocol;                      /* ETHP2P_PINHOLE_TCP or ETHP2P_PINHOLE_UDP */
   uint16_t port;                     /* InternalPort, 1..65535 */
   uint32_t lease_s;                  /* 1..86400 */

@@ -520,3 +520,90 @@ bool ethp2p_ssdp_st_is_gateway(const char *st) {
       return true;
   return false;
 }
+
+/* ---------------------------------------------------------------------------
+ * LOCATION hosts (bracketed IPv6, zones).
+ * ------------------------------------------------------------------------- */
+static bool ssdp_is_link_local6(const ethp2p_addr *a) {
+  return a->family == 6 && a->ip[0] == 0xfe && (a->ip[1] & 0xc0) == 0x80;
+}
+
+static bool ssdp_zone_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '~' || c == '-';
+}
+
+static int ssdp_url_parse_zoned(ethp2p_http_url *out, const char *url, uint32_t scope,
+                                ethp2p_diag *diag) {
+  char copy[1024];
+  const char *auth, *lb, *rb, *pct, *zone;
+  size_t n;
+  int rc;
+  if (out == NULL || url == NULL)
+    return ETHP2P_EINVAL;
+  memset(out, 0, sizeof *out);
+  n = strlen(url);
+  if (n >= sizeof copy)
+    return ethp2p_diag_set(diag, ETHP2P_ETOOBIG, 0, "URL of %zu bytes is too long", n);
+  auth = strncasecmp(url, "http://", 7) == 0 ? url + 7 : NULL;
+  lb = auth != NULL && auth[0] == '[' ? auth : NULL;
+  rb = lb != NULL ? strchr(lb, ']') : NULL;
+  pct = rb != NULL ? memchr(lb, '%', (size_t)(rb - lb)) : NULL;
+  if (pct == NULL) {
+    rc = ethp2p_http_url_parse(out, url, diag);
+    if (rc == 0 && out->has_addr && ssdp_is_link_local6(&out->addr))
+      out->addr.scope = scope;
+    return rc;
+  }
+  /* RFC 6874 section 2: "%25" then the zone; devices also send a bare '%'. */
+  zone = pct + 1;
+  if (rb - zone >= 2 && zone[0] == '2' && zone[1] == '5')
+    zone += 2;
+  if (zone == rb)
+    return ethp2p_diag_set(diag, ETHP2P_ESYNTAX, (size_t)(pct - url), "empty zone in IPv6 host");
+  for (const char *c = zone; c < rb; c++)
+    if (!ssdp_zone_char(*c))
+      return ethp2p_diag_set(diag, ETHP2P_ESYNTAX, (size_t)(c - url), "bad character in zone");
+  memcpy(copy, url, (size_t)(pct - url));
+  memcpy(copy + (pct - url), rb, n - (size_t)(rb - url) + 1);
+  rc = ethp2p_http_url_parse(out, copy, diag);
+  if (rc != 0)
+    return rc;
+  if (!out->has_addr || !ssdp_is_link_local6(&out->addr)) {
+    memset(out, 0, sizeof *out);
+    return ethp2p_diag_set(diag, ETHP2P_ESYNTAX, (size_t)(pct - url),
+                           "a zone on an address that is not link-local");
+  }
+  out->addr.scope = scope;
+  return 0;
+}
+
+int ethp2p_ssdp_url_parse_zoned(ethp2p_http_url *out, const char *url, uint32_t scope,
+                                ethp2p_diag *diag) {
+  int rc = ssdp_url_parse_zoned(out, url, scope, diag);
+  if (rc != 0 && out != NULL)
+    memset(out, 0, sizeof *out); /* ethp2p_http_url_parse leaves what it had read */
+  return rc;
+}
+
+int ethp2p_ssdp_location_parse(ethp2p_http_url *out, const char *location, const ethp2p_addr *from,
+                               ethp2p_diag *diag) {
+  int rc;
+  if (out == NULL || location == NULL || from == NULL)
+    return ETHP2P_EINVAL;
+  rc = ethp2p_ssdp_url_parse_zoned(out, location, from->scope, diag);
+  if (rc != 0)
+    return rc;
+  if (!out->has_addr || out->addr.family != from->family) {
+    memset(out, 0, sizeof *out);
+    return ethp2p_diag_set(diag, ETHP2P_EINVAL, 0, "LOCATION host is not an IPv%u literal",
+                           (unsigned)from->family);
+  }
+  if (!ethp2p_addr_equal(&out->addr, from, false)) {
+    memset(out, 0, sizeof *out);
+    return ethp2p_diag_set(diag, ETHP2P_EPERM, 0, "LOCATION host is not the sender");
+  }
+  if (!ssdp_is_link_local6(&out->addr))
+    out->addr.scope = 0;
+  return 0;
+}

@@ -2,9 +2,10 @@
  * nat/ssdp.h — SSDP codec: M-SEARCH request and response (UPnP Device Architecture 1.1 §1.3)
  * and the NOTIFY advertisements ssdp:alive, ssdp:byebye and ssdp:update (UDA 1.1 §1.2).
  *
- * Pure functions over caller buffers: no I/O, no allocation.  Used by the UPnP client
- * (nat/upnp.c: builds searches, parses replies) and by the gateway emulator's SSDP
- * responder (nat/gateway/: parses searches, builds replies).
+ * Pure functions over caller buffers: no I/O, no allocation.  Used by the UPnP clients
+ * (nat/upnp.c over IPv4, nat/upnp6.c over IPv6: build searches, parse replies, check
+ * LOCATION against the sender) and by the gateway emulator's SSDP responder
+ * (nat/gateway/: parses searches, builds replies).
  *
  * Wire form (UDA 1.1 §1.3.2, §1.3.3), one UDP datagram each, CRLF line ends:
  *
@@ -30,14 +31,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ethp2p/env.h"
 #include "ethp2p/error.h"
+#include "nat/http.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* SSDP multicast group and port (UDA §1.3.2). */
+/* SSDP multicast group and port (UDA §1.3.2; the IPv6 link-local group is UDA 1.1
+ * Appendix A, FF02::C, with HOST "[FF02::C]:1900"). */
 #define ETHP2P_SSDP_GROUP_V4 "239.255.255.250"
+#define ETHP2P_SSDP_GROUP_V6 "ff02::c"
+#define ETHP2P_SSDP_HOST_V6 "[FF02::C]:1900"
 #define ETHP2P_SSDP_PORT 1900
 /* Largest datagram either parser accepts, and the buffer size the builders need at most. */
 #define ETHP2P_SSDP_MAX_LEN 2048
@@ -173,6 +179,35 @@ int ethp2p_ssdp_notify_parse(ethp2p_ssdp_notify *out, const uint8_t *buf, size_t
  */
 int ethp2p_ssdp_notify_build(uint8_t *buf, size_t size, size_t *len,
                              const ethp2p_ssdp_notify *notify);
+
+/*
+ * Reads the LOCATION of a search reply or advertisement and checks it against the sender
+ * (the anti-spoofing rule of both UPnP clients: a device describes itself, never another
+ * host).  The host must be an IP literal of the sender's family equal to the sender's
+ * address.  IPv6 hosts are bracketed ("http://[3fff:0:1::1]:5000/rootDesc.xml"); a
+ * link-local host may carry a zone, RFC 6874 form "[fe80::1%25eth0]" or the bare
+ * "[fe80::1%eth0]" devices send.  The zone names the *device's* interface, which means
+ * nothing here: it is dropped, and out->addr gets the sender's zone (the interface the
+ * datagram came in on) instead, as does every link-local host.  out->host is the host as
+ * written, without the zone.  A zone on a non-link-local address is ETHP2P_ESYNTAX.
+ * Returns: 0; ETHP2P_ESYNTAX, ETHP2P_ETOOBIG, ETHP2P_EUNSUPP (the URL, as
+ *   ethp2p_http_url_parse); ETHP2P_EINVAL (NULL, or the host is not an IP literal of the
+ *   sender's family); ETHP2P_EPERM (the host is another address than the sender's).
+ *   *out is zeroed on failure.
+ * Out: out (caller-owned).  In: location (NUL-terminated), from (the datagram's source;
+ *   its port is ignored).  diag may be NULL.
+ */
+int ethp2p_ssdp_location_parse(ethp2p_http_url *out, const char *location, const ethp2p_addr *from,
+                               ethp2p_diag *diag);
+
+/*
+ * Parses an absolute http URL whose host may be a bracketed IPv6 literal with a zone (as
+ * above; dropped, out->addr.scope = scope when the address is link-local, else 0).
+ * Otherwise as ethp2p_http_url_parse, except that *out is zeroed on failure.  Used for control URLs
+ * resolved against such a LOCATION.
+ */
+int ethp2p_ssdp_url_parse_zoned(ethp2p_http_url *out, const char *url, uint32_t scope,
+                                ethp2p_diag *diag);
 
 /* True if st is one of the four search targets above (exact, case-insensitive). */
 bool ethp2p_ssdp_st_is_gateway(const char *st);

@@ -148,6 +148,8 @@ ethp2p_upnp_svc_kind ethp2p_upnp_svc_kind_of(const char *t) {
     return ETHP2P_UPNP_SVC_KIND_WANIP1;
   if (XML_IS(ETHP2P_UPNP_SVC_WANPPP1))
     return ETHP2P_UPNP_SVC_KIND_WANPPP1;
+  if (XML_IS(ETHP2P_UPNP_SVC_WANIP6FC1))
+    return ETHP2P_UPNP_SVC_KIND_WANIP6FC1;
 #undef XML_IS
   return ETHP2P_UPNP_SVC_NONE;
 }

@@ -41,13 +41,18 @@ extern "C" {
 #define ETHP2P_UPNP_SVC_WANIP2 "urn:schemas-upnp-org:service:WANIPConnection:2"
 #define ETHP2P_UPNP_SVC_WANIP1 "urn:schemas-upnp-org:service:WANIPConnection:1"
 #define ETHP2P_UPNP_SVC_WANPPP1 "urn:schemas-upnp-org:service:WANPPPConnection:1"
+/* IGDv2's IPv6 firewall (UPnP-gw-WANIPv6FirewallControl-v1-Service): pinholes, no mapping. */
+#define ETHP2P_UPNP_SVC_WANIP6FC1 "urn:schemas-upnp-org:service:WANIPv6FirewallControl:1"
 
-/* The services a port-mapping client can use, best first (the enum order is the preference). */
+/* The services a client can use.  The three IPv4 port-mapping services come first, best
+ * first (their enum order is the preference of nat/upnp.c); WANIP6FC1 is the IPv6 firewall
+ * (nat/upnp6.c), never a port-mapping service: IPv4 clients must skip it. */
 typedef enum ethp2p_upnp_svc_kind {
   ETHP2P_UPNP_SVC_NONE = 0,
   ETHP2P_UPNP_SVC_KIND_WANIP2 = 1,
   ETHP2P_UPNP_SVC_KIND_WANIP1 = 2,
   ETHP2P_UPNP_SVC_KIND_WANPPP1 = 3,
+  ETHP2P_UPNP_SVC_KIND_WANIP6FC1 = 4,
 } ethp2p_upnp_svc_kind;
 
 /* Maps a serviceType string to its kind (case-insensitive, trimmed); NONE for others. */
@@ -70,8 +75,9 @@ typedef struct ethp2p_upnp_desc {
   char root_device_type[128]; /* deviceType of the root device */
   char friendly_name[128];    /* of the root device ("" if absent) */
   size_t nservices;
-  /* WANIPConnection:1/:2 and WANPPPConnection:1 services found anywhere in the device
-   * tree (embedded devices included), in document order.  Other services are skipped. */
+  /* WANIPConnection:1/:2, WANPPPConnection:1 and WANIPv6FirewallControl:1 services found
+   * anywhere in the device tree (embedded devices included), in document order.  Other
+   * services are skipped. */
   ethp2p_upnp_service services[ETHP2P_UPNP_MAX_SERVICES];
 } ethp2p_upnp_desc;
 

@@ -7,6 +7,9 @@
  *                      connection to our global address on that port
  *   PINHOLE_LAB_RULES  a command printing miniupnpd's nft chain (for the log)
  * Without them (a plain ctest run) it exits 77: skipped, not passed.
+ * The second test gives no URL: the IPv6 NAT (nat/upnp6.h) discovers miniupnpd over IPv6
+ * SSDP itself.  With PINHOLE_LAB_UPNP6_ONLY set (and no URL) only that test runs: the
+ * script's second phase, where only the multicast search to [ff02::c] can find the router.
  */
 #include <check.h>
 #include <stdio.h>
@@ -17,7 +20,9 @@
 
 #include "ethp2p/env.h"
 #include "ethp2p/env_uv.h"
+#include "ethp2p/nat.h"
 #include "nat/pinhole.h"
+#include "nat/upnp6.h"
 
 static uv_loop_t loop;
 static ethp2p_env *env;
@@ -204,11 +209,114 @@ START_TEST(pinholes_open_renew_and_close_on_the_real_router) {
 }
 END_TEST
 
+typedef struct nat_res {
+  int calls, status;
+  ethp2p_nat_map_result map;
+  ethp2p_addr ip;
+} nat_res;
+
+static void on_nat_map(ethp2p_nat *nat, const ethp2p_nat_map_result *res, void *data) {
+  (void)nat;
+  nat_res *r = data;
+  r->map = *res;
+  r->status = res->status;
+  r->calls++;
+}
+
+static void on_nat_done(ethp2p_nat *nat, int status, void *data) {
+  (void)nat;
+  nat_res *r = data;
+  r->status = status;
+  r->calls++;
+}
+
+static void on_nat_extip(ethp2p_nat *nat, int status, const ethp2p_addr *ip, void *data) {
+  (void)nat;
+  nat_res *r = data;
+  r->status = status;
+  if (ip != NULL)
+    r->ip = *ip;
+  r->calls++;
+}
+
+static bool wait_nat(nat_res *r, int n, unsigned ms) {
+  uv_timer_t guard;
+  uint64_t limit = uv_hrtime() + (uint64_t)ms * 1000000u;
+  uv_timer_init(&loop, &guard);
+  uv_timer_start(&guard, on_guard, 5, 5);
+  while (r->calls < n && uv_hrtime() < limit)
+    uv_run(&loop, UV_RUN_ONCE);
+  uv_close((uv_handle_t *)&guard, NULL);
+  uv_run(&loop, UV_RUN_NOWAIT);
+  return r->calls >= n;
+}
+
+/* The IPv6 NAT (nat/upnp6.h) as the port-mapping loop drives it: it finds miniupnpd over
+ * IPv6 SSDP by itself (no control URL given), opens a pinhole the WAN host connects
+ * through, refreshes it, and it is gone after delete. */
+START_TEST(the_upnp6_nat_discovers_miniupnpd_and_opens_a_pinhole) {
+  enum { PORT = 40005 };
+  ethp2p_tcp *l = listen_on(PORT);
+  ck_assert_msg(!reachable(PORT), "the WAN host reached the LAN host without a pinhole");
+  ethp2p_nat *n = NULL;
+  ck_assert_int_eq(ethp2p_nat_upnp6_create(env, &n), 0);
+  nat_res a = {0};
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(n, ETHP2P_PROTO_TCP, 0, PORT, "ethp2p", 120, on_nat_map, &a), 0);
+  ck_assert(wait_nat(&a, 1, 8000));
+  ck_assert_msg(a.status == 0, "add: %s code %d %s", ethp2p_err_name(a.status), a.map.router_code,
+                a.map.router_msg);
+  char ip[ETHP2P_ADDRSTRLEN];
+  ck_assert_uint_eq(a.map.external_port, PORT);
+  ck_assert_uint_eq(a.map.lifetime_s, 120);
+  ck_assert_str_eq(ethp2p_addr_format(&a.map.external_ip, false, ip, sizeof ip), "3fff:0:1::10");
+  show_rules("with the upnp6 pinhole");
+  ck_assert_msg(reachable(PORT), "upnp6 pinhole open but the WAN host cannot connect");
+  /* Discovery, the description, GetFirewallStatus, AddPinhole. */
+  ck_assert_uint_eq(ethp2p_nat_upnp6_requests(n), 3);
+
+  nat_res e = {0};
+  ck_assert_int_eq(ethp2p_nat_external_ip(n, on_nat_extip, &e), 0);
+  ck_assert(wait_nat(&e, 1, 2000));
+  ck_assert_int_eq(e.status, 0);
+  ck_assert_str_eq(ethp2p_addr_format(&e.ip, false, ip, sizeof ip), "3fff:0:1::10");
+
+  /* The loop's refresh: UpdatePinhole, one request. */
+  nat_res b = {0};
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(n, ETHP2P_PROTO_TCP, 0, PORT, "ethp2p", 300, on_nat_map, &b), 0);
+  ck_assert(wait_nat(&b, 1, 5000));
+  ck_assert_int_eq(b.status, 0);
+  ck_assert_uint_eq(ethp2p_nat_upnp6_requests(n), 4);
+  ck_assert(reachable(PORT));
+
+  nat_res d = {0};
+  ck_assert_int_eq(ethp2p_nat_delete_mapping(n, ETHP2P_PROTO_TCP, PORT, PORT, on_nat_done, &d), 0);
+  ck_assert(wait_nat(&d, 1, 5000));
+  ck_assert_int_eq(d.status, 0);
+  show_rules("after the upnp6 delete");
+  ck_assert_msg(!reachable(PORT), "the WAN host still connects after delete_mapping");
+
+  /* A port miniupnpd keeps from control points (below 1024): 606, EPERM. */
+  nat_res r = {0};
+  ck_assert_int_eq(ethp2p_nat_add_mapping(n, ETHP2P_PROTO_TCP, 0, 80, "ethp2p", 60, on_nat_map, &r),
+                   0);
+  ck_assert(wait_nat(&r, 1, 5000));
+  ck_assert_int_eq(r.status, ETHP2P_EPERM);
+  ck_assert_int_eq(r.map.router_code, 606);
+  ethp2p_nat_destroy(n);
+  ethp2p_tcp_close(l);
+  run_for(50);
+}
+END_TEST
+
 int main(void) {
   url = getenv("PINHOLE_LAB_URL");
   probe_cmd = getenv("PINHOLE_LAB_PROBE");
   rules_cmd = getenv("PINHOLE_LAB_RULES");
-  if (url == NULL || probe_cmd == NULL) {
+  /* PINHOLE_LAB_UPNP6_ONLY: only the discovering NAT (the script's multicast phase). */
+  bool upnp6_only = getenv("PINHOLE_LAB_UPNP6_ONLY") != NULL;
+  if ((url == NULL && !upnp6_only) || probe_cmd == NULL) {
     fprintf(stderr,
             "check_nat_pinhole_miniupnpd: skipped: run by tests/pinhole_miniupnpd_test.sh\n");
     return 77;
@@ -218,7 +326,9 @@ int main(void) {
   Suite *s = suite_create("nat_pinhole_miniupnpd");
   TCase *tc = tcase_create("miniupnpd");
   tcase_set_timeout(tc, 90);
-  tcase_add_test(tc, pinholes_open_renew_and_close_on_the_real_router);
+  if (!upnp6_only)
+    tcase_add_test(tc, pinholes_open_renew_and_close_on_the_real_router);
+  tcase_add_test(tc, the_upnp6_nat_discovers_miniupnpd_and_opens_a_pinhole);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK);

@@ -1,8 +1,12 @@
 /* tests/check_nat_ssdp.c — SSDP M-SEARCH / reply / NOTIFY codec (nat/ssdp.h). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "nat/ssdp.h"
 
@@ -381,6 +385,112 @@ START_TEST(st_is_gateway_knows_the_four_targets) {
 }
 END_TEST
 
+static ethp2p_addr addr6(const char *s, uint32_t scope) {
+  ethp2p_addr a;
+  ck_assert_int_eq(ethp2p_addr_parse_ip(&a, s), 0);
+  a.scope = scope;
+  return a;
+}
+
+/* The answer the real miniupnpd 2.3.1 gave to a unicast M-SEARCH over IPv6
+ * (tests/pinhole_miniupnpd_test.sh): a bracketed LOCATION on its own address. */
+START_TEST(ipv6_reply_from_miniupnpd_has_a_bracketed_location_on_its_sender) {
+  uint8_t buf[ETHP2P_SSDP_MAX_LEN];
+  size_t n = read_fixture("ssdp_reply_miniupnpd_v6.txt", buf, sizeof buf);
+  ethp2p_ssdp_reply r;
+  ethp2p_http_url u;
+  char ip[ETHP2P_ADDRSTRLEN];
+  ck_assert_int_eq(ethp2p_ssdp_reply_parse(&r, buf, n, NULL), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_str_eq(r.location, "http://[3fff:0:1::1]:5000/rootDesc.xml");
+  ck_assert(ethp2p_ssdp_st_is_gateway(r.st));
+  ethp2p_addr from = addr6("3fff:0:1::1", 0);
+  from.port = 1900;
+  ck_assert_int_eq(ethp2p_ssdp_location_parse(&u, r.location, &from, NULL), 0);
+  ck_assert(u.has_addr);
+  ck_assert_str_eq(ethp2p_addr_format(&u.addr, true, ip, sizeof ip), "[3fff:0:1::1]:5000");
+  ck_assert_uint_eq(u.addr.scope, 0);
+  ck_assert_str_eq(u.path, "/rootDesc.xml");
+  /* The same datagram from another host is a spoof (or a relay): refused. */
+  ethp2p_addr other = addr6("3fff:0:1::2", 0);
+  ethp2p_diag d = {0};
+  ck_assert_int_eq(ethp2p_ssdp_location_parse(&u, r.location, &other, &d), ETHP2P_EPERM);
+  ck_assert_uint_eq(u.has_addr, false);
+  ck_assert_ptr_nonnull(strstr(d.msg, "not the sender"));
+}
+END_TEST
+
+START_TEST(link_local_locations_take_the_zone_they_came_in_on) {
+  ethp2p_http_url u;
+  char ip[ETHP2P_ADDRSTRLEN];
+  ethp2p_addr from = addr6("fe80::1", 7);
+  /* RFC 6874 form, the bare '%' form, and none: the device's zone name means nothing here,
+   * the datagram's interface (7) is what a connection needs. */
+  static const char *const ok[] = {"http://[fe80::1%25br-lan]:5000/rootDesc.xml",
+                                   "http://[FE80::1%eth0]:5000/rootDesc.xml",
+                                   "http://[fe80::1]:5000/rootDesc.xml"};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    ck_assert_msg(ethp2p_ssdp_location_parse(&u, ok[i], &from, NULL) == 0, "%s", ok[i]);
+    ck_assert_str_eq(ethp2p_addr_format(&u.addr, true, ip, sizeof ip), "[fe80::1]:5000");
+    ck_assert_uint_eq(u.addr.scope, 7);
+    ck_assert_int_eq(strcasecmp(u.host, "fe80::1"), 0); /* as written, without the zone */
+    ck_assert_str_eq(u.path, "/rootDesc.xml");
+  }
+  /* A zone on a global address, an empty or odd zone, an unbracketed host. */
+  ck_assert_int_eq(ethp2p_ssdp_location_parse(&u, "http://[3fff::1%25eth0]:5000/", &from, NULL),
+                   ETHP2P_ESYNTAX);
+  ck_assert_int_eq(ethp2p_ssdp_location_parse(&u, "http://[fe80::1%25]:5000/", &from, NULL),
+                   ETHP2P_ESYNTAX);
+  ck_assert_int_eq(ethp2p_ssdp_location_parse(&u, "http://[fe80::1%]:5000/", &from, NULL),
+                   ETHP2P_ESYNTAX);
+  ck_assert_int_eq(ethp2p_ssdp_location_parse(&u, "http://[fe80::1%e/0]:5000/", &from, NULL),
+                   ETHP2P_ESYNTAX);
+  ck_assert_int_eq(ethp2p_ssdp_location_parse(&u, "http://[fe80::1%25e th]:5000/", &from, NULL),
+                   ETHP2P_ESYNTAX);
+  ck_assert_int_eq(ethp2p_ssdp_location_parse(&u, "http://[fe80::2%25eth0]:5000/", &from, NULL),
+                   ETHP2P_EPERM);
+  /* A name, an IPv4 host for an IPv6 sender, and the reverse. */
+  ck_assert_int_eq(ethp2p_ssdp_location_parse(&u, "http://router.lan:5000/", &from, NULL),
+                   ETHP2P_EINVAL);
+  ck_assert_int_eq(ethp2p_ssdp_location_parse(&u, "http://192.168.1.1:5000/", &from, NULL),
+                   ETHP2P_EINVAL);
+  ethp2p_addr v4 = ethp2p_addr_v4(192, 168, 1, 1, 1900);
+  ck_assert_int_eq(ethp2p_ssdp_location_parse(&u, "http://[fe80::1]:5000/", &v4, NULL),
+                   ETHP2P_EINVAL);
+  ck_assert_int_eq(ethp2p_ssdp_location_parse(&u, "http://192.168.1.1:5000/d.xml", &v4, NULL), 0);
+  ck_assert_uint_eq(u.addr.family, 4);
+  ck_assert_int_eq(ethp2p_ssdp_location_parse(&u, "https://[fe80::1]/", &from, NULL),
+                   ETHP2P_EUNSUPP);
+  ck_assert_int_eq(ethp2p_ssdp_location_parse(NULL, "http://[fe80::1]/", &from, NULL),
+                   ETHP2P_EINVAL);
+  /* Control URLs resolved against such a LOCATION keep their zone too. */
+  ck_assert_int_eq(
+      ethp2p_ssdp_url_parse_zoned(&u, "http://[fe80::1%25lan]:5000/ctl/IP6FCtl", 3, NULL), 0);
+  ck_assert_uint_eq(u.addr.scope, 3);
+  ck_assert_str_eq(u.path, "/ctl/IP6FCtl");
+  ck_assert_int_eq(ethp2p_ssdp_url_parse_zoned(&u, "http://[3fff::1]:5000/ctl", 3, NULL), 0);
+  ck_assert_uint_eq(u.addr.scope, 0);
+}
+END_TEST
+
+START_TEST(ipv6_search_goes_to_the_link_local_group) {
+  ethp2p_ssdp_search s, back;
+  uint8_t buf[512];
+  size_t len;
+  memset(&s, 0, sizeof s);
+  s.mx = 1;
+  COPY(s.st, ETHP2P_SSDP_ST_IGD2);
+  COPY(s.host, ETHP2P_SSDP_HOST_V6);
+  ck_assert_int_eq(ethp2p_ssdp_search_build(buf, sizeof buf, &len, &s), 0);
+  ck_assert_ptr_nonnull(memmem(buf, len, "HOST: [FF02::C]:1900\r\n", 22));
+  ck_assert_int_eq(ethp2p_ssdp_search_parse(&back, buf, len, NULL), 0);
+  ck_assert_str_eq(back.host, "[FF02::C]:1900");
+  ethp2p_addr g;
+  ck_assert_int_eq(ethp2p_addr_parse_ip(&g, ETHP2P_SSDP_GROUP_V6), 0);
+  ck_assert(ethp2p_addr_is_multicast(&g));
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("nat_ssdp");
   TCase *tc = tcase_create("ssdp");
@@ -401,6 +511,9 @@ int main(void) {
   tcase_add_test(tc, notify_build_round_trips_each_kind);
   tcase_add_test(tc, notify_parse_refuses_what_is_not_a_usable_notify);
   tcase_add_test(tc, notify_parse_never_reads_past_any_truncation);
+  tcase_add_test(tc, ipv6_reply_from_miniupnpd_has_a_bracketed_location_on_its_sender);
+  tcase_add_test(tc, link_local_locations_take_the_zone_they_came_in_on);
+  tcase_add_test(tc, ipv6_search_goes_to_the_link_local_group);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -47,15 +47,56 @@ START_TEST(igd1_miniupnpd_description_finds_nested_wanipconnection1) {
 }
 END_TEST
 
-START_TEST(igd2_description_lists_wanipconnection2_only) {
+START_TEST(igd2_description_lists_wanipconnection2_and_the_ipv6_firewall) {
   ethp2p_upnp_desc d;
   size_t n = fixture("igd2_miniupnpd.xml");
   ck_assert_int_eq(ethp2p_upnp_desc_parse(&d, g_buf, n, NULL), 0);
   ck_assert_str_eq(d.root_device_type, "urn:schemas-upnp-org:device:InternetGatewayDevice:2");
-  ck_assert_uint_eq(d.nservices, 1);
+  ck_assert_uint_eq(d.nservices, 2);
   ck_assert_int_eq(d.services[0].kind, ETHP2P_UPNP_SVC_KIND_WANIP2);
   ck_assert_str_eq(d.services[0].service_type, ETHP2P_UPNP_SVC_WANIP2);
   ck_assert_str_eq(d.services[0].device_type, "urn:schemas-upnp-org:device:WANConnectionDevice:2");
+  ck_assert_int_eq(d.services[1].kind, ETHP2P_UPNP_SVC_KIND_WANIP6FC1);
+  ck_assert_str_eq(d.services[1].service_type, ETHP2P_UPNP_SVC_WANIP6FC1);
+  ck_assert_str_eq(d.services[1].control_url, "/ctl/IP6FCtl");
+  ck_assert_str_eq(d.services[1].device_type, "urn:schemas-upnp-org:device:WANConnectionDevice:2");
+}
+END_TEST
+
+/* The description the real miniupnpd 2.3.1 served to an IPv6 control point in
+ * tests/pinhole_miniupnpd_test.sh (ipv6_listening_ip set): both services, and the control
+ * URL resolves on the bracketed LOCATION host. */
+START_TEST(miniupnpd_ipv6_description_gives_the_firewall_control_url) {
+  ethp2p_upnp_desc d;
+  size_t n = fixture("igd2_miniupnpd_ipv6.xml");
+  char url[256];
+  ck_assert_int_eq(ethp2p_upnp_desc_parse(&d, g_buf, n, NULL), 0);
+  ck_assert_str_eq(d.root_device_type, "urn:schemas-upnp-org:device:InternetGatewayDevice:2");
+  size_t ip = d.nservices, fc = d.nservices;
+  for (size_t i = 0; i < d.nservices; i++) {
+    if (d.services[i].kind == ETHP2P_UPNP_SVC_KIND_WANIP2)
+      ip = i;
+    if (d.services[i].kind == ETHP2P_UPNP_SVC_KIND_WANIP6FC1)
+      fc = i;
+  }
+  ck_assert_uint_lt(ip, d.nservices);
+  ck_assert_uint_lt(fc, d.nservices);
+  ck_assert_uint_lt(ip, fc); /* document order */
+  ck_assert_str_eq(d.services[ip].control_url, "/ctl/IPConn");
+  ck_assert_str_eq(d.services[fc].control_url, "/ctl/IP6FCtl");
+  ck_assert_str_eq(d.services[fc].event_url, "/evt/IP6FCtl");
+  ck_assert_str_eq(d.services[fc].service_id, "urn:upnp-org:serviceId:WANIPv6Firewall1");
+  ck_assert_int_eq(
+      ethp2p_http_url_resolve(url, sizeof url,
+                              ethp2p_upnp_desc_base(&d, "http://[3fff:0:1::1]:5000/rootDesc.xml"),
+                              d.services[fc].control_url),
+      0);
+  ck_assert_str_eq(url, "http://[3fff:0:1::1]:5000/ctl/IP6FCtl");
+  ck_assert_int_eq(
+      ethp2p_upnp_svc_kind_of(" urn:schemas-upnp-org:service:wanipv6firewallcontrol:1 "),
+      ETHP2P_UPNP_SVC_KIND_WANIP6FC1);
+  ck_assert_int_eq(ethp2p_upnp_svc_kind_of("urn:schemas-upnp-org:service:WANIPv6FirewallControl:2"),
+                   ETHP2P_UPNP_SVC_NONE);
 }
 END_TEST
 
@@ -299,7 +340,8 @@ int main(void) {
   SRunner *sr;
   int failed;
   tcase_add_test(tc, igd1_miniupnpd_description_finds_nested_wanipconnection1);
-  tcase_add_test(tc, igd2_description_lists_wanipconnection2_only);
+  tcase_add_test(tc, igd2_description_lists_wanipconnection2_and_the_ipv6_firewall);
+  tcase_add_test(tc, miniupnpd_ipv6_description_gives_the_firewall_control_url);
   tcase_add_test(tc, ppp_description_with_urlbase_and_late_device_type);
   tcase_add_test(tc, description_without_namespaces_and_with_odd_whitespace_parses);
   tcase_add_test(tc, description_errors_are_reported);
