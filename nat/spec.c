@@ -404,8 +404,11 @@ static int local_addr_toward6(const ethp2p_iface *ifs, size_t n, const ethp2p_ad
     link = gw->scope;
   } else if (!link_local) {
     int on = -1;
+    /* the router's own address is no link of ours toward it (a host that runs
+     * the server itself, a test namespace), nor is loopback */
     for (size_t i = 0; i < n; i++)
-      if (ifs[i].up && ifs[i].addr.family == 6 &&
+      if (ifs[i].up && !ifs[i].loopback && ifs[i].addr.family == 6 &&
+          !ethp2p_addr_equal(&ifs[i].addr, gw, false) &&
           ethp2p_addr_same_subnet(&ifs[i].addr, gw, ifs[i].prefix_len) &&
           (on < 0 || ifs[i].prefix_len > ifs[on].prefix_len))
         on = (int)i;
@@ -415,7 +418,8 @@ static int local_addr_toward6(const ethp2p_iface *ifs, size_t n, const ethp2p_ad
   for (size_t i = 0; i < n; i++) {
     const ethp2p_iface *it = &ifs[i];
     if (!it->up || it->loopback || it->addr.family != 6 || it->deprecated || it->tentative ||
-        ethp2p_addr_is_multicast(&it->addr) || ethp2p_addr_is_unspecified(&it->addr))
+        ethp2p_addr_is_multicast(&it->addr) || ethp2p_addr_is_unspecified(&it->addr) ||
+        ethp2p_addr_equal(&it->addr, gw, false))
       continue;
     if (link != 0 && it->index != link)
       continue;
