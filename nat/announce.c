@@ -1,5 +1,6 @@
 /*
- * nat/announce.c — listener for gateway announcements on 224.0.0.1:5350.
+ * nat/announce.c — listener for gateway announcements on 224.0.0.1:5350, and
+ * for an IPv6 PCP server's on [ff02::1]:5350.
  *
  * RFC 6886 §3.2.1: on boot and on external address change a NAT-PMP gateway
  * multicasts its external-address response (opcode 128) to 224.0.0.1:5350,
@@ -116,7 +117,7 @@ static void on_datagram(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t 
   }
   ethp2p_time now = ethp2p_env_now(a->env);
   a->dispatching = true;
-  if (buf[0] == ETHP2P_PMP_VERSION)
+  if (buf[0] == ETHP2P_PMP_VERSION && a->gateway.family == 4) /* NAT-PMP is IPv4-only */
     on_pmp(a, buf, len, now);
   else if (buf[0] == ETHP2P_PCP_VERSION)
     on_pcp(a, buf, len, now);
@@ -127,12 +128,32 @@ static void on_datagram(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t 
     free(a);
 }
 
+/* The all-nodes group of the gateway's family: 224.0.0.1, or ff02::1 for an
+ * IPv6 PCP server (RFC 6887 section 14.1.3 names both). */
+static ethp2p_addr all_nodes(const ethp2p_nat_announce *a, uint16_t port) {
+  ethp2p_addr g = ethp2p_addr_v4(224, 0, 0, 1, port);
+  if (a->gateway.family == 6) {
+    memset(&g, 0, sizeof g);
+    g.family = 6;
+    g.ip[0] = 0xff;
+    g.ip[1] = 0x02;
+    g.ip[15] = 1;
+    g.port = port;
+  }
+  return g;
+}
+
 static int open_group(ethp2p_nat_announce *a, uint16_t port, const ethp2p_addr *iface,
                       ethp2p_udp **out) {
-  ethp2p_addr group = ethp2p_addr_v4(224, 0, 0, 1, port);
+  ethp2p_addr group = all_nodes(a, port);
   int rc = ethp2p_udp_open(a->env, out, &group, ETHP2P_UDP_REUSEADDR, on_datagram, a);
   if (rc < 0) {
     ethp2p_addr any = ethp2p_addr_v4(0, 0, 0, 0, port);
+    if (a->gateway.family == 6) {
+      memset(&any, 0, sizeof any);
+      any.family = 6;
+      any.port = port;
+    }
     rc = ethp2p_udp_open(a->env, out, &any, ETHP2P_UDP_REUSEADDR, on_datagram, a);
     if (rc < 0)
       return rc;
@@ -173,8 +194,9 @@ int ethp2p_nat_announce_start(ethp2p_env *env, const ethp2p_addr *gateway, ethp2
     return rc;
   }
   /* Legacy: early NAT-PMP gateways announced to port 5351 (RFC 6886 §3.2.1
-   * notes the change).  Best effort: the port may be taken on a gateway. */
-  if (open_group(a, ETHP2P_PMP_PORT, iface, &a->legacy_udp) < 0)
+   * notes the change).  Best effort: the port may be taken on a gateway.
+   * IPv4 only, as NAT-PMP. */
+  if (gateway->family != 4 || open_group(a, ETHP2P_PMP_PORT, iface, &a->legacy_udp) < 0)
     a->legacy_udp = NULL;
   *out = a;
   return 0;

@@ -31,6 +31,23 @@ int ethp2p_nat_none_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_
 int ethp2p_nat_extip_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out);
 int ethp2p_nat_pmp_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out);
 int ethp2p_nat_pcp_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out);
+/*
+ * PCP over IPv6 (nat/pcp.c): MAP requests that open firewall pinholes for our
+ * own address.  The server is spec->addr (an IPv6 address; a link-local one
+ * without a zone takes the default router's) or the IPv6 default router
+ * (ethp2p_env_default_gateway6, zone included).  The client address is
+ * ethp2p_nat_local_addr_toward(server), read again for every request, and the
+ * request socket is bound to it so the source is the address the MAP names.
+ * Suggested external address ::, external port = the hint (internal port when
+ * 0); ANNOUNCE heard on [ff02::1]:5350 on the server's link; renewal, epochs,
+ * nonces (ethp2p_nat_set_pcp_nonce_key) and deletion as over IPv4.  No
+ * NAT-PMP downgrade (IPv4-only): a NAT-PMP-only answer fails the request with
+ * ETHP2P_EUNSUPP.  external_ip answers our address toward the server without
+ * a query (a pinhole does not translate); map results carry it as
+ * external_ip (or the server's, if it names another).  spec: kind PCP, no
+ * address or an IPv6 one (else ETHP2P_EINVAL).
+ */
+int ethp2p_nat_pcp6_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out);
 int ethp2p_nat_stun_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out);
 int ethp2p_nat_any_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out);
 /* Implemented in nat/upnp.c.  A plain (strong) reference on purpose: a weak one
@@ -65,7 +82,9 @@ void ethp2p_nat_notify(ethp2p_nat *nat, ethp2p_nat_event ev, const ethp2p_addr *
 int ethp2p_nat_find_gateway(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_addr *gw,
                             bool *guessed);
 /* Our IPv4 address toward gw: the up interface whose prefix contains gw, else
- * the first up non-loopback IPv4 address.  Returns 0 or ETHP2P_ENOTFOUND. */
+ * the first up non-loopback IPv4 address.  For an IPv6 gw: our best address on
+ * its link (stable global, temporary, ULA, link-local; never deprecated or
+ * tentative; see nat/spec.c).  Returns 0 or ETHP2P_ENOTFOUND. */
 int ethp2p_nat_local_addr_toward(ethp2p_env *env, const ethp2p_addr *gw, ethp2p_addr *out);
 
 /*
@@ -89,7 +108,10 @@ bool ethp2p_nat_epoch_update(ethp2p_nat_epoch *e, bool pcp, uint32_t epoch_s, et
  * Binds UDP 224.0.0.1:5350 with ETHP2P_UDP_REUSEADDR (0.0.0.0:5350 if the
  * environment cannot bind a group address), joins 224.0.0.1 on the interface
  * toward the gateway, and also listens on 5351 for the legacy NAT-PMP port
- * when that bind is possible.  Only datagrams whose source IP is the gateway
+ * when that bind is possible.  For an IPv6 gateway (a PCP server): binds
+ * [ff02::1]:5350 (or [::]:5350), joins ff02::1 on the interface of our
+ * address toward the gateway, no legacy port, and NAT-PMP packets are
+ * ignored (NAT-PMP is IPv4-only).  Only datagrams whose source IP is the gateway
  * and source port 5351 count; anything else is ignored (and counted).
  * NAT-PMP opcode-128 replies with result 0 and PCP ANNOUNCE responses are
  * understood; every other packet is ignored.

@@ -136,6 +136,10 @@ typedef struct pcp_nat {
   bool have_key;        /* nonces derived from key (ethp2p_nat_pcp_set_nonce_key) */
   uint8_t key[32];
   bool rediscover_pending;
+  /* IPv6 (ethp2p_nat_pcp6_create): pinholes for our own address, no NAT-PMP */
+  bool v6;
+  ethp2p_timer *local_timer; /* answers external_ip from our own address */
+  pcp_fwd *local_waiters;
   int busy;
   bool destroyed;
 } pcp_nat;
@@ -174,6 +178,11 @@ static void free_all(pcp_nat *c) {
     free(f);
   }
   c->fwds = NULL;
+  for (pcp_fwd *f = c->local_waiters, *n; f != NULL; f = n) {
+    n = f->next;
+    free(f);
+  }
+  c->local_waiters = NULL;
 }
 
 static void unlink_fwd(pcp_nat *c, pcp_fwd *f) {
@@ -221,6 +230,39 @@ static void drop_gateway(pcp_nat *c) {
     ethp2p_nat_rediscover(c->pmp);
 }
 
+/* IPv6: the server given in the spec, else the IPv6 default router (with its
+ * zone when link-local).  0 or ETHP2P_ENOGATEWAY. */
+static int find_server6(pcp_nat *c, ethp2p_addr *gw) {
+  memset(gw, 0, sizeof *gw);
+  if (c->base.spec.has_addr) {
+    ethp2p_addr dflt;
+    *gw = c->base.spec.addr;
+    /* a link-local server given without its zone: the default router's, if it is that one */
+    if (gw->ip[0] == 0xfe && (gw->ip[1] & 0xc0) == 0x80 && gw->scope == 0 &&
+        ethp2p_env_default_gateway6(c->base.env, &dflt) == 0 && ethp2p_addr_equal(&dflt, gw, false))
+      gw->scope = dflt.scope;
+  } else if (ethp2p_env_default_gateway6(c->base.env, gw) != 0 || gw->family != 6) {
+    memset(gw, 0, sizeof *gw);
+    return ETHP2P_ENOGATEWAY;
+  }
+  gw->port = 0;
+  return 0;
+}
+
+/* The request socket.  IPv4: any address (the client address is the one
+ * toward the gateway, which the kernel picks as source too).  IPv6: bound to
+ * the client address, because a host has several (stable, temporary, ULA) and
+ * the kernel's source choice could differ from the address the MAP names,
+ * which the server answers with ADDRESS_MISMATCH (RFC 6887 section 8.3). */
+static int open_socket(pcp_nat *c) {
+  ethp2p_addr bind = ethp2p_addr_v4(0, 0, 0, 0, 0);
+  if (c->v6) {
+    bind = c->client_ip;
+    bind.port = 0;
+  }
+  return ethp2p_udp_open(c->base.env, &c->udp, &bind, 0, on_datagram, c);
+}
+
 static int ensure_ready(pcp_nat *c) {
   if (c->rediscover_pending && c->head == NULL)
     drop_gateway(c);
@@ -231,7 +273,8 @@ static int ensure_ready(pcp_nat *c) {
   }
   if (!c->have_gw) {
     bool guessed = false;
-    int rc = ethp2p_nat_find_gateway(c->base.env, &c->base.spec, &c->gw, &guessed);
+    int rc = c->v6 ? find_server6(c, &c->gw)
+                   : ethp2p_nat_find_gateway(c->base.env, &c->base.spec, &c->gw, &guessed);
     if (rc < 0)
       return rc;
     rc = ethp2p_nat_local_addr_toward(c->base.env, &c->gw, &c->client_ip);
@@ -245,8 +288,7 @@ static int ensure_ready(pcp_nat *c) {
                ethp2p_addr_format(&c->client_ip, false, cb, sizeof cb), guessed);
   }
   if (c->udp == NULL) {
-    ethp2p_addr any = ethp2p_addr_v4(0, 0, 0, 0, 0);
-    int rc = ethp2p_udp_open(c->base.env, &c->udp, &any, 0, on_datagram, c);
+    int rc = open_socket(c);
     if (rc < 0)
       return rc;
   }
@@ -257,7 +299,7 @@ static int ensure_ready(pcp_nat *c) {
       ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "Cannot listen for PCP announcements", "err=%s",
                  ethp2p_strerror(rc));
   }
-  if (c->pmp == NULL) {
+  if (c->pmp == NULL && !c->v6) {
     ethp2p_nat_spec spec = c->base.spec;
     spec.kind = ETHP2P_NAT_PMP;
     spec.has_addr = true; /* the gateway PCP uses */
@@ -319,6 +361,13 @@ static void refresh_client_ip(pcp_nat *c) {
                "old=%s new=%s", ethp2p_addr_format(&c->client_ip, false, ob, sizeof ob),
                ethp2p_addr_format(&now, false, nb, sizeof nb));
     c->client_ip = now;
+    if (c->v6) {
+      /* the socket is bound to the old address: reopen it on the new one */
+      ethp2p_udp_close(c->udp);
+      c->udp = NULL;
+      if (open_socket(c) < 0)
+        c->udp = NULL; /* sends fail until the next request tries again */
+    }
   }
 }
 
@@ -386,7 +435,9 @@ static void send_head(pcp_nat *c, ethp2p_time now) {
     req.map.protocol = r->protocol;
     req.map.internal_port = r->internal_port;
     req.map.external_port = r->kind == REQ_UNMAP ? 0 : r->suggested_port;
-    if (m->have_ext && r->kind == REQ_MAP)
+    if (c->v6)
+      memset(&req.map.external_ip, 0, sizeof req.map.external_ip); /* ::, a pinhole */
+    else if (m->have_ext && r->kind == REQ_MAP)
       req.map.external_ip = m->external_ip;
     else
       req.map.external_ip = ethp2p_addr_v4(0, 0, 0, 0, 0); /* ::ffff:0.0.0.0 */
@@ -394,7 +445,7 @@ static void send_head(pcp_nat *c, ethp2p_time now) {
   uint8_t buf[ETHP2P_PCP_MAP_MSG_LEN];
   int n = ethp2p_pcp_request_encode(buf, sizeof buf, &req);
   if (n > 0) {
-    int rc = ethp2p_udp_send(c->udp, &c->gw, buf, (size_t)n);
+    int rc = c->udp != NULL ? ethp2p_udp_send(c->udp, &c->gw, buf, (size_t)n) : ETHP2P_ECLOSED;
     char gb[ETHP2P_ADDRSTRLEN];
     ethp2p_log(ETHP2P_LOG_DEBUG, "nat",
                r->kind == REQ_ANNOUNCE ? "PCP ANNOUNCE request" : "PCP MAP request",
@@ -579,6 +630,16 @@ static void on_datagram(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t 
   if (rc == ETHP2P_EUNSUPP && resp.version == 0 &&
       resp.result == ETHP2P_PMP_RESULT_UNSUPP_VERSION && resp.opcode == ETHP2P_PCP_OP_MAP &&
       len >= 4 && buf[2] == 0 && r->kind != REQ_ANNOUNCE) {
+    if (c->v6) {
+      /* NAT-PMP exists only over IPv4: nothing to downgrade to */
+      ethp2p_nat_map_result res;
+      memset(&res, 0, sizeof res);
+      res.status = ETHP2P_EUNSUPP;
+      res.router_code = ETHP2P_PMP_RESULT_UNSUPP_VERSION;
+      ethp2p_nat_copy_str(res.router_msg, sizeof res.router_msg, "UNSUPP_VERSION (NAT-PMP only)");
+      deliver(c, pop_head(c), &res);
+      return;
+    }
     downgrade_head(c, "server speaks only NAT-PMP");
     return;
   }
@@ -641,7 +702,7 @@ static void on_datagram(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t 
   c->pcp_answered = true;
   bool lost = ethp2p_nat_epoch_update(&c->epoch, true, resp.epoch_s, ethp2p_env_now(c->base.env));
   if (r->kind == REQ_UNMAP && resp.result == ETHP2P_PCP_RESULT_NOT_AUTHORIZED && m->unknown &&
-      !lost) {
+      !lost && !c->v6) {
     /* We never made this mapping (e.g. another run of the command did), so we
      * lack its nonce and PCP refuses (§11.3); NAT-PMP deletes need no nonce. */
     remove_mapping(c, m);
@@ -665,7 +726,20 @@ static void on_datagram(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t 
     m->via_pmp = false;
     m->unknown = false;
     m->external_port = resp.map.external_port;
-    if (resp.map.external_ip.family != 0 && !ethp2p_addr_is_unspecified(&resp.map.external_ip)) {
+    if (c->v6) {
+      /* A pinhole does not translate: the external address is ours, unless the
+       * server names another (an NPTv6 translator would). */
+      res.external_ip = c->client_ip;
+      if (resp.map.external_ip.family == 6 && !ethp2p_addr_is_unspecified(&resp.map.external_ip))
+        res.external_ip = resp.map.external_ip;
+      res.external_ip.port = 0;
+      res.external_ip.scope = 0;
+      m->have_ext = true;
+      m->external_ip = res.external_ip;
+      c->have_last_ext = true;
+      c->last_ext = res.external_ip;
+    } else if (resp.map.external_ip.family != 0 &&
+               !ethp2p_addr_is_unspecified(&resp.map.external_ip)) {
       m->have_ext = true;
       m->external_ip = resp.map.external_ip;
       res.external_ip = resp.map.external_ip;
@@ -855,6 +929,50 @@ static void on_pmp_extip(ethp2p_nat *inner, int status, const ethp2p_addr *ip, v
   leave(c);
 }
 
+/* IPv6: external_ip is our own address toward the server, read again now (a
+ * renumbering changes it); answered on the next loop turn, one per turn. */
+static void local_fire(ethp2p_timer *t, void *data) {
+  pcp_nat *c = data;
+  (void)t;
+  pcp_fwd *f = c->local_waiters;
+  if (f == NULL)
+    return;
+  c->local_waiters = f->next;
+  if (c->local_waiters != NULL) /* re-armed first: a destroy inside cb also stops it */
+    ethp2p_timer_start(c->local_timer, ethp2p_env_now(c->base.env));
+  ethp2p_nat_extip_cb cb = f->extip_cb;
+  void *cbdata = f->data;
+  free(f);
+  if (c->have_gw)
+    refresh_client_ip(c);
+  ethp2p_addr ip = c->client_ip;
+  ip.port = 0;
+  ip.scope = 0;
+  c->busy++;
+  cb(&c->base, 0, &ip, cbdata);
+  leave(c);
+}
+
+static int pcp6_extip(pcp_nat *c, ethp2p_nat_extip_cb cb, void *data) {
+  if (c->local_timer == NULL) {
+    int rc = ethp2p_timer_create(c->base.env, &c->local_timer, local_fire, c);
+    if (rc < 0)
+      return rc;
+  }
+  pcp_fwd *f = calloc(1, sizeof *f);
+  if (f == NULL)
+    return ETHP2P_ENOMEM;
+  f->owner = c;
+  f->extip_cb = cb;
+  f->data = data;
+  pcp_fwd **pp = &c->local_waiters;
+  while (*pp != NULL)
+    pp = &(*pp)->next;
+  *pp = f;
+  ethp2p_timer_start(c->local_timer, ethp2p_env_now(c->base.env));
+  return 0;
+}
+
 static int pcp_extip(ethp2p_nat *nat, ethp2p_nat_extip_cb cb, void *data) {
   pcp_nat *c = (pcp_nat *)nat;
   if (cb == NULL)
@@ -862,6 +980,8 @@ static int pcp_extip(ethp2p_nat *nat, ethp2p_nat_extip_cb cb, void *data) {
   int rc = ensure_ready(c);
   if (rc < 0)
     return rc;
+  if (c->v6)
+    return pcp6_extip(c, cb, data);
   if (c->pcp_only)
     return enqueue_announce(c, cb, data);
   pcp_probe *p = NULL;
@@ -926,6 +1046,8 @@ static void pcp_destroy(ethp2p_nat *nat) {
   c->udp = NULL;
   ethp2p_timer_destroy(c->timer);
   c->timer = NULL;
+  ethp2p_timer_destroy(c->local_timer);
+  c->local_timer = NULL;
   if (c->busy == 0)
     free(c);
   else
@@ -951,7 +1073,7 @@ static const ethp2p_nat_ops pcp_ops = {
 
 int ethp2p_nat_pcp_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out) {
   *out = NULL;
-  if (spec->kind != ETHP2P_NAT_PCP)
+  if (spec->kind != ETHP2P_NAT_PCP || (spec->has_addr && spec->addr.family != 4))
     return ETHP2P_EINVAL;
   pcp_nat *c = calloc(1, sizeof *c);
   if (c == NULL)
@@ -962,6 +1084,26 @@ int ethp2p_nat_pcp_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_n
   c->base.name = "PCP";
   c->base.caps = ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP | ETHP2P_NAT_CAP_DETECTS_RESTART |
                  ETHP2P_NAT_CAP_ANNOUNCES_EXTIP | ETHP2P_NAT_CAP_DELETES_BY_INTERNAL;
+  *out = &c->base;
+  return 0;
+}
+
+int ethp2p_nat_pcp6_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out) {
+  *out = NULL;
+  if (spec->kind != ETHP2P_NAT_PCP || (spec->has_addr && spec->addr.family != 6))
+    return ETHP2P_EINVAL;
+  pcp_nat *c = calloc(1, sizeof *c);
+  if (c == NULL)
+    return ETHP2P_ENOMEM;
+  c->base.ops = &pcp_ops;
+  c->base.env = env;
+  c->base.spec = *spec;
+  c->base.name = "PCP (IPv6)";
+  c->v6 = true;
+  /* external_ip reads our own address (no query); restarts show in the epoch
+   * of MAP responses and in ANNOUNCEs on [ff02::1]:5350. */
+  c->base.caps = ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP | ETHP2P_NAT_CAP_DETECTS_RESTART |
+                 ETHP2P_NAT_CAP_DELETES_BY_INTERNAL;
   *out = &c->base;
   return 0;
 }

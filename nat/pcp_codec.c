@@ -3,22 +3,7 @@
 
 #include <string.h>
 
-static void put16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
-}
-static void put32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 24);
-  p[1] = (uint8_t)(v >> 16);
-  p[2] = (uint8_t)(v >> 8);
-  p[3] = (uint8_t)v;
-}
-static uint16_t get16(const uint8_t *p) {
-  return (uint16_t)((p[0] << 8) | p[1]);
-}
-static uint32_t get32(const uint8_t *p) {
-  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
+#include "core/bytes.h"
 
 static const uint8_t v4mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
@@ -48,16 +33,16 @@ static void map_encode(uint8_t *p, const ethp2p_pcp_map *m) {
   memcpy(p, m->nonce, ETHP2P_PCP_NONCE_LEN);
   p[12] = m->protocol;
   p[13] = p[14] = p[15] = 0; /* reserved */
-  put16(p + 16, m->internal_port);
-  put16(p + 18, m->external_port);
+  ethp2p_put_be16(p + 16, m->internal_port);
+  ethp2p_put_be16(p + 18, m->external_port);
   ethp2p_pcp_addr_to_wire(p + 20, &m->external_ip);
 }
 
 static void map_decode(ethp2p_pcp_map *m, const uint8_t *p) {
   memcpy(m->nonce, p, ETHP2P_PCP_NONCE_LEN);
   m->protocol = p[12];
-  m->internal_port = get16(p + 16);
-  m->external_port = get16(p + 18);
+  m->internal_port = ethp2p_get_be16(p + 16);
+  m->external_port = ethp2p_get_be16(p + 18);
   static const uint8_t zero[16];
   if (memcmp(p + 20, zero, 16) == 0)
     memset(&m->external_ip, 0, sizeof m->external_ip); /* "no suggestion" round-trips as family 0 */
@@ -82,7 +67,7 @@ static int options_encode(uint8_t *buf, size_t cap, size_t off, const ethp2p_pcp
       return ETHP2P_ESPACE;
     buf[off] = opts[i].code;
     buf[off + 1] = 0;
-    put16(buf + off + 2, opts[i].len);
+    ethp2p_put_be16(buf + off + 2, opts[i].len);
     memset(buf + off + 4, 0, pad4(opts[i].len));
     memcpy(buf + off + 4, opts[i].data, opts[i].len);
     off += need;
@@ -96,7 +81,7 @@ static int options_decode(ethp2p_pcp_option *opts, size_t *n, const uint8_t *buf
   while (off < len) {
     if (len - off < 4)
       return ethp2p_diag_set(diag, ETHP2P_ETRUNC, off, "PCP option header truncated");
-    uint16_t olen = get16(buf + off + 2);
+    uint16_t olen = ethp2p_get_be16(buf + off + 2);
     if (len - off - 4 < pad4(olen))
       return ethp2p_diag_set(diag, ETHP2P_ETRUNC, off, "PCP option %u (%u bytes) runs past the end",
                              buf[off], olen);
@@ -126,8 +111,8 @@ int ethp2p_pcp_request_encode(uint8_t *buf, size_t cap, const ethp2p_pcp_request
     return ETHP2P_ESPACE;
   buf[0] = ETHP2P_PCP_VERSION;
   buf[1] = req->opcode; /* R = 0 */
-  put16(buf + 2, 0);
-  put32(buf + 4, req->lifetime_s);
+  ethp2p_put_be16(buf + 2, 0);
+  ethp2p_put_be32(buf + 4, req->lifetime_s);
   ethp2p_pcp_addr_to_wire(buf + 8, &req->client_ip);
   if (req->opcode == ETHP2P_PCP_OP_MAP)
     map_encode(buf + ETHP2P_PCP_HEADER_LEN, &req->map);
@@ -162,7 +147,7 @@ int ethp2p_pcp_request_decode(ethp2p_pcp_request *out, const uint8_t *buf, size_
     return ethp2p_diag_set(diag, ETHP2P_EUNSUPP, 0, "unsupported PCP version %u", buf[0]);
   if (len < ETHP2P_PCP_HEADER_LEN)
     return ethp2p_diag_set(diag, ETHP2P_ETRUNC, len, "PCP request shorter than its 24-byte header");
-  out->lifetime_s = get32(buf + 4);
+  out->lifetime_s = ethp2p_get_be32(buf + 4);
   ethp2p_pcp_addr_from_wire(&out->client_ip, buf + 8);
   size_t off = ETHP2P_PCP_HEADER_LEN;
   if (out->opcode == ETHP2P_PCP_OP_MAP) {
@@ -187,8 +172,8 @@ int ethp2p_pcp_response_encode(uint8_t *buf, size_t cap, const ethp2p_pcp_respon
   buf[0] = resp->version;
   buf[1] = (uint8_t)(ETHP2P_PCP_R_BIT | resp->opcode);
   buf[3] = resp->result;
-  put32(buf + 4, resp->lifetime_s);
-  put32(buf + 8, resp->epoch_s);
+  ethp2p_put_be32(buf + 4, resp->lifetime_s);
+  ethp2p_put_be32(buf + 8, resp->epoch_s);
   if (resp->has_map)
     map_encode(buf + ETHP2P_PCP_HEADER_LEN, &resp->map);
   return options_encode(buf, cap, off, resp->options, resp->n_options);
@@ -216,8 +201,8 @@ int ethp2p_pcp_response_decode(ethp2p_pcp_response *out, const uint8_t *buf, siz
   if (len < ETHP2P_PCP_HEADER_LEN)
     return ethp2p_diag_set(diag, ETHP2P_ETRUNC, len,
                            "PCP response shorter than its 24-byte header");
-  out->lifetime_s = get32(buf + 4);
-  out->epoch_s = get32(buf + 8);
+  out->lifetime_s = ethp2p_get_be32(buf + 4);
+  out->epoch_s = ethp2p_get_be32(buf + 8);
   size_t off = ETHP2P_PCP_HEADER_LEN;
   if (out->opcode == ETHP2P_PCP_OP_MAP) {
     if (len >= ETHP2P_PCP_MAP_MSG_LEN) {

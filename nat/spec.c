@@ -86,7 +86,15 @@ static bool stun_list_valid(const char *list) {
     for (size_t i = 0; i < n; i++)
       if (p[i] == ':')
         colon = p + i;
-    if (p[0] != '[' && colon != NULL) {
+    char lit[ETHP2P_ADDRSTRLEN];
+    ethp2p_addr a6;
+    bool bare6 = false; /* a bare IPv6 literal ("2001:db8::1", port 3478) */
+    if (n < sizeof lit) {
+      memcpy(lit, p, n);
+      lit[n] = '\0';
+      bare6 = ethp2p_addr_parse_ip(&a6, lit) == 0 && a6.family == 6;
+    }
+    if (p[0] != '[' && colon != NULL && !bare6) {
       size_t plen = (size_t)(p + n - colon - 1);
       unsigned port = 0;
       if (plen == 0 || plen > 5 || colon == p)
@@ -158,17 +166,14 @@ int ethp2p_nat_spec_parse(ethp2p_nat_spec *out, const char *text, char *err, siz
   } else if (mech_is(text, mlen, "pmp") || mech_is(text, mlen, "natpmp") ||
              mech_is(text, mlen, "nat-pmp") || mech_is(text, mlen, "pcp")) {
     out->kind = mech_is(text, mlen, "pcp") ? ETHP2P_NAT_PCP : ETHP2P_NAT_PMP;
-    if (after != NULL && ip.family == 6) {
+    if (after != NULL && ip.family == 6 && out->kind == ETHP2P_NAT_PMP) {
       /* NAT-PMP exists only over IPv4 (RFC 6886 section 1).  PCP is defined over
-       * IPv6 too (RFC 6887 section 8), but the PCP client talks to IPv4 servers
-       * only so far: refusing here beats a mapping loop that fails at run time. */
-      bool pcp = out->kind == ETHP2P_NAT_PCP;
+       * IPv6 too (RFC 6887 section 8): pcp:<IPv6> is a PCP server that opens
+       * firewall pinholes (nat/pcp.c, ethp2p_nat_pcp6_create). */
       memset(out, 0, sizeof *out);
       set_err(err, errlen,
-              pcp ? "PCP over IPv6 is not supported yet: give an IPv4 gateway, or \"pcp\" to use "
-                    "the default route"
-                  : "NAT-PMP is IPv4-only (RFC 6886): give an IPv4 gateway, or \"pmp\" to use the "
-                    "default route");
+              "NAT-PMP is IPv4-only (RFC 6886): give an IPv4 gateway, or \"pmp\" to use the "
+              "default route");
       return ETHP2P_ESYNTAX;
     }
     if (after != NULL) {
@@ -261,6 +266,9 @@ int ethp2p_nat_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat *
   case ETHP2P_NAT_PMP:
     return ethp2p_nat_pmp_create(env, spec, out);
   case ETHP2P_NAT_PCP:
+    /* pcp:<IPv6> names an IPv6 server: its MAP opens a pinhole for our address */
+    if (spec->has_addr && spec->addr.family == 6)
+      return ethp2p_nat_pcp6_create(env, spec, out);
     return ethp2p_nat_pcp_create(env, spec, out);
   case ETHP2P_NAT_STUN:
     return ethp2p_nat_stun_create(env, spec, out);
@@ -273,14 +281,40 @@ int ethp2p_nat_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat *
   }
 }
 
-/* The IPv6 mechanisms are added kind by kind (docs/ipv6.md, "What remains");
- * until one exists for a kind the caller learns that there is none. */
+/* The IPv6 companion of each kind (docs/ipv6.md):
+ *   pcp, pcp:<IPv6>, any  PCP over IPv6 (server from the spec or the IPv6
+ *                         default router); UPnP IGDv2 pinholes join any later
+ *   extip:<IPv6>          the static address (the extip NAT), so the IPv6 loop
+ *                         publishes it as ip6
+ *   the rest              ETHP2P_EUNSUPP: none; pmp (IPv4-only); stun (an IPv6
+ *                         STUN answer needs no pinhole loop); extip:<IPv4>;
+ *                         pcp:<IPv4> (an IPv4 server opens no IPv6 pinholes);
+ *                         upnp until its IGDv2 pinhole NAT exists. */
 int ethp2p_nat_create6(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out) {
   if (out != NULL)
     *out = NULL;
   if (env == NULL || spec == NULL || out == NULL)
     return ETHP2P_EINVAL;
-  return ETHP2P_EUNSUPP;
+  switch (spec->kind) {
+  case ETHP2P_NAT_PCP:
+    if (spec->has_addr && spec->addr.family != 6)
+      return ETHP2P_EUNSUPP;
+    return ethp2p_nat_pcp6_create(env, spec, out);
+  case ETHP2P_NAT_ANY: {
+    ethp2p_nat_spec pcp = *spec;
+    pcp.kind = ETHP2P_NAT_PCP;
+    pcp.has_addr = false;
+    memset(&pcp.addr, 0, sizeof pcp.addr);
+    /* kind pcp, so ethp2p_nat_set_pcp_nonce_key reaches it (it formats as "pcp") */
+    return ethp2p_nat_pcp6_create(env, &pcp, out);
+  }
+  case ETHP2P_NAT_EXTIP:
+    if (!spec->has_addr || spec->addr.family != 6)
+      return ETHP2P_EUNSUPP;
+    return ethp2p_nat_extip_create(env, spec, out);
+  default:
+    return ETHP2P_EUNSUPP;
+  }
 }
 
 int ethp2p_nat_set_pcp_nonce_key(ethp2p_nat *nat, const uint8_t key[32]) {
@@ -370,8 +404,11 @@ static int local_addr_toward6(const ethp2p_iface *ifs, size_t n, const ethp2p_ad
     link = gw->scope;
   } else if (!link_local) {
     int on = -1;
+    /* the router's own address is no link of ours toward it (a host that runs
+     * the server itself, a test namespace), nor is loopback */
     for (size_t i = 0; i < n; i++)
-      if (ifs[i].up && ifs[i].addr.family == 6 &&
+      if (ifs[i].up && !ifs[i].loopback && ifs[i].addr.family == 6 &&
+          !ethp2p_addr_equal(&ifs[i].addr, gw, false) &&
           ethp2p_addr_same_subnet(&ifs[i].addr, gw, ifs[i].prefix_len) &&
           (on < 0 || ifs[i].prefix_len > ifs[on].prefix_len))
         on = (int)i;
@@ -381,7 +418,8 @@ static int local_addr_toward6(const ethp2p_iface *ifs, size_t n, const ethp2p_ad
   for (size_t i = 0; i < n; i++) {
     const ethp2p_iface *it = &ifs[i];
     if (!it->up || it->loopback || it->addr.family != 6 || it->deprecated || it->tentative ||
-        ethp2p_addr_is_multicast(&it->addr) || ethp2p_addr_is_unspecified(&it->addr))
+        ethp2p_addr_is_multicast(&it->addr) || ethp2p_addr_is_unspecified(&it->addr) ||
+        ethp2p_addr_equal(&it->addr, gw, false))
       continue;
     if (link != 0 && it->index != link)
       continue;

@@ -2,7 +2,10 @@
  * nat/stun.c — "stun[:servers]": the external address from STUN Binding
  * (RFC 8489), nothing mapped.
  *
- * - Servers: spec->stun_servers, "ip:port,ip:port..." (port defaults to 3478).
+ * - Servers: spec->stun_servers, "ip:port,ip:port..." (port defaults to 3478),
+ *   IPv6 as "[v6]:port" or a bare v6 literal.  Each family has its own socket
+ *   (opened on first use; IPv6 sockets are IPv6-only), so an IPv6 server
+ *   answers with our IPv6 address (XOR-MAPPED-ADDRESS family 0x02).
  *   Only IP literals are used here: the library does no DNS (the command
  *   resolves host names before creating the NAT); other entries are skipped
  *   with a log line.  An empty list uses ETHP2P_NAT_STUN_DEFAULT_SERVERS, which
@@ -41,13 +44,15 @@ typedef struct stun_nat {
   ethp2p_nat base;
   ethp2p_addr servers[STUN_MAX_SERVERS];
   size_t n_servers;
-  ethp2p_udp *udp;
+  ethp2p_udp *udp;  /* IPv4 servers */
+  ethp2p_udp *udp6; /* IPv6 servers (IPv6 sockets are IPv6-only) */
   ethp2p_timer *timer;
   bool running;
   size_t server; /* index being tried */
   unsigned sends;
   ethp2p_time started;
   int last_err;
+  int open_err; /* the current server's socket could not be opened */
   uint8_t txid[ETHP2P_STUN_TXID_LEN];
   size_t n_waiters;
   stun_waiter waiters[STUN_MAX_WAITERS];
@@ -83,6 +88,28 @@ static bool finish(stun_nat *s, int status, const ethp2p_addr *ip) {
   return s->destroyed;
 }
 
+static void on_datagram(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t *buf, size_t len,
+                        void *data);
+
+/* The socket of the server's family, opened on first use. */
+static int socket_for(stun_nat *s, const ethp2p_addr *server, ethp2p_udp **out) {
+  ethp2p_udp **slot = server->family == 6 ? &s->udp6 : &s->udp;
+  if (*slot == NULL) {
+    ethp2p_addr any = ethp2p_addr_v4(0, 0, 0, 0, 0);
+    if (server->family == 6) {
+      memset(&any, 0, sizeof any);
+      any.family = 6;
+    }
+    int rc = ethp2p_udp_open(s->base.env, slot, &any, 0, on_datagram, s);
+    if (rc < 0) {
+      *slot = NULL;
+      return rc;
+    }
+  }
+  *out = *slot;
+  return 0;
+}
+
 static void send_request(stun_nat *s, ethp2p_time now) {
   ethp2p_stun_msg msg;
   memset(&msg, 0, sizeof msg);
@@ -91,8 +118,20 @@ static void send_request(stun_nat *s, ethp2p_time now) {
   uint8_t buf[64];
   int n = ethp2p_stun_encode(buf, sizeof buf, &msg, NULL);
   const ethp2p_addr *to = &s->servers[s->server];
+  ethp2p_udp *udp = NULL;
+  int open_rc = socket_for(s, to, &udp);
+  if (open_rc < 0) {
+    /* e.g. no IPv6 here: skip to the next server on the next turn */
+    char ab[ETHP2P_ADDRSTRLEN];
+    ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "No socket for this STUN server", "to=%s err=%s",
+               ethp2p_addr_format(to, true, ab, sizeof ab), ethp2p_strerror(open_rc));
+    s->open_err = open_rc;
+    s->sends = STUN_SENDS_PER_SERVER;
+    ethp2p_timer_start(s->timer, now);
+    return;
+  }
   if (n > 0) {
-    int rc = ethp2p_udp_send(s->udp, to, buf, (size_t)n);
+    int rc = ethp2p_udp_send(udp, to, buf, (size_t)n);
     char ab[ETHP2P_ADDRSTRLEN];
     ethp2p_log(ETHP2P_LOG_DEBUG, "nat", "STUN binding request", "to=%s try=%u err=%s",
                ethp2p_addr_format(to, true, ab, sizeof ab), s->sends + 1,
@@ -130,7 +169,8 @@ static void on_timer(ethp2p_timer *t, void *data) {
   } else if (s->sends < STUN_SENDS_PER_SERVER) {
     send_request(s, now);
   } else {
-    s->last_err = ETHP2P_ETIMEDOUT;
+    s->last_err = s->open_err != 0 ? s->open_err : ETHP2P_ETIMEDOUT;
+    s->open_err = 0;
     next_server(s, now);
   }
 }
@@ -188,12 +228,6 @@ static int stun_extip(ethp2p_nat *nat, ethp2p_nat_extip_cb cb, void *data) {
     if (rc < 0)
       return rc;
   }
-  if (s->udp == NULL) {
-    ethp2p_addr any = ethp2p_addr_v4(0, 0, 0, 0, 0);
-    int rc = ethp2p_udp_open(nat->env, &s->udp, &any, 0, on_datagram, s);
-    if (rc < 0)
-      return rc;
-  }
   s->waiters[s->n_waiters].cb = cb;
   s->waiters[s->n_waiters].data = data;
   s->n_waiters++;
@@ -210,7 +244,8 @@ static int stun_extip(ethp2p_nat *nat, ethp2p_nat_extip_cb cb, void *data) {
 static void stun_destroy(ethp2p_nat *nat) {
   stun_nat *s = (stun_nat *)nat;
   ethp2p_udp_close(s->udp);
-  s->udp = NULL;
+  ethp2p_udp_close(s->udp6);
+  s->udp = s->udp6 = NULL;
   ethp2p_timer_destroy(s->timer);
   s->timer = NULL;
   s->n_waiters = 0;

@@ -3,26 +3,11 @@
 
 #include <string.h>
 
+#include "core/bytes.h"
+
 #include "enr/crypto.h"
 
 #define HMAC_SHA1_LEN ETHP2P_SHA1_LEN
-
-static void put16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
-}
-static void put32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 24);
-  p[1] = (uint8_t)(v >> 16);
-  p[2] = (uint8_t)(v >> 8);
-  p[3] = (uint8_t)v;
-}
-static uint16_t get16(const uint8_t *p) {
-  return (uint16_t)((p[0] << 8) | p[1]);
-}
-static uint32_t get32(const uint8_t *p) {
-  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
 
 uint32_t ethp2p_stun_crc32(const uint8_t *buf, size_t len) {
   uint32_t crc = 0xFFFFFFFFu;
@@ -60,8 +45,8 @@ static uint8_t *attr_begin(writer *w, uint16_t type, size_t len) {
     return NULL;
   }
   uint8_t *p = w->buf + w->off;
-  put16(p, type);
-  put16(p + 2, (uint16_t)len);
+  ethp2p_put_be16(p, type);
+  ethp2p_put_be16(p + 2, (uint16_t)len);
   memset(p + 4 + len, w->pad, padded - len);
   w->off += 4 + padded;
   return p + 4;
@@ -76,11 +61,11 @@ static void put_address(writer *w, uint16_t type, const ethp2p_addr *a, bool xor
   if (v == NULL)
     return;
   uint8_t mask[16];
-  put32(mask, ETHP2P_STUN_MAGIC);
+  ethp2p_put_be32(mask, ETHP2P_STUN_MAGIC);
   memcpy(mask + 4, txid, ETHP2P_STUN_TXID_LEN);
   v[0] = 0;
   v[1] = a->family == 4 ? 0x01 : 0x02;
-  put16(v + 2, xored ? (uint16_t)(a->port ^ (ETHP2P_STUN_MAGIC >> 16)) : a->port);
+  ethp2p_put_be16(v + 2, xored ? (uint16_t)(a->port ^ (ETHP2P_STUN_MAGIC >> 16)) : a->port);
   for (size_t i = 0; i < alen; i++)
     v[4 + i] = xored ? (uint8_t)(a->ip[i] ^ mask[i]) : a->ip[i];
 }
@@ -104,8 +89,8 @@ int ethp2p_stun_encode(uint8_t *buf, size_t cap, const ethp2p_stun_msg *msg,
   if (cap < ETHP2P_STUN_HEADER_LEN)
     return ETHP2P_ESPACE;
   writer w = {buf, cap, ETHP2P_STUN_HEADER_LEN, opts->pad_byte, 0};
-  put16(buf, msg->type);
-  put32(buf + 4, ETHP2P_STUN_MAGIC);
+  ethp2p_put_be16(buf, msg->type);
+  ethp2p_put_be32(buf + 4, ETHP2P_STUN_MAGIC);
   memcpy(buf + 8, msg->txid, ETHP2P_STUN_TXID_LEN);
   uint32_t has = msg->present;
 
@@ -118,13 +103,13 @@ int ethp2p_stun_encode(uint8_t *buf, size_t cap, const ethp2p_stun_msg *msg,
   if (has & ETHP2P_STUN_HAS_CHANGE_REQUEST) {
     uint8_t *v = attr_begin(&w, ETHP2P_STUN_ATTR_CHANGE_REQUEST, 4);
     if (v != NULL)
-      put32(v, msg->change_request & (ETHP2P_STUN_CHANGE_IP | ETHP2P_STUN_CHANGE_PORT));
+      ethp2p_put_be32(v, msg->change_request & (ETHP2P_STUN_CHANGE_IP | ETHP2P_STUN_CHANGE_PORT));
   }
   if (has & ETHP2P_STUN_HAS_RESPONSE_PORT) {
     uint8_t *v = attr_begin(&w, ETHP2P_STUN_ATTR_RESPONSE_PORT, 4);
     if (v != NULL) {
-      put16(v, msg->response_port);
-      put16(v + 2, 0);
+      ethp2p_put_be16(v, msg->response_port);
+      ethp2p_put_be16(v + 2, 0);
     }
   }
   if (has & ETHP2P_STUN_HAS_RESPONSE_ORIGIN)
@@ -152,7 +137,7 @@ int ethp2p_stun_encode(uint8_t *buf, size_t cap, const ethp2p_stun_msg *msg,
     uint8_t *v = attr_begin(&w, ETHP2P_STUN_ATTR_MESSAGE_INTEGRITY, HMAC_SHA1_LEN);
     if (v == NULL)
       return w.err;
-    put16(buf + 2, (uint16_t)(w.off - ETHP2P_STUN_HEADER_LEN));
+    ethp2p_put_be16(buf + 2, (uint16_t)(w.off - ETHP2P_STUN_HEADER_LEN));
     int rc = hmac_sha1(opts->integrity_key, opts->integrity_key_len, buf, mi_at, v);
     if (rc < 0)
       return rc;
@@ -162,10 +147,10 @@ int ethp2p_stun_encode(uint8_t *buf, size_t cap, const ethp2p_stun_msg *msg,
     uint8_t *v = attr_begin(&w, ETHP2P_STUN_ATTR_FINGERPRINT, 4);
     if (v == NULL)
       return w.err;
-    put16(buf + 2, (uint16_t)(w.off - ETHP2P_STUN_HEADER_LEN));
-    put32(v, ethp2p_stun_crc32(buf, fp_at) ^ ETHP2P_STUN_FINGERPRINT_XOR);
+    ethp2p_put_be16(buf + 2, (uint16_t)(w.off - ETHP2P_STUN_HEADER_LEN));
+    ethp2p_put_be32(v, ethp2p_stun_crc32(buf, fp_at) ^ ETHP2P_STUN_FINGERPRINT_XOR);
   }
-  put16(buf + 2, (uint16_t)(w.off - ETHP2P_STUN_HEADER_LEN));
+  ethp2p_put_be16(buf + 2, (uint16_t)(w.off - ETHP2P_STUN_HEADER_LEN));
   return (int)w.off;
 }
 
@@ -173,8 +158,8 @@ int ethp2p_stun_encode(uint8_t *buf, size_t cap, const ethp2p_stun_msg *msg,
 
 bool ethp2p_stun_is_message(const uint8_t *buf, size_t len) {
   return len >= ETHP2P_STUN_HEADER_LEN && (buf[0] & 0xC0) == 0 &&
-         get32(buf + 4) == ETHP2P_STUN_MAGIC && (get16(buf + 2) & 3) == 0 &&
-         (size_t)get16(buf + 2) + ETHP2P_STUN_HEADER_LEN == len;
+         ethp2p_get_be32(buf + 4) == ETHP2P_STUN_MAGIC && (ethp2p_get_be16(buf + 2) & 3) == 0 &&
+         (size_t)ethp2p_get_be16(buf + 2) + ETHP2P_STUN_HEADER_LEN == len;
 }
 
 static int get_address(ethp2p_addr *out, const uint8_t *v, size_t vlen, bool xored,
@@ -194,7 +179,7 @@ static int get_address(ethp2p_addr *out, const uint8_t *v, size_t vlen, bool xor
                            "address attribute has %zu bytes, family needs %zu", vlen, 4 + alen);
   memset(out, 0, sizeof *out);
   out->family = alen == 4 ? 4 : 6;
-  uint16_t port = get16(v + 2);
+  uint16_t port = ethp2p_get_be16(v + 2);
   out->port = xored ? (uint16_t)(port ^ (ETHP2P_STUN_MAGIC >> 16)) : port;
   for (size_t i = 0; i < alen; i++)
     out->ip[i] = xored ? (uint8_t)(v[4 + i] ^ hdr[4 + i]) : v[4 + i]; /* cookie ‖ txid */
@@ -244,7 +229,7 @@ static int decode_attr(ethp2p_stun_msg *out, uint16_t type, const uint8_t *v, si
     if (vlen != 4)
       return ethp2p_diag_set(diag, ETHP2P_EPROTO, at, "CHANGE-REQUEST must have 4 bytes");
     if (!(out->present & ETHP2P_STUN_HAS_CHANGE_REQUEST)) {
-      out->change_request = get32(v) & (ETHP2P_STUN_CHANGE_IP | ETHP2P_STUN_CHANGE_PORT);
+      out->change_request = ethp2p_get_be32(v) & (ETHP2P_STUN_CHANGE_IP | ETHP2P_STUN_CHANGE_PORT);
       out->present |= ETHP2P_STUN_HAS_CHANGE_REQUEST;
     }
     return 0;
@@ -252,7 +237,7 @@ static int decode_attr(ethp2p_stun_msg *out, uint16_t type, const uint8_t *v, si
     if (vlen != 4)
       return ethp2p_diag_set(diag, ETHP2P_EPROTO, at, "RESPONSE-PORT must have 4 bytes");
     if (!(out->present & ETHP2P_STUN_HAS_RESPONSE_PORT)) {
-      out->response_port = get16(v);
+      out->response_port = ethp2p_get_be16(v);
       out->present |= ETHP2P_STUN_HAS_RESPONSE_PORT;
     }
     return 0;
@@ -296,9 +281,9 @@ int ethp2p_stun_decode(ethp2p_stun_msg *out, const uint8_t *buf, size_t len, eth
                            "STUN message of %zu bytes exceeds %d", len, ETHP2P_STUN_MAX_LEN);
   if (buf[0] & 0xC0)
     return ethp2p_diag_set(diag, ETHP2P_EPROTO, 0, "top two bits of a STUN message must be zero");
-  if (get32(buf + 4) != ETHP2P_STUN_MAGIC)
+  if (ethp2p_get_be32(buf + 4) != ETHP2P_STUN_MAGIC)
     return ethp2p_diag_set(diag, ETHP2P_EPROTO, 4, "magic cookie is not 0x2112A442");
-  size_t mlen = get16(buf + 2);
+  size_t mlen = ethp2p_get_be16(buf + 2);
   if (mlen % 4 != 0)
     return ethp2p_diag_set(diag, ETHP2P_EPROTO, 2, "message length %zu is not a multiple of 4",
                            mlen);
@@ -308,7 +293,7 @@ int ethp2p_stun_decode(ethp2p_stun_msg *out, const uint8_t *buf, size_t len, eth
   if (mlen + ETHP2P_STUN_HEADER_LEN < len)
     return ethp2p_diag_set(diag, ETHP2P_EPROTO, mlen + ETHP2P_STUN_HEADER_LEN,
                            "%zu bytes after the STUN message", len - mlen - ETHP2P_STUN_HEADER_LEN);
-  out->type = get16(buf);
+  out->type = ethp2p_get_be16(buf);
   memcpy(out->txid, buf + 8, ETHP2P_STUN_TXID_LEN);
 
   size_t off = ETHP2P_STUN_HEADER_LEN;
@@ -316,8 +301,8 @@ int ethp2p_stun_decode(ethp2p_stun_msg *out, const uint8_t *buf, size_t len, eth
   while (off < len) {
     if (len - off < 4)
       return ethp2p_diag_set(diag, ETHP2P_ETRUNC, off, "attribute header truncated");
-    uint16_t type = get16(buf + off);
-    size_t vlen = get16(buf + off + 2);
+    uint16_t type = ethp2p_get_be16(buf + off);
+    size_t vlen = ethp2p_get_be16(buf + off + 2);
     size_t padded = (vlen + 3) & ~(size_t)3;
     if (len - off - 4 < padded)
       return ethp2p_diag_set(diag, ETHP2P_ETRUNC, off,
@@ -329,7 +314,7 @@ int ethp2p_stun_decode(ethp2p_stun_msg *out, const uint8_t *buf, size_t len, eth
         return ethp2p_diag_set(diag, ETHP2P_EPROTO, off, "FINGERPRINT must have 4 bytes");
       if (off + 8 != len)
         return ethp2p_diag_set(diag, ETHP2P_EPROTO, off, "FINGERPRINT is not the last attribute");
-      if ((ethp2p_stun_crc32(buf, off) ^ ETHP2P_STUN_FINGERPRINT_XOR) != get32(v))
+      if ((ethp2p_stun_crc32(buf, off) ^ ETHP2P_STUN_FINGERPRINT_XOR) != ethp2p_get_be32(v))
         return ethp2p_diag_set(diag, ETHP2P_EPROTO, off + 4, "FINGERPRINT does not match");
       out->present |= ETHP2P_STUN_HAS_FINGERPRINT;
       out->fingerprint_ok = true;
@@ -358,7 +343,7 @@ int ethp2p_stun_check_integrity(const ethp2p_stun_msg *msg, const uint8_t *buf, 
   size_t at = msg->integrity_offset;
   memcpy(copy, buf, at);
   /* Length as if MESSAGE-INTEGRITY were the last attribute (§14.5). */
-  put16(copy + 2, (uint16_t)(at + 4 + HMAC_SHA1_LEN - ETHP2P_STUN_HEADER_LEN));
+  ethp2p_put_be16(copy + 2, (uint16_t)(at + 4 + HMAC_SHA1_LEN - ETHP2P_STUN_HEADER_LEN));
   uint8_t mac[HMAC_SHA1_LEN];
   int rc = hmac_sha1(key, key_len, copy, at, mac);
   if (rc < 0)

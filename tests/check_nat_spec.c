@@ -72,10 +72,13 @@ static const spec_case cases[] = {
      "NAT-PMP is IPv4-only (RFC 6886): give an IPv4 gateway, or \"pmp\" to use the default route",
      NULL},
     {"pmp:::ffff:192.168.0.1", 0, ETHP2P_NAT_PMP, NULL, "pmp:192.168.0.1"},
-    {"pcp:2001:db8::1", ETHP2P_ESYNTAX, 0,
-     "PCP over IPv6 is not supported yet: give an IPv4 gateway, or \"pcp\" to use the default "
-     "route",
-     NULL},
+    /* PCP is defined over IPv6 (RFC 6887 section 8): an IPv6 server opens pinholes */
+    {"pcp:2001:db8::1", 0, ETHP2P_NAT_PCP, NULL, "pcp:2001:db8::1"},
+    {"PCP:fe80::1", 0, ETHP2P_NAT_PCP, NULL, "pcp:fe80::1"},
+    {"pcp:fe80::1%eth0", ETHP2P_ESYNTAX, 0, "invalid IP address", NULL},
+    {"stun:[2001:db8::5]:3478", 0, ETHP2P_NAT_STUN, NULL, "stun:[2001:db8::5]:3478"},
+    {"stun:2001:db8::5", 0, ETHP2P_NAT_STUN, NULL, "stun:2001:db8::5"},
+    {"stun:2001:db8::", 0, ETHP2P_NAT_STUN, NULL, "stun:2001:db8::"},
     {"pcp:::ffff:192.168.1.1", 0, ETHP2P_NAT_PCP, NULL, "pcp:192.168.1.1"},
 };
 
@@ -115,9 +118,11 @@ START_TEST(refused_ipv6_gateways_leave_the_spec_zeroed_and_extip_keeps_the_addre
   ck_assert(!spec.has_addr);
   ck_assert_uint_eq(spec.addr.family, 0);
   memset(&spec, 0xab, sizeof spec);
-  ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, "PCP:fe80::1", err, sizeof err), ETHP2P_ESYNTAX);
-  ck_assert_ptr_nonnull(strstr(err, "default route"));
-  ck_assert_uint_eq(spec.addr.family, 0);
+  ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, "PCP:2001:db8::9", err, sizeof err), 0);
+  ck_assert_int_eq(spec.kind, ETHP2P_NAT_PCP);
+  ck_assert(spec.has_addr);
+  ck_assert_uint_eq(spec.addr.family, 6);
+  ck_assert_uint_eq(spec.addr.ip[15], 9);
   ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, "extip:2a01:4f8::7", err, sizeof err), 0);
   ck_assert(spec.has_addr);
   ck_assert_uint_eq(spec.addr.family, 6);
@@ -288,6 +293,8 @@ START_TEST(create_dispatches_on_kind_and_names_the_mechanism) {
     bool can_map;
   } t[] = {{"pmp", "NAT-PMP", true},
            {"pcp", "PCP", true},
+           {"pcp:192.168.1.1", "PCP", true},
+           {"pcp:2001:db8::1", "PCP (IPv6)", true},
            {"stun:1.2.3.4:3478", "STUN", false},
            {"any", "any", true},
            {"none", "none", false}};
@@ -304,6 +311,70 @@ START_TEST(create_dispatches_on_kind_and_names_the_mechanism) {
 }
 END_TEST
 
+/* ethp2p_nat_create6: the IPv6 companion of each kind. */
+START_TEST(create6_gives_pinholes_for_pcp_and_any_and_nothing_for_ipv4_only_kinds) {
+  ethp2p_sim *sim;
+  ethp2p_sim_host *h;
+  ck_assert_int_eq(ethp2p_sim_create(&sim, 1), 0);
+  ck_assert_int_eq(ethp2p_sim_host_create_public(sim, &h, "h", NULL), 0);
+  static const struct {
+    const char *spec;
+    int rc;
+    const char *name;
+    unsigned caps;
+  } t[] = {
+      {"pcp", 0, "PCP (IPv6)",
+       ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP | ETHP2P_NAT_CAP_DETECTS_RESTART |
+           ETHP2P_NAT_CAP_DELETES_BY_INTERNAL},
+      {"pcp:2001:db8::1", 0, "PCP (IPv6)",
+       ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP | ETHP2P_NAT_CAP_DETECTS_RESTART |
+           ETHP2P_NAT_CAP_DELETES_BY_INTERNAL},
+      {"any", 0, "PCP (IPv6)",
+       ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP | ETHP2P_NAT_CAP_DETECTS_RESTART |
+           ETHP2P_NAT_CAP_DELETES_BY_INTERNAL},
+      {"extip:2a01:4f8::7", 0, "extip", ETHP2P_NAT_CAP_STATIC_IP},
+      {"pcp:192.168.1.1", ETHP2P_EUNSUPP, NULL, 0},
+      {"extip:203.0.113.7", ETHP2P_EUNSUPP, NULL, 0},
+      {"none", ETHP2P_EUNSUPP, NULL, 0},
+      {"pmp", ETHP2P_EUNSUPP, NULL, 0},
+      {"pmp:192.168.1.1", ETHP2P_EUNSUPP, NULL, 0},
+      {"stun", ETHP2P_EUNSUPP, NULL, 0},
+      {"stun:[2001:db8::5]:3478", ETHP2P_EUNSUPP, NULL, 0},
+  };
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+    ethp2p_nat_spec spec;
+    ethp2p_nat *nat = (ethp2p_nat *)&spec; /* must be reset on failure */
+    ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, t[i].spec, NULL, 0), 0);
+    int rc = ethp2p_nat_create6(ethp2p_sim_host_env(h), &spec, &nat);
+    ck_assert_msg(rc == t[i].rc, "%s: rc %d want %d", t[i].spec, rc, t[i].rc);
+    if (rc != 0) {
+      ck_assert_ptr_null(nat);
+      continue;
+    }
+    ck_assert_str_eq(nat->name, t[i].name);
+    ck_assert_uint_eq(nat->caps, t[i].caps);
+    if (spec.kind == ETHP2P_NAT_PCP || spec.kind == ETHP2P_NAT_ANY) {
+      static const uint8_t key[32] = {1};
+      ck_assert_int_eq(ethp2p_nat_set_pcp_nonce_key(nat, key), 0);
+    }
+    ethp2p_nat_destroy(nat);
+  }
+  /* No IPv6 default router in the simulated world: the PCP6 client says so at its first use. */
+  ethp2p_nat_spec spec;
+  ethp2p_nat *nat;
+  ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, "pcp", NULL, 0), 0);
+  ck_assert_int_eq(ethp2p_nat_create6(ethp2p_sim_host_env(h), &spec, &nat), 0);
+  ck_assert_int_eq(ethp2p_nat_add_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, "", 600, NULL, NULL),
+                   ETHP2P_EINVAL);
+  ck_assert_int_eq(ethp2p_nat_delete_mapping(nat, ETHP2P_PROTO_TCP, 0, 30303, NULL, NULL),
+                   ETHP2P_ENOGATEWAY);
+  ethp2p_nat_destroy(nat);
+  ck_assert_int_eq(ethp2p_nat_create6(NULL, &spec, &nat), ETHP2P_EINVAL);
+  ck_assert_ptr_null(nat);
+  ethp2p_sim_destroy(sim);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("nat_spec");
   TCase *tc = tcase_create("spec");
@@ -316,6 +387,7 @@ int main(void) {
   tcase_add_test(tc, extip_answers_later_and_cannot_map);
   tcase_add_test(tc, none_refuses_everything);
   tcase_add_test(tc, create_dispatches_on_kind_and_names_the_mechanism);
+  tcase_add_test(tc, create6_gives_pinholes_for_pcp_and_any_and_nothing_for_ipv4_only_kinds);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "ethp2p/env_uv.h"
+#include "ethp2p/nat.h"
 #include "ethp2p/sim.h"
 #include "nat/stun_codec.h"
 #include "support/nat_stun_server.h"
@@ -274,6 +275,96 @@ START_TEST(loopback_server_answers_change_requests_from_the_other_address) {
 }
 END_TEST
 
+typedef struct extip_rec {
+  int calls, status;
+  ethp2p_addr ip;
+  uv_loop_t *loop;
+} extip_rec;
+
+static void on_extip(ethp2p_nat *nat, int status, const ethp2p_addr *ip, void *data) {
+  extip_rec *r = data;
+  (void)nat;
+  r->calls++;
+  r->status = status;
+  if (ip != NULL)
+    r->ip = *ip;
+  uv_stop(r->loop);
+}
+
+/* Runs until the extip callback ran or `ms` passed. */
+static void run_extip(uv_loop_t *loop, extip_rec *r, unsigned ms) {
+  uv_timer_t guard;
+  uv_timer_init(loop, &guard);
+  uv_timer_start(&guard, on_timeout, ms, 0);
+  while (r->calls == 0 && uv_timer_get_due_in(&guard) > 0)
+    uv_run(loop, UV_RUN_ONCE);
+  uv_timer_stop(&guard);
+  uv_close((uv_handle_t *)&guard, NULL);
+  uv_run(loop, UV_RUN_NOWAIT);
+}
+
+/* STUN over IPv6 (nat/stun.c): the stun NAT asks a server on [::1] from an IPv6 socket
+ * and reads XOR-MAPPED-ADDRESS of family 0x02; in a list of both families each server is
+ * asked from a socket of its own family. */
+START_TEST(the_stun_nat_learns_our_ipv6_address_from_a_server_on_v6_loopback) {
+  uv_loop_t loop;
+  ethp2p_env *env;
+  ethp2p_stun_server *srv6, *srv4;
+  ethp2p_stun_server_config sc;
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  ck_assert_int_eq(ethp2p_uvenv_create(&loop, &env), 0);
+  memset(&sc, 0, sizeof sc);
+  ck_assert_int_eq(ethp2p_addr_parse_ip(&sc.primary, "::1"), 0);
+  ck_assert_int_eq(ethp2p_stun_server_create(env, &sc, &srv6), 0);
+  memset(&sc, 0, sizeof sc);
+  sc.primary = ethp2p_addr_v4(127, 0, 0, 1, 0);
+  ck_assert_int_eq(ethp2p_stun_server_create(env, &sc, &srv4), 0);
+  ethp2p_addr p6 = ethp2p_stun_server_primary(srv6), p4 = ethp2p_stun_server_primary(srv4);
+  char text[128], a6[ETHP2P_ADDRSTRLEN], a4[ETHP2P_ADDRSTRLEN];
+  ethp2p_addr loop6;
+  ck_assert_int_eq(ethp2p_addr_parse_ip(&loop6, "::1"), 0);
+
+  /* one IPv6 server */
+  snprintf(text, sizeof text, "stun:%s", ethp2p_addr_format(&p6, true, a6, sizeof a6));
+  ethp2p_nat_spec spec;
+  ethp2p_nat *nat;
+  ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, text, NULL, 0), 0);
+  ck_assert_int_eq(ethp2p_nat_create(env, &spec, &nat), 0);
+  extip_rec r = {.loop = &loop};
+  ck_assert_int_eq(ethp2p_nat_external_ip(nat, on_extip, &r), 0);
+  run_extip(&loop, &r, 3000);
+  ck_assert_int_eq(r.calls, 1);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_uint_eq(r.ip.family, 6);
+  ck_assert(ethp2p_addr_equal(&r.ip, &loop6, false));
+  ck_assert_uint_eq(ethp2p_stun_server_get_stats(srv6).responses, 1);
+  ethp2p_nat_destroy(nat);
+
+  /* both families: the IPv6 server is down, so after its 7.5 s the IPv4 one answers */
+  ethp2p_stun_server_set_enabled(srv6, false);
+  snprintf(text, sizeof text, "stun:%s,%s", a6, ethp2p_addr_format(&p4, true, a4, sizeof a4));
+  ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, text, NULL, 0), 0);
+  ck_assert_int_eq(ethp2p_nat_create(env, &spec, &nat), 0);
+  memset(&r, 0, sizeof r);
+  r.loop = &loop;
+  ck_assert_int_eq(ethp2p_nat_external_ip(nat, on_extip, &r), 0);
+  run_extip(&loop, &r, 12000);
+  ck_assert_int_eq(r.calls, 1);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_uint_eq(r.ip.family, 4);
+  ck_assert_uint_eq(r.ip.ip[0], 127);
+  ck_assert_uint_eq(ethp2p_stun_server_get_stats(srv6).responses, 1); /* none more */
+  ck_assert_uint_eq(ethp2p_stun_server_get_stats(srv4).responses, 1);
+  ethp2p_nat_destroy(nat);
+
+  ethp2p_stun_server_destroy(srv6);
+  ethp2p_stun_server_destroy(srv4);
+  ethp2p_uvenv_destroy(env);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  ck_assert_int_eq(uv_loop_close(&loop), 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("nat_stun_server");
   TCase *tc = tcase_create("stun_server");
@@ -285,6 +376,8 @@ int main(void) {
   tcase_add_test(tc, garbage_and_non_requests_are_dropped);
   tcase_add_test(tc, create_rejects_bad_configs);
   tcase_add_test(tc, loopback_server_answers_change_requests_from_the_other_address);
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, the_stun_nat_learns_our_ipv6_address_from_a_server_on_v6_loopback);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -249,7 +249,8 @@ static int parse_args(int argc, char **argv, nat_args *a) {
   {
     char who[32];
     snprintf(who, sizeof who, "ethp2p nat %s", sub);
-    if (cli_check_nat_family(&a->spec, a->nat_text, who) != 0)
+    /* pcp:<IPv6> is the IPv6 PCP client (firewall pinholes), which the library has */
+    if (a->spec.kind != ETHP2P_NAT_PCP && cli_check_nat_family(&a->spec, a->nat_text, who) != 0)
       return CLI_EXIT_USAGE;
   }
   if (a->sub != SUB_EXTIP && (!a->have_proto || !a->have_port))

@@ -13,7 +13,8 @@
  *   extip:IP | ip:IP                a static external IP, no mapping
  *   upnp
  *   pmp | natpmp | nat-pmp[:GW]     NAT-PMP, gateway from the routing table unless given
- *   pcp[:GW]                        PCP (downgrades to NAT-PMP per request)
+ *   pcp[:GW]                        PCP (downgrades to NAT-PMP per request); an IPv6 GW
+ *                                   is an IPv6 PCP server that opens firewall pinholes
  *   stun[:HOST:PORT]                external address only
  * Errors (the exact go-ethereum texts): "missing IP address", "invalid IP address",
  * `unknown mechanism "x"`.
@@ -212,9 +213,13 @@ int ethp2p_nat_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat *
  * address, or UPnP IGDv2 WANIPv6FirewallControl).  Nothing is translated: a
  * granted "mapping" keeps the internal port, and the external address is the
  * node's own.  The server runs a second port-mapping loop on it, whose sink is
- * the record's ip6/tcp6/udp6.
- * Returns: 0; ETHP2P_EUNSUPP when the spec has no IPv6 mechanism (none, pmp,
- *   stun, extip:<IPv4>) or the build does not offer one yet.
+ * the record's ip6/tcp6/udp6.  pcp, pcp:<IPv6> and any give PCP over IPv6
+ * (name "PCP (IPv6)", server from the spec or the IPv6 default router; its
+ * external_ip is our own address, without a query); extip:<IPv6> gives the
+ * extip NAT for that address.  No I/O happens before the first operation.
+ * Returns: 0; ETHP2P_EINVAL for NULL arguments; ETHP2P_EUNSUPP when the spec
+ *   has no IPv6 mechanism (none, pmp, stun, extip:<IPv4>, pcp:<IPv4>) or the
+ *   build does not offer one yet (upnp).
  * Args: env: the environment the NAT runs on (borrowed, must outlive it).
  * In: spec: the parsed --nat value (read only during the call).
  * Out: out: the new NAT, owned by the caller (ethp2p_nat_destroy); NULL on

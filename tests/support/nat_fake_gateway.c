@@ -411,3 +411,165 @@ void fake_gw_env_wrap(fake_gw_env *w, ethp2p_env *inner, const ethp2p_addr *addr
   w->iface.up = true;
   w->iface.multicast = true;
 }
+
+/* ---- the IPv6 PCP server (pinholes) ------------------------------------------ */
+
+static uint32_t epoch6(fake_gw6 *g) {
+  return g->epoch_base + (uint32_t)((ethp2p_env_now(g->env) - g->t0) / ETHP2P_SEC);
+}
+
+static bool live6(fake_gw6 *g, fake_gw_entry *e) {
+  if (e->used && e->expires != 0 && ethp2p_env_now(g->env) >= e->expires)
+    e->used = false;
+  return e->used;
+}
+
+unsigned fake_gw6_count(fake_gw6 *g) {
+  unsigned n = 0;
+  for (int i = 0; i < FAKE_GW_TABLE; i++)
+    n += live6(g, &g->table[i]);
+  return n;
+}
+
+static fake_gw_entry *find6(fake_gw6 *g, uint8_t proto, const ethp2p_addr *internal,
+                            uint16_t port) {
+  for (int i = 0; i < FAKE_GW_TABLE; i++) {
+    fake_gw_entry *e = &g->table[i];
+    if (live6(g, e) && e->proto == proto && e->internal.port == port &&
+        ethp2p_addr_equal(&e->internal, internal, false))
+      return e;
+  }
+  return NULL;
+}
+
+const fake_gw_entry *fake_gw6_find(fake_gw6 *g, uint8_t proto, const ethp2p_addr *internal,
+                                   uint16_t port) {
+  return find6(g, proto, internal, port);
+}
+
+static bool has_prefer_failure(const ethp2p_pcp_request *q) {
+  for (size_t i = 0; i < q->n_options; i++)
+    if (q->options[i].code == ETHP2P_PCP_OPT_PREFER_FAILURE)
+      return true;
+  return false;
+}
+
+static void on_gw6_datagram(ethp2p_udp *u, const ethp2p_addr *from, const uint8_t *buf, size_t len,
+                            void *data) {
+  fake_gw6 *g = data;
+  g->client = *from;
+  ck_assert_int_eq(from->family, 6);
+  ck_assert_uint_ge(len, 1);
+  ck_assert_uint_eq(buf[0], 2); /* nobody speaks NAT-PMP over IPv6 */
+  ck_assert_int_eq(ethp2p_pcp_request_decode(&g->last_pcp, buf, len, NULL), 0);
+  g->n_pcp++;
+  const ethp2p_pcp_request *q = &g->last_pcp;
+  if (q->opcode == ETHP2P_PCP_OP_ANNOUNCE)
+    g->n_announce_req++;
+  if (g->silent)
+    return;
+  uint8_t out[ETHP2P_PCP_MAX_LEN];
+  if (g->pmp_only) {
+    uint8_t v0[8] = {0, (uint8_t)(0x80 | (buf[1] & 0x7f)), 0, 1, 0, 0, 0, 0};
+    send_from(g->sock, from, v0, 8);
+    return;
+  }
+  ethp2p_pcp_response r;
+  memset(&r, 0, sizeof r);
+  r.version = 2;
+  r.opcode = q->opcode;
+  r.result = g->result;
+  r.epoch_s = epoch6(g);
+  if (q->client_ip.family != 6)
+    r.result = ETHP2P_PCP_RESULT_MALFORMED_REQUEST;
+  else if (!ethp2p_addr_equal(&q->client_ip, from, false))
+    r.result = ETHP2P_PCP_RESULT_ADDRESS_MISMATCH; /* §8.3 */
+  if (q->opcode == ETHP2P_PCP_OP_ANNOUNCE) {
+    r.lifetime_s = r.result != 0 ? 30 : 0;
+    send_from(g->sock, from, out, ethp2p_pcp_response_encode(out, sizeof out, &r));
+    return;
+  }
+  r.has_map = true;
+  r.map = q->map;
+  r.map.external_port = 0;
+  memset(&r.map.external_ip, 0, sizeof r.map.external_ip);
+  if (r.result == 0 && q->map.external_ip.family != 0 &&
+      !ethp2p_addr_equal(&q->map.external_ip, &q->client_ip, false) && has_prefer_failure(q))
+    r.result = ETHP2P_PCP_RESULT_CANNOT_PROVIDE_EXTERNAL;
+  if (r.result == 0) {
+    fake_gw_entry *e = find6(g, q->map.protocol, &q->client_ip, q->map.internal_port);
+    if (e != NULL && memcmp(e->nonce, q->map.nonce, 12) != 0) {
+      r.result = ETHP2P_PCP_RESULT_NOT_AUTHORIZED; /* §11.3 */
+    } else if (q->lifetime_s == 0) {
+      if (e != NULL)
+        e->used = false; /* §15 */
+      r.map.external_ip = q->client_ip;
+    } else {
+      if (e == NULL) {
+        for (int i = 0; i < FAKE_GW_TABLE && e == NULL; i++)
+          if (!live6(g, &g->table[i]))
+            e = &g->table[i];
+        ck_assert_ptr_nonnull(e);
+        memset(e, 0, sizeof *e);
+        e->used = true;
+        e->pcp = true;
+        e->proto = q->map.protocol;
+        e->internal = q->client_ip;
+        e->internal.port = q->map.internal_port;
+        memcpy(e->nonce, q->map.nonce, 12);
+      }
+      e->external_port = q->map.internal_port; /* a pinhole: no translation */
+      e->expires = ethp2p_env_now(g->env) + (ethp2p_time)q->lifetime_s * ETHP2P_SEC;
+      r.map.external_port = e->external_port;
+      r.map.external_ip = q->client_ip;
+    }
+  }
+  r.lifetime_s = r.result != 0 ? 30 : q->lifetime_s;
+  if (g->forge_wrong_nonce) {
+    g->forge_wrong_nonce = false;
+    ethp2p_pcp_response bad = r;
+    bad.map.nonce[0] ^= 0xff;
+    bad.map.external_port = 2222;
+    send_from(g->sock, from, out, ethp2p_pcp_response_encode(out, sizeof out, &bad));
+  }
+  if (g->forge_first) {
+    ethp2p_pcp_response bad = r;
+    bad.map.external_port = 1111;
+    send_from(g->alt_sock, from, out, ethp2p_pcp_response_encode(out, sizeof out, &bad));
+  }
+  send_from(g->sock, from, out, ethp2p_pcp_response_encode(out, sizeof out, &r));
+}
+
+void fake_gw6_init(fake_gw6 *g, ethp2p_env *env, const ethp2p_addr *server) {
+  memset(g, 0, sizeof *g);
+  g->env = env;
+  g->server = *server;
+  g->server.port = 5351;
+  g->t0 = ethp2p_env_now(env);
+  g->epoch_base = 1000;
+  ck_assert_int_eq(ethp2p_udp_open(env, &g->sock, &g->server, 0, on_gw6_datagram, g), 0);
+  ethp2p_addr alt = g->server;
+  alt.port = 5352;
+  ck_assert_int_eq(ethp2p_udp_open(env, &g->alt_sock, &alt, 0, ignore_datagram, g), 0);
+}
+
+void fake_gw6_free(fake_gw6 *g) {
+  ethp2p_udp_close(g->sock);
+  ethp2p_udp_close(g->alt_sock);
+  g->sock = g->alt_sock = NULL;
+}
+
+void fake_gw6_announce(fake_gw6 *g, uint32_t ifindex, bool from_alt) {
+  ethp2p_addr group;
+  ck_assert_int_eq(ethp2p_addr_parse_ip(&group, "ff02::1"), 0);
+  group.port = 5350;
+  group.scope = ifindex;
+  ethp2p_pcp_response a;
+  memset(&a, 0, sizeof a);
+  a.version = 2;
+  a.opcode = ETHP2P_PCP_OP_ANNOUNCE;
+  a.epoch_s = epoch6(g);
+  uint8_t buf[64];
+  send_from(from_alt ? g->alt_sock : g->sock, &group, buf,
+            ethp2p_pcp_response_encode(buf, sizeof buf, &a));
+}

@@ -150,4 +150,50 @@ void fake_gw_on_map(ethp2p_nat *nat, const ethp2p_nat_map_result *res, void *dat
 void fake_gw_on_done(ethp2p_nat *nat, int status, void *data);
 void fake_gw_on_extip(ethp2p_nat *nat, int status, const ethp2p_addr *ip, void *data);
 
+/*
+ * An IPv6 PCP server that opens firewall pinholes (RFC 6887 section 8 over IPv6), on
+ * any environment (the libuv one in a private network namespace): it answers on
+ * [server]:5351 and keeps the same strict table as the IPv4 fake, keyed by protocol
+ * and internal address and port, owned by the nonce that made it (§11.3: another
+ * nonce gets NOT_AUTHORIZED; §15: a delete with the owning nonce removes it, one of a
+ * mapping that does not exist succeeds).  A request whose client address is not its
+ * source gets ADDRESS_MISMATCH (§8.3); an IPv4-mapped client address
+ * MALFORMED_REQUEST (an IPv6 server has no IPv4 clients); a suggested external
+ * address other than :: or the client's own CANNOT_PROVIDE_EXTERNAL unless
+ * PREFER_FAILURE is absent (then it is ignored, §11.3).  A pinhole does not
+ * translate: the assigned port is the internal port and the assigned address the
+ * client's.  A second socket on [server]:5352 sends forgeries.
+ */
+typedef struct fake_gw6 {
+  ethp2p_env *env;
+  ethp2p_udp *sock;     /* [server]:5351 */
+  ethp2p_udp *alt_sock; /* [server]:5352: a wrong source port */
+  ethp2p_addr server;
+  ethp2p_time t0;
+  /* behaviour */
+  bool silent;            /* record requests, answer none */
+  bool pmp_only;          /* answer with NAT-PMP "unsupported version" (RFC 6887 §9) */
+  bool forge_first;       /* before the real reply, a forged one from :5352 */
+  bool forge_wrong_nonce; /* first answer with a flipped nonce, from the right source */
+  uint32_t epoch_base;    /* epoch = base + seconds since init; 1000 after init */
+  uint8_t result;         /* result code of every answer (0 = success) */
+  /* records */
+  unsigned n_pcp, n_announce_req;
+  ethp2p_pcp_request last_pcp;
+  ethp2p_addr client; /* source of the last request */
+  fake_gw_entry table[FAKE_GW_TABLE];
+} fake_gw6;
+
+/* Opens the server on `server` (port 5351 is used).  Asserts on failure. */
+void fake_gw6_init(fake_gw6 *g, ethp2p_env *env, const ethp2p_addr *server);
+void fake_gw6_free(fake_gw6 *g);
+/* Live rows; the row of (proto, internal address, internal port) or NULL. */
+unsigned fake_gw6_count(fake_gw6 *g);
+const fake_gw_entry *fake_gw6_find(fake_gw6 *g, uint8_t proto, const ethp2p_addr *internal,
+                                   uint16_t port);
+/* Multicasts an unsolicited ANNOUNCE (§14.1.3) with the current epoch to
+ * [ff02::1]:5350 on interface `ifindex`, from the server socket (or the
+ * wrong-port one when `from_alt`). */
+void fake_gw6_announce(fake_gw6 *g, uint32_t ifindex, bool from_alt);
+
 #endif /* TESTS_SUPPORT_NAT_FAKE_GATEWAY_H */
