@@ -207,8 +207,20 @@ ETHP2P_WARN_UNUSED_RESULT int ethp2p_sim_host_create(ethp2p_sim *sim, ethp2p_sim
 ETHP2P_WARN_UNUSED_RESULT int ethp2p_sim_host_add_iface(ethp2p_sim_host *host, ethp2p_sim_net *net,
                                                         const ethp2p_addr *addr,
                                                         unsigned prefix_len);
-/* Sets (gw != NULL) or clears (NULL) the IPv4 default gateway. */
+/* Sets (gw != NULL) or clears (NULL) the IPv4 default gateway; an IPv6 gw sets
+ * the IPv6 default router instead (as ethp2p_sim_host_set_gateway6). */
 void ethp2p_sim_host_set_gateway(ethp2p_sim_host *host, const ethp2p_addr *gw);
+/*
+ * Sets or clears the IPv6 default router: the next hop of ::/0, which the
+ * host's env reports through ethp2p_env_default_gateway6 (0 with the address,
+ * ETHP2P_ENOTFOUND when none is set).  IPv6 packets to no connected prefix go
+ * to it over the up interface whose prefix holds it; the IPv4 gateway is not
+ * touched.
+ * Args: host: the host.
+ * In: gw: an IPv6 address (port ignored; its zone is kept and reported);
+ *     NULL or a non-IPv6 address clears the router.
+ */
+void ethp2p_sim_host_set_gateway6(ethp2p_sim_host *host, const ethp2p_addr *gw);
 /* A host that is down drops everything it receives and every send fails
  * silently (the datagram is dropped).  Its timers still fire. */
 void ethp2p_sim_host_set_up(ethp2p_sim_host *host, bool up);
