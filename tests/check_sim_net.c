@@ -97,6 +97,18 @@ START_TEST(multicast_reaches_joined_lan_hosts_and_not_beyond) {
     ethp2p_addr in = ethp2p_sim_nat_inside_addr(box);
     ck_assert_int_eq(ethp2p_udp_join(ubox, &group, &in), 0);
   }
+  /* Who would hear each sender: b joined on home's LAN, the box joined on its LAN side
+   * only, c is bound without joining, x and the neighbour's box joined on every
+   * interface (both reach the internet segment); a host never counts itself. */
+  ck_assert_uint_eq(ethp2p_sim_udp_group_listeners(a, &group), 2);  /* b, the box */
+  ck_assert_uint_eq(ethp2p_sim_udp_group_listeners(bh, &group), 3); /* b; x, neighbour */
+  ck_assert_uint_eq(ethp2p_sim_udp_group_listeners(x, &group), 1);  /* the neighbour's box */
+  {
+    ethp2p_addr other_port = group, unicast = ethp2p_addr_v4(192, 168, 1, 3, 1900);
+    other_port.port = 1901;
+    ck_assert_uint_eq(ethp2p_sim_udp_group_listeners(a, &other_port), 0);
+    ck_assert_uint_eq(ethp2p_sim_udp_group_listeners(a, &unicast), 0);
+  }
   ck_assert_int_eq(ethp2p_udp_set_multicast(ua, NULL, 2), 0);
   send_stamped(ua, group, 1);
   ethp2p_sim_run(w, ETHP2P_SEC);
@@ -109,6 +121,7 @@ START_TEST(multicast_reaches_joined_lan_hosts_and_not_beyond) {
   /* A unicast reply to the sender works; leaving stops delivery. */
   ck_assert_int_eq(ethp2p_udp_leave(ub, &group, NULL), 0);
   ck_assert_int_eq(ethp2p_udp_leave(ub, &group, NULL), ETHP2P_ENOTFOUND);
+  ck_assert_uint_eq(ethp2p_sim_udp_group_listeners(bh, &group), 2); /* x, neighbour */
   send_stamped(ua, group, 2);
   ethp2p_sim_run(w, ETHP2P_SEC);
   SIM_ASSERT(w, sb.n == 1 && sbox.n == 2);

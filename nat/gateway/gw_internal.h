@@ -118,6 +118,8 @@ struct ethp2p_gateway {
   void *change_data;
   ethp2p_gw_mirror_cb mirror_cb;
   void *mirror_data;
+  ethp2p_gw_listeners_cb notify_gate; /* NULL: always advertise */
+  void *notify_gate_data;
   struct gw_pmp *pmp;
   struct gw_ssdp *ssdp;
   struct gw_http *http;

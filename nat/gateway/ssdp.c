@@ -126,6 +126,8 @@ static void advertise(ethp2p_gateway *gw, ethp2p_ssdp_nts nts) {
   size_t off = 0;
   if ((gw->cfg.quirks & ETHP2P_GW_Q_NO_NOTIFY) || gw->ssdp == NULL)
     return;
+  if (gw->notify_gate != NULL && !gw->notify_gate(gw->notify_gate_data))
+    return; /* nobody on the LAN would hear it */
   c = &gw->ssdp->cache;
   if (!cache_matches(c, gw, nts)) {
     char location[sizeof(((ethp2p_ssdp_notify *)0)->location)];
