@@ -138,6 +138,16 @@ static int sim_env_default_gateway(ethp2p_env *env, ethp2p_addr *gw) {
   return 0;
 }
 
+static int sim_env_default_gateway6(ethp2p_env *env, ethp2p_addr *gw) {
+  ethp2p_sim_host *h = env->impl;
+  if (!h->has_gateway6) {
+    memset(gw, 0, sizeof(*gw));
+    return ETHP2P_ENOTFOUND;
+  }
+  *gw = h->gateway6;
+  return 0;
+}
+
 void sim_host_free_handles(ethp2p_sim_host *h) {
   sim_timer *t = h->timers;
   while (t != NULL) {
@@ -179,4 +189,5 @@ const ethp2p_env_ops sim_env_ops = {
     .tcp_close = sim_tcp_close,
     .interfaces = sim_env_interfaces,
     .default_gateway = sim_env_default_gateway,
+    .default_gateway6 = sim_env_default_gateway6,
 };

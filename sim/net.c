@@ -161,7 +161,22 @@ int ethp2p_sim_host_add_iface(ethp2p_sim_host *h, ethp2p_sim_net *net, const eth
   return 0;
 }
 
+void ethp2p_sim_host_set_gateway6(ethp2p_sim_host *h, const ethp2p_addr *gw) {
+  if (gw == NULL || gw->family != 6) {
+    h->has_gateway6 = false;
+    memset(&h->gateway6, 0, sizeof(h->gateway6));
+    return;
+  }
+  h->gateway6 = *gw;
+  h->gateway6.port = 0;
+  h->has_gateway6 = true;
+}
+
 void ethp2p_sim_host_set_gateway(ethp2p_sim_host *h, const ethp2p_addr *gw) {
+  if (gw != NULL && gw->family == 6) {
+    ethp2p_sim_host_set_gateway6(h, gw);
+    return;
+  }
   if (gw == NULL || gw->family == 0) {
     h->has_gateway = false;
     memset(&h->gateway, 0, sizeof(h->gateway));
@@ -264,13 +279,17 @@ int sim_host_route(ethp2p_sim_host *h, const ethp2p_addr *dst, sim_iface **ifc,
     nexthop->port = 0;
     return 0;
   }
-  if (h->has_gateway && dst->family == h->gateway.family) {
-    for (i = 0; i < h->n_ifaces; i++) {
-      sim_iface *f = &h->ifaces[i];
-      if (f->up && sim_ip_in_prefix(&h->gateway, &f->addr, f->prefix)) {
-        *ifc = f;
-        *nexthop = h->gateway;
-        return 0;
+  {
+    const ethp2p_addr *gw = dst->family == 6 ? &h->gateway6 : &h->gateway;
+    bool has = dst->family == 6 ? h->has_gateway6 : h->has_gateway;
+    if (has && dst->family == gw->family) {
+      for (i = 0; i < h->n_ifaces; i++) {
+        sim_iface *f = &h->ifaces[i];
+        if (f->up && sim_ip_in_prefix(gw, &f->addr, f->prefix)) {
+          *ifc = f;
+          *nexthop = *gw;
+          return 0;
+        }
       }
     }
   }

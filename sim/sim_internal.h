@@ -163,8 +163,10 @@ struct ethp2p_sim_host {
   char name[32];
   sim_iface ifaces[ETHP2P_SIM_MAX_IFACES];
   size_t n_ifaces;
-  ethp2p_addr gateway;
+  ethp2p_addr gateway; /* the IPv4 default gateway */
   bool has_gateway;
+  ethp2p_addr gateway6; /* the IPv6 default router (next hop of ::/0) */
+  bool has_gateway6;
   bool up;
   ethp2p_sim_nat *nat; /* non-NULL for a NAT box */
   sim_udp *udps;

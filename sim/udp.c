@@ -258,6 +258,25 @@ static bool joined(const sim_udp *s, const ethp2p_addr *group, const sim_iface *
   return false;
 }
 
+size_t ethp2p_sim_udp_group_listeners(ethp2p_sim_host *h, const ethp2p_addr *group) {
+  size_t n = 0;
+  if (h == NULL || group == NULL || !sim_ip_multicast(group))
+    return 0;
+  for (size_t i = 0; i < h->n_ifaces; i++) {
+    const ethp2p_sim_net *net = h->ifaces[i].net;
+    for (size_t j = 0; j < net->n_ifaces; j++) {
+      const sim_iface *f = net->ifaces[j];
+      if (f->host == h)
+        continue;
+      for (const sim_udp *s = f->host->udps; s != NULL; s = s->next)
+        if (!s->closed && s->bind.port == group->port &&
+            (sim_ip_unspec(&s->bind) || sim_ip_eq(&s->bind, group)) && joined(s, group, f))
+          n++;
+    }
+  }
+  return n;
+}
+
 void sim_udp_deliver_multicast(ethp2p_sim_host *h, sim_iface *ifc, sim_pkt *p) {
   ethp2p_sim *sim = h->sim;
   sim_udp *s, *hits[SIM_MCAST_FANOUT];

@@ -347,6 +347,38 @@ START_TEST(gateway_says_byebye_at_a_clean_stop_only) {
 }
 END_TEST
 
+static bool gate_says(void *data) {
+  return *(const bool *)data;
+}
+
+/* The advertisement gate: a closed gate sends and counts no series (alive, byebye), an
+ * open one the ten of each, and the timer keeps advertising every interval. */
+START_TEST(gateway_advertises_only_when_the_gate_says_someone_listens) {
+  ethp2p_gw_stats a, b;
+  bool open = false;
+  ethp2p_gw_stop(F.gw);
+  ethp2p_gw_set_notify_gate(F.gw, gate_says, &open);
+  ethp2p_gw_get_stats(F.gw, &a);
+  ck_assert_int_eq(ethp2p_gw_start(F.gw), 0);
+  ethp2p_sim_run(F.sim, 2 * ETHP2P_MIN); /* start and 4 intervals */
+  ethp2p_gw_get_stats(F.gw, &b);
+  ck_assert_uint_eq(b.notifies_sent - a.notifies_sent, 0);
+  open = true;
+  ethp2p_sim_run(F.sim, 30 * ETHP2P_SEC); /* one interval */
+  ethp2p_gw_get_stats(F.gw, &a);
+  ck_assert_uint_eq(a.notifies_sent - b.notifies_sent, 10);
+  open = false;
+  ethp2p_gw_stop(F.gw);
+  ethp2p_gw_get_stats(F.gw, &b);
+  ck_assert_uint_eq(b.notifies_sent - a.notifies_sent, 0); /* no byebye either */
+  ethp2p_gw_set_notify_gate(F.gw, NULL, NULL);
+  ck_assert_int_eq(ethp2p_gw_start(F.gw), 0);
+  ethp2p_sim_run(F.sim, ETHP2P_SEC);
+  ethp2p_gw_get_stats(F.gw, &a);
+  ck_assert_uint_eq(a.notifies_sent - b.notifies_sent, 10); /* cleared: always */
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("gateway_clients");
   TCase *tc = tcase_create("clients");
@@ -364,6 +396,7 @@ int main(void) {
   tcase_add_test(tc, upnp_client_follows_restart_and_new_address_in_under_a_second);
   tcase_add_test(tc, upnp_client_without_notify_or_gena_falls_back_to_the_poll);
   tcase_add_test(tc, gateway_says_byebye_at_a_clean_stop_only);
+  tcase_add_test(tc, gateway_advertises_only_when_the_gate_says_someone_listens);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -97,6 +97,18 @@ START_TEST(multicast_reaches_joined_lan_hosts_and_not_beyond) {
     ethp2p_addr in = ethp2p_sim_nat_inside_addr(box);
     ck_assert_int_eq(ethp2p_udp_join(ubox, &group, &in), 0);
   }
+  /* Who would hear each sender: b joined on home's LAN, the box joined on its LAN side
+   * only, c is bound without joining, x and the neighbour's box joined on every
+   * interface (both reach the internet segment); a host never counts itself. */
+  ck_assert_uint_eq(ethp2p_sim_udp_group_listeners(a, &group), 2);  /* b, the box */
+  ck_assert_uint_eq(ethp2p_sim_udp_group_listeners(bh, &group), 3); /* b; x, neighbour */
+  ck_assert_uint_eq(ethp2p_sim_udp_group_listeners(x, &group), 1);  /* the neighbour's box */
+  {
+    ethp2p_addr other_port = group, unicast = ethp2p_addr_v4(192, 168, 1, 3, 1900);
+    other_port.port = 1901;
+    ck_assert_uint_eq(ethp2p_sim_udp_group_listeners(a, &other_port), 0);
+    ck_assert_uint_eq(ethp2p_sim_udp_group_listeners(a, &unicast), 0);
+  }
   ck_assert_int_eq(ethp2p_udp_set_multicast(ua, NULL, 2), 0);
   send_stamped(ua, group, 1);
   ethp2p_sim_run(w, ETHP2P_SEC);
@@ -109,6 +121,7 @@ START_TEST(multicast_reaches_joined_lan_hosts_and_not_beyond) {
   /* A unicast reply to the sender works; leaving stops delivery. */
   ck_assert_int_eq(ethp2p_udp_leave(ub, &group, NULL), 0);
   ck_assert_int_eq(ethp2p_udp_leave(ub, &group, NULL), ETHP2P_ENOTFOUND);
+  ck_assert_uint_eq(ethp2p_sim_udp_group_listeners(bh, &group), 2); /* x, neighbour */
   send_stamped(ua, group, 2);
   ethp2p_sim_run(w, ETHP2P_SEC);
   SIM_ASSERT(w, sb.n == 1 && sbox.n == 2);
@@ -318,6 +331,74 @@ START_TEST(ipv6_hosts_exchange_datagrams_on_the_internet) {
   SIM_ASSERT(w, sb.n == 1 && ethp2p_addr_equal(&sb.last_from, &a6, true));
   ethp2p_udp_close(ua);
   ethp2p_udp_close(ub);
+  ethp2p_sim_destroy(w);
+}
+END_TEST
+
+/* The IPv6 default router is a slot of its own: the env reports it, IPv6 packets to no
+ * connected prefix go to it, and the IPv4 gateway is neither replaced nor cleared. */
+START_TEST(ipv6_default_router_is_reported_and_routes_ipv6_only) {
+  ethp2p_sim *w;
+  ethp2p_sim_net *lan;
+  ethp2p_sim_host *h, *r;
+  ethp2p_addr h4, h6, r4, r6, far6, far4, any6, got;
+  ethp2p_udp *u6, *u4;
+  rxstat st;
+  uint8_t byte = 1;
+  memset(&st, 0, sizeof(st));
+  ck_assert_int_eq(ethp2p_addr_parse_ip(&h4, "192.168.5.2"), 0);
+  ck_assert_int_eq(ethp2p_addr_parse_ip(&r4, "192.168.5.1"), 0);
+  ck_assert_int_eq(ethp2p_addr_parse_ip(&h6, "2001:db8:5::2"), 0);
+  ck_assert_int_eq(ethp2p_addr_parse_ip(&r6, "2001:db8:5::1"), 0);
+  ck_assert_int_eq(ethp2p_addr_parse(&far6, "[2001:db8:99::7]:9", 0), 0);
+  ck_assert_int_eq(ethp2p_addr_parse(&far4, "198.51.100.7:9", 0), 0);
+  ck_assert_int_eq(ethp2p_sim_create(&w, SEED), 0);
+  ck_assert_int_eq(ethp2p_sim_net_create(w, &lan, "lan"), 0);
+  ck_assert_int_eq(ethp2p_sim_host_create(w, &h, "h"), 0);
+  ck_assert_int_eq(ethp2p_sim_host_create(w, &r, "r"), 0);
+  ck_assert_int_eq(ethp2p_sim_host_add_iface(h, lan, &h4, 24), 0);
+  ck_assert_int_eq(ethp2p_sim_host_add_iface(h, lan, &h6, 64), 0);
+  ck_assert_int_eq(ethp2p_sim_host_add_iface(r, lan, &r4, 24), 0);
+  ck_assert_int_eq(ethp2p_sim_host_add_iface(r, lan, &r6, 64), 0);
+  memset(&any6, 0, sizeof(any6));
+  any6.family = 6;
+  u6 = open_on(h, any6, 0, &st);
+  u4 = open_on(h, ethp2p_addr_v4(0, 0, 0, 0, 0), 0, &st);
+
+  /* none yet: not found (zeroed), and off-link IPv6 is unreachable */
+  memset(&got, 0xff, sizeof(got));
+  ck_assert_int_eq(ethp2p_env_default_gateway6(ethp2p_sim_host_env(h), &got), ETHP2P_ENOTFOUND);
+  ck_assert_uint_eq(got.family, 0);
+  ck_assert_int_eq(ethp2p_udp_send(u6, &far6, &byte, 1), ETHP2P_ENETUNREACH);
+
+  /* the IPv4 gateway alone does not route IPv6 */
+  ethp2p_sim_host_set_gateway(h, &r4);
+  ck_assert_int_eq(ethp2p_env_default_gateway6(ethp2p_sim_host_env(h), &got), ETHP2P_ENOTFOUND);
+  ck_assert_int_eq(ethp2p_udp_send(u6, &far6, &byte, 1), ETHP2P_ENETUNREACH);
+
+  /* both: each family has its own next hop, and both packets reach the router */
+  ethp2p_sim_host_set_gateway6(h, &r6);
+  ck_assert_int_eq(ethp2p_env_default_gateway6(ethp2p_sim_host_env(h), &got), 0);
+  ck_assert(ethp2p_addr_equal(&got, &r6, false));
+  ck_assert_int_eq(ethp2p_env_default_gateway(ethp2p_sim_host_env(h), &got), 0);
+  ck_assert(ethp2p_addr_equal(&got, &r4, false));
+  ck_assert_int_eq(ethp2p_udp_send(u6, &far6, &byte, 1), 0);
+  ck_assert_int_eq(ethp2p_udp_send(u4, &far4, &byte, 1), 0);
+  ethp2p_sim_run(w, ETHP2P_SEC);
+  SIM_ASSERT(w, ethp2p_sim_drops(w, ETHP2P_SIM_DROP_NOT_ROUTED) == 2); /* r does not forward */
+
+  /* clearing the router keeps the IPv4 gateway; set_gateway with an IPv6 address sets it */
+  ethp2p_sim_host_set_gateway6(h, NULL);
+  ck_assert_int_eq(ethp2p_env_default_gateway6(ethp2p_sim_host_env(h), &got), ETHP2P_ENOTFOUND);
+  ck_assert_int_eq(ethp2p_env_default_gateway(ethp2p_sim_host_env(h), &got), 0);
+  ck_assert_int_eq(ethp2p_udp_send(u6, &far6, &byte, 1), ETHP2P_ENETUNREACH);
+  ethp2p_sim_host_set_gateway(h, &r6);
+  ck_assert_int_eq(ethp2p_env_default_gateway6(ethp2p_sim_host_env(h), &got), 0);
+  ck_assert(ethp2p_addr_equal(&got, &r6, false));
+  ck_assert_int_eq(ethp2p_env_default_gateway(ethp2p_sim_host_env(h), &got), 0);
+  ck_assert(ethp2p_addr_equal(&got, &r4, false));
+  ethp2p_udp_close(u6);
+  ethp2p_udp_close(u4);
   ethp2p_sim_destroy(w);
 }
 END_TEST
@@ -654,6 +735,7 @@ int main(void) {
   tcase_add_test(tc, udp_bind_rules_and_unreachable_destinations);
   tcase_add_test(tc, no_callback_after_close_even_with_packets_in_flight);
   tcase_add_test(tc, ipv6_hosts_exchange_datagrams_on_the_internet);
+  tcase_add_test(tc, ipv6_default_router_is_reported_and_routes_ipv6_only);
   tcase_add_test(tc, tcp_connect_data_fin_and_buffered_reads);
   tcase_add_test(tc, tcp_refused_timed_out_unreachable_and_reset);
   tcase_add_test(tc, tcp_over_loopback_on_one_host);

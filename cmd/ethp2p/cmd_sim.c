@@ -429,6 +429,16 @@ static void on_stopped(ethp2p_server *srv, int status, void *data) {
 
 /* ---- setup -------------------------------------------------------------------------------- */
 
+static ethp2p_addr ssdp_group;
+
+/* The router advertises over SSDP only when a LAN socket joined the group (the node's UPnP
+ * client does; a NAT-PMP or PCP node does not): ten datagrams every 30 s that nobody hears
+ * were most of the cost of a simulated day. */
+static bool gw_lan_listens(void *data) {
+  sim_world *w = data;
+  return ethp2p_sim_udp_group_listeners(ethp2p_sim_nat_host(w->box), &ssdp_group) > 0;
+}
+
 static int world_build(sim_world *w) {
   ethp2p_sim_nat_config nc = ethp2p_sim_nat_config_default();
   ethp2p_sim_host *boxhost;
@@ -477,6 +487,8 @@ static int world_build(sim_world *w) {
   if ((rc = ethp2p_gw_create(ethp2p_sim_host_env(boxhost), &gc, &w->gw)) != 0)
     return rc;
   ethp2p_gw_set_mirror(w->gw, gw_mirror, w);
+  ssdp_group = gc.ssdp_group;
+  ethp2p_gw_set_notify_gate(w->gw, gw_lan_listens, w);
   if ((rc = ethp2p_sim_nat_hook_add(w->box, box_hook, w)) != 0 ||
       (rc = ethp2p_gw_start(w->gw)) != 0)
     return rc;

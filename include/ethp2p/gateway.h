@@ -186,6 +186,16 @@ void ethp2p_gw_announce(ethp2p_gateway *gw);
 void ethp2p_gw_set_change_cb(ethp2p_gateway *gw, ethp2p_gw_change_cb cb, void *data);
 /* Sets (or clears) the mirror hook.  Set it before start so no mapping is missed. */
 void ethp2p_gw_set_mirror(ethp2p_gateway *gw, ethp2p_gw_mirror_cb cb, void *data);
+/* Asked before each SSDP advertisement series (ssdp:alive at start, restart and every
+ * notify interval; ssdp:byebye at a clean stop): false = nobody on the LAN would hear it,
+ * so the series is neither sent nor counted in notifies_sent (the timer keeps its
+ * schedule).  The simulator's owner answers it from group membership
+ * (ethp2p_sim_udp_group_listeners) so a quiet simulated LAN costs one timer per
+ * interval instead of ten datagrams. */
+typedef bool (*ethp2p_gw_listeners_cb)(void *data);
+/* Sets (or clears, cb NULL: always advertise) the advertisement gate; data is passed
+ * back. */
+void ethp2p_gw_set_notify_gate(ethp2p_gateway *gw, ethp2p_gw_listeners_cb cb, void *data);
 /* Replaces the quirk bits at run time (takes effect with the next request). */
 void ethp2p_gw_set_quirks(ethp2p_gateway *gw, unsigned quirks);
 

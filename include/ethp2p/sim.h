@@ -207,11 +207,34 @@ ETHP2P_WARN_UNUSED_RESULT int ethp2p_sim_host_create(ethp2p_sim *sim, ethp2p_sim
 ETHP2P_WARN_UNUSED_RESULT int ethp2p_sim_host_add_iface(ethp2p_sim_host *host, ethp2p_sim_net *net,
                                                         const ethp2p_addr *addr,
                                                         unsigned prefix_len);
-/* Sets (gw != NULL) or clears (NULL) the IPv4 default gateway. */
+/* Sets (gw != NULL) or clears (NULL) the IPv4 default gateway; an IPv6 gw sets
+ * the IPv6 default router instead (as ethp2p_sim_host_set_gateway6). */
 void ethp2p_sim_host_set_gateway(ethp2p_sim_host *host, const ethp2p_addr *gw);
+/*
+ * Sets or clears the IPv6 default router: the next hop of ::/0, which the
+ * host's env reports through ethp2p_env_default_gateway6 (0 with the address,
+ * ETHP2P_ENOTFOUND when none is set).  IPv6 packets to no connected prefix go
+ * to it over the up interface whose prefix holds it; the IPv4 gateway is not
+ * touched.
+ * Args: host: the host.
+ * In: gw: an IPv6 address (port ignored; its zone is kept and reported);
+ *     NULL or a non-IPv6 address clears the router.
+ */
+void ethp2p_sim_host_set_gateway6(ethp2p_sim_host *host, const ethp2p_addr *gw);
 /* A host that is down drops everything it receives and every send fails
  * silently (the datagram is dropped).  Its timers still fire. */
 void ethp2p_sim_host_set_up(ethp2p_sim_host *host, bool up);
+/*
+ * How many UDP sockets on other hosts would receive a datagram that `host`
+ * sends to the multicast `group` now: sockets bound to the group's port (on
+ * the wildcard or the group address) that joined the group on an interface of
+ * a network `host` is attached to (for 224.0.0.1, every wildcard socket on
+ * the port).  What a LAN switch with IGMP snooping knows; a service given
+ * only its env can skip announcements nobody would hear.
+ * Returns: the count (0 for a NULL host or a non-multicast group).
+ * Args: host: the sender.  In: group: the group address and port.
+ */
+size_t ethp2p_sim_udp_group_listeners(ethp2p_sim_host *host, const ethp2p_addr *group);
 /* The host's environment: pass it to protocol code.  Owned by the host. */
 ethp2p_env *ethp2p_sim_host_env(ethp2p_sim_host *host);
 /* The host's name and the address of its first interface (zeroed if none). */

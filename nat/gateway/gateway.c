@@ -599,6 +599,11 @@ void ethp2p_gw_set_change_cb(ethp2p_gateway *gw, ethp2p_gw_change_cb cb, void *d
   gw->change_data = data;
 }
 
+void ethp2p_gw_set_notify_gate(ethp2p_gateway *gw, ethp2p_gw_listeners_cb cb, void *data) {
+  gw->notify_gate = cb;
+  gw->notify_gate_data = data;
+}
+
 void ethp2p_gw_set_mirror(ethp2p_gateway *gw, ethp2p_gw_mirror_cb cb, void *data) {
   gw->mirror_cb = cb;
   gw->mirror_data = data;

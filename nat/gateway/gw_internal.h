@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "ethp2p/env.h"
 #include "ethp2p/gateway.h"
 
@@ -117,6 +118,8 @@ struct ethp2p_gateway {
   void *change_data;
   ethp2p_gw_mirror_cb mirror_cb;
   void *mirror_data;
+  ethp2p_gw_listeners_cb notify_gate; /* NULL: always advertise */
+  void *notify_gate_data;
   struct gw_pmp *pmp;
   struct gw_ssdp *ssdp;
   struct gw_http *http;
@@ -231,18 +234,7 @@ void gw_desc_uuid(const ethp2p_gateway *gw, int which, char *buf, size_t size);
 #define GW_URN_CIF "urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1"
 #define GW_URN_L3F "urn:schemas-upnp-org:service:Layer3Forwarding:1"
 
-/* A small growable text buffer with a cap (desc.c). */
-typedef struct gw_buf {
-  char *p;
-  size_t len, cap, max;
-  bool failed;
-} gw_buf;
-void gw_buf_init(gw_buf *b, size_t max);
-void gw_buf_add(gw_buf *b, const char *s, size_t n);
-void gw_buf_puts(gw_buf *b, const char *s);
-void gw_buf_printf(gw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* XML-escapes s (& < > " ') into b. */
-void gw_buf_xml(gw_buf *b, const char *s);
-void gw_buf_free(gw_buf *b);
+/* XML-escapes s (& < > " ') into b (desc.c). */
+void gw_buf_xml(ethp2p_buf *b, const char *s);
 
 #endif

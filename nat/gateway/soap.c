@@ -29,6 +29,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/buf.h"
 #include "ethp2p/log.h"
 #include "nat/gateway/gw_internal.h"
 #include "nat/xml.h"
@@ -49,33 +50,33 @@ typedef struct soap_ctx {
 /* ---- replies ----------------------------------------------------------------- */
 
 static int reply_ok(soap_ctx *x, const char *action, const ethp2p_soap_field *f, size_t n) {
-  gw_buf b;
+  ethp2p_buf b;
   bool ns = (x->gw->cfg.quirks & ETHP2P_GW_Q_UNNAMESPACED_SOAP) == 0;
-  gw_buf_init(&b, 32 * 1024);
-  gw_buf_puts(&b, "<?xml version=\"1.0\"?>\r\n<s:Envelope "
-                  "xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" "
-                  "s:encodingStyle=\"http://schemas.xmlsoap.org/soap/encoding/\"><s:Body>");
+  ethp2p_buf_init(&b, 32 * 1024);
+  ethp2p_buf_puts(&b, "<?xml version=\"1.0\"?>\r\n<s:Envelope "
+                      "xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+                      "s:encodingStyle=\"http://schemas.xmlsoap.org/soap/encoding/\"><s:Body>");
   if (ns)
-    gw_buf_printf(&b, "<u:%sResponse xmlns:u=\"%s\">", action, x->service);
+    ethp2p_buf_printf(&b, "<u:%sResponse xmlns:u=\"%s\">", action, x->service);
   else
-    gw_buf_printf(&b, "<%sResponse>", action);
+    ethp2p_buf_printf(&b, "<%sResponse>", action);
   for (size_t i = 0; i < n; i++) {
-    gw_buf_printf(&b, "<%s>", f[i].name);
+    ethp2p_buf_printf(&b, "<%s>", f[i].name);
     if (strcmp(f[i].name, "NewPortListing") == 0) {
       /* A document as a string: CDATA, as miniupnpd sends it (miniupnpc's parser
        * does not decode entities).  The listing cannot contain "]]>": its text is
        * escaped, so every '>' in it closes a tag. */
-      gw_buf_puts(&b, "<![CDATA[");
-      gw_buf_puts(&b, f[i].value);
-      gw_buf_puts(&b, "]]>");
+      ethp2p_buf_puts(&b, "<![CDATA[");
+      ethp2p_buf_puts(&b, f[i].value);
+      ethp2p_buf_puts(&b, "]]>");
     } else {
       gw_buf_xml(&b, f[i].value);
     }
-    gw_buf_printf(&b, "</%s>", f[i].name);
+    ethp2p_buf_printf(&b, "</%s>", f[i].name);
   }
-  gw_buf_printf(&b, "</%s%sResponse></s:Body></s:Envelope>\r\n", ns ? "u:" : "", action);
-  if (b.failed) {
-    gw_buf_free(&b);
+  ethp2p_buf_printf(&b, "</%s%sResponse></s:Body></s:Envelope>\r\n", ns ? "u:" : "", action);
+  if (b.err != 0) {
+    ethp2p_buf_free(&b);
     return ETHP2P_ENOMEM;
   }
   x->out->status = 200;
@@ -336,14 +337,14 @@ static int list_mappings(soap_ctx *x) {
   ethp2p_proto proto;
   bool manage;
   unsigned n = 0;
-  gw_buf b;
+  ethp2p_buf b;
   if (!range_args(x, &lo, &hi, &proto, &manage) || !arg_uint(x, "NewNumberOfPorts", 65535, &max))
     return reply_fault(x, 402);
   if (lo > hi)
     return reply_fault(x, 733);
-  gw_buf_init(&b, 24 * 1024);
-  gw_buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<p:PortMappingList "
-                  "xmlns:p=\"urn:schemas-upnp-org:gw:WANIPConnection\">\n");
+  ethp2p_buf_init(&b, 24 * 1024);
+  ethp2p_buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<p:PortMappingList "
+                      "xmlns:p=\"urn:schemas-upnp-org:gw:WANIPConnection\">\n");
   for (size_t i = 0; i < x->gw->table.n; i++) {
     const ethp2p_gw_mapping *m = &x->gw->table.items[i];
     char client[ETHP2P_ADDRSTRLEN];
@@ -353,31 +354,31 @@ static int list_mappings(soap_ctx *x) {
       break;
     n++;
     ethp2p_addr_format(&m->internal, false, client, sizeof client);
-    gw_buf_printf(&b,
-                  "<p:PortMappingEntry><p:NewRemoteHost></p:NewRemoteHost>"
-                  "<p:NewExternalPort>%u</p:NewExternalPort><p:NewProtocol>%s</p:NewProtocol>"
-                  "<p:NewInternalPort>%u</p:NewInternalPort>"
-                  "<p:NewInternalClient>%s</p:NewInternalClient><p:NewEnabled>1</p:NewEnabled>"
-                  "<p:NewDescription>",
-                  m->external_port, proto_upper(m->proto), m->internal.port, client);
+    ethp2p_buf_printf(&b,
+                      "<p:PortMappingEntry><p:NewRemoteHost></p:NewRemoteHost>"
+                      "<p:NewExternalPort>%u</p:NewExternalPort><p:NewProtocol>%s</p:NewProtocol>"
+                      "<p:NewInternalPort>%u</p:NewInternalPort>"
+                      "<p:NewInternalClient>%s</p:NewInternalClient><p:NewEnabled>1</p:NewEnabled>"
+                      "<p:NewDescription>",
+                      m->external_port, proto_upper(m->proto), m->internal.port, client);
     gw_buf_xml(&b, m->desc);
-    gw_buf_printf(&b,
-                  "</p:NewDescription><p:NewLeaseTime>%u</p:NewLeaseTime>"
-                  "</p:PortMappingEntry>\n",
-                  gw_remaining_s(x->gw, m));
+    ethp2p_buf_printf(&b,
+                      "</p:NewDescription><p:NewLeaseTime>%u</p:NewLeaseTime>"
+                      "</p:PortMappingEntry>\n",
+                      gw_remaining_s(x->gw, m));
   }
-  gw_buf_puts(&b, "</p:PortMappingList>\n");
-  if (b.failed) {
-    gw_buf_free(&b);
+  ethp2p_buf_puts(&b, "</p:PortMappingList>\n");
+  if (b.err != 0) {
+    ethp2p_buf_free(&b);
     return reply_fault(x, 501); /* the listing outgrew its cap */
   }
   if (n == 0) {
-    gw_buf_free(&b);
+    ethp2p_buf_free(&b);
     return reply_fault(x, 730);
   }
   ethp2p_soap_field f[] = {{"NewPortListing", b.p}};
   int rc = reply_ok(x, "GetListOfPortMappings", f, 1);
-  gw_buf_free(&b);
+  ethp2p_buf_free(&b);
   return rc;
 }
 

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/buf.h"
 #include "ethp2p/log.h"
 #include "nat/gateway/gw_internal.h"
 #include "nat/ssdp.h"
@@ -30,22 +31,59 @@
 
 #define SSDP_CONFIGID 1337
 
+#define SSDP_SERIES 10
+
+/* The formatted datagrams of the last ssdp:alive series and what they were
+ * built from: the series repeats every notify interval with the same bytes
+ * until the boot id, the description's location or the device changes, so
+ * it is formatted once and re-sent (formatting used to dominate the cost of
+ * a simulated router). */
+typedef struct ssdp_cache {
+  bool valid;
+  ethp2p_ssdp_nts nts;
+  uint32_t bootid;
+  ethp2p_addr lan_addr; /* with http_port, what LOCATION is formatted from */
+  uint16_t http_port;
+  char uuid[sizeof(((ethp2p_gw_config *)0)->uuid)];
+  int igd_version;
+  ethp2p_buf data;         /* the datagrams back to back */
+  size_t len[SSDP_SERIES]; /* each one's length; 0 = not built */
+} ssdp_cache;
+
 struct gw_ssdp {
   ethp2p_gateway *gw;
   ethp2p_udp *udp;
   ethp2p_timer *notify_timer;
+  ssdp_cache cache;
 };
 
-/* One advertisement series: every (NT, USN) pair the device has. */
-static void advertise(ethp2p_gateway *gw, ethp2p_ssdp_nts nts) {
+static bool cache_matches(const ssdp_cache *c, const ethp2p_gateway *gw, ethp2p_ssdp_nts nts) {
+  return c->valid && c->data.err == 0 && c->nts == nts && c->bootid == gw->bootid &&
+         c->igd_version == (int)gw->cfg.policy.igd_version && c->http_port == gw->http_port &&
+         ethp2p_addr_equal(&c->lan_addr, &gw->cfg.lan_addr, true) &&
+         strcmp(c->uuid, gw->cfg.uuid) == 0;
+}
+
+/* Formats one advertisement series into the cache: every (NT, USN) pair the
+ * device has. */
+static void build_series(ethp2p_gateway *gw, ssdp_cache *c, ethp2p_ssdp_nts nts,
+                         const char *location) {
   char uuid[3][48];
   const char *types[6];
   const int owner[6] = {0, 1, 2, 2, 1, 0};
   ethp2p_ssdp_notify n;
   uint8_t buf[ETHP2P_SSDP_MAX_LEN];
   size_t len;
-  if ((gw->cfg.quirks & ETHP2P_GW_Q_NO_NOTIFY) || gw->ssdp == NULL)
-    return;
+  ethp2p_buf_free(&c->data);
+  ethp2p_buf_init(&c->data, SSDP_SERIES * ETHP2P_SSDP_MAX_LEN + 1);
+  c->data.err = 0;
+  c->valid = true;
+  c->nts = nts;
+  c->bootid = gw->bootid;
+  c->lan_addr = gw->cfg.lan_addr;
+  c->http_port = gw->http_port;
+  c->igd_version = (int)gw->cfg.policy.igd_version;
+  snprintf(c->uuid, sizeof c->uuid, "%s", gw->cfg.uuid);
   for (int i = 0; i < 3; i++)
     gw_desc_uuid(gw, i, uuid[i], sizeof uuid[i]);
   types[0] = gw_desc_igd_urn(gw);
@@ -54,7 +92,7 @@ static void advertise(ethp2p_gateway *gw, ethp2p_ssdp_nts nts) {
   types[3] = gw_desc_wanip_urn(gw);
   types[4] = GW_URN_CIF;
   types[5] = GW_URN_L3F;
-  for (int k = 0; k < 10; k++) {
+  for (int k = 0; k < SSDP_SERIES; k++) {
     memset(&n, 0, sizeof n);
     n.nts = nts;
     n.max_age = SSDP_MAX_AGE;
@@ -63,8 +101,7 @@ static void advertise(ethp2p_gateway *gw, ethp2p_ssdp_nts nts) {
     n.has_configid = true;
     n.configid = SSDP_CONFIGID;
     snprintf(n.server, sizeof n.server, "%s", SSDP_SERVER);
-    if (ethp2p_gw_location(gw, n.location, sizeof n.location) != 0)
-      return;
+    snprintf(n.location, sizeof n.location, "%s", location);
     if (k == 0) {
       snprintf(n.nt, sizeof n.nt, "upnp:rootdevice");
       snprintf(n.usn, sizeof n.usn, "uuid:%s::upnp:rootdevice", uuid[0]);
@@ -75,10 +112,40 @@ static void advertise(ethp2p_gateway *gw, ethp2p_ssdp_nts nts) {
       snprintf(n.nt, sizeof n.nt, "%s", types[k - 4]);
       snprintf(n.usn, sizeof n.usn, "uuid:%s::%s", uuid[owner[k - 4]], types[k - 4]);
     }
+    c->len[k] = 0;
     if (ethp2p_ssdp_notify_build(buf, sizeof buf, &len, &n) != 0)
       continue;
-    if (ethp2p_udp_send(gw->ssdp->udp, &gw->cfg.ssdp_group, buf, len) == 0)
+    ethp2p_buf_add(&c->data, (const char *)buf, len);
+    c->len[k] = len;
+  }
+}
+
+/* One advertisement series, from the cache when nothing it depends on changed. */
+static void advertise(ethp2p_gateway *gw, ethp2p_ssdp_nts nts) {
+  ssdp_cache *c;
+  size_t off = 0;
+  if ((gw->cfg.quirks & ETHP2P_GW_Q_NO_NOTIFY) || gw->ssdp == NULL)
+    return;
+  if (gw->notify_gate != NULL && !gw->notify_gate(gw->notify_gate_data))
+    return; /* nobody on the LAN would hear it */
+  c = &gw->ssdp->cache;
+  if (!cache_matches(c, gw, nts)) {
+    char location[sizeof(((ethp2p_ssdp_notify *)0)->location)];
+    if (ethp2p_gw_location(gw, location, sizeof location) != 0)
+      return;
+    build_series(gw, c, nts, location);
+  }
+  if (c->data.err != 0) { /* no memory: format each datagram as before */
+    c->valid = false;
+    return;
+  }
+  for (int k = 0; k < SSDP_SERIES; k++) {
+    if (c->len[k] == 0)
+      continue;
+    if (ethp2p_udp_send(gw->ssdp->udp, &gw->cfg.ssdp_group, (const uint8_t *)c->data.p + off,
+                        c->len[k]) == 0)
       gw->stats.notifies_sent++;
+    off += c->len[k];
   }
 }
 
@@ -142,6 +209,10 @@ static void on_search(ethp2p_udp *udp, const ethp2p_addr *from, const uint8_t *b
   (void)udp;
   if (!gw_from_lan(gw, from))
     return; /* only the LAN may discover us */
+  /* Not a search (our own NOTIFYs looped back every interval, others' replies):
+   * the parser would refuse the request line; skip its checks and diagnosis. */
+  if (len < 9 || memcmp(buf, "M-SEARCH ", 9) != 0)
+    return;
   if (ethp2p_ssdp_search_parse(&s, buf, len, &diag) != 0)
     return; /* NOTIFY, replies of others, junk */
   if (strcmp(s.man, "ssdp:discover") != 0)
@@ -211,6 +282,7 @@ void gw_ssdp_stop(ethp2p_gateway *gw, bool byebye) {
   if (byebye)
     advertise(gw, ETHP2P_SSDP_NTS_BYEBYE);
   ethp2p_timer_destroy(s->notify_timer);
+  ethp2p_buf_free(&s->cache.data);
   gw_udp_cancel(gw, s->udp);
   ethp2p_udp_close(s->udp);
   free(s);
