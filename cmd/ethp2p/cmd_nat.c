@@ -252,6 +252,16 @@ static int parse_args(int argc, char **argv, nat_args *a) {
     /* pcp:<IPv6> is the IPv6 PCP client (firewall pinholes), which the library has */
     if (a->spec.kind != ETHP2P_NAT_PCP && cli_check_nat_family(&a->spec, a->nat_text, who) != 0)
       return CLI_EXIT_USAGE;
+    /* The grammar has no zone (fe80::1%eth0 is not an IP), and a link-local
+     * address means nothing without one: ask for the server's global address. */
+    if (a->spec.kind == ETHP2P_NAT_PCP && a->spec.has_addr && a->spec.addr.family == 6 &&
+        a->spec.addr.ip[0] == 0xfe && (a->spec.addr.ip[1] & 0xc0) == 0x80) {
+      fprintf(stderr,
+              "%s: invalid --nat \"%s\": a link-local PCP server needs its interface, which "
+              "--nat cannot name; give the server's global (or ULA) IPv6 address\n",
+              who, a->nat_text);
+      return CLI_EXIT_USAGE;
+    }
   }
   if (a->sub != SUB_EXTIP && (!a->have_proto || !a->have_port))
     return usage_error(sub, "%s", "--proto and --port are required (see --help)");
@@ -337,7 +347,9 @@ static void print_advice(nat_app *app) {
     __attribute__((fallthrough));
   case ETHP2P_NAT_PCP:
   case ETHP2P_NAT_PMP:
-    if (have_gw)
+    if (have_gw && spec->has_addr && spec->addr.family == 6)
+      fprintf(stderr, "    PCP over IPv6: UDP requests to [%s]:5351 (the server given)\n", gwtext);
+    else if (have_gw)
       fprintf(stderr, "    %s: UDP requests to %s:5351 (%s)\n",
               spec->kind == ETHP2P_NAT_PMP ? "NAT-PMP" : "PCP and NAT-PMP", gwtext,
               spec->has_addr ? "the gateway given" : "the default gateway");
