@@ -275,6 +275,30 @@ static int parse_args(int argc, char **argv, nat_args *a) {
  * nonces are derived.  Without it (no home, read-only disk) nonces are random
  * and only this run can delete its PCP mappings.
  */
+/* True when every STUN server in list is an IP literal ("1.2.3.4:3478",
+ * "[2001:db8::1]:3478", "2001:db8::1"): the library takes those as they are, so
+ * nothing needs resolving (and the resolver would miss IPv6 literals). */
+static bool stun_all_literals(const char *list) {
+  if (list[0] == '\0')
+    return false; /* the default list: host names */
+  for (const char *p = list; *p != '\0';) {
+    const char *end = strchr(p, ',');
+    size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+    char one[128];
+    ethp2p_addr addr;
+    if (n == 0 || n >= sizeof one)
+      return false;
+    memcpy(one, p, n);
+    one[n] = '\0';
+    if (ethp2p_addr_parse(&addr, one, 3478) != 0)
+      return false;
+    p += n;
+    if (*p == ',')
+      p++;
+  }
+  return true;
+}
+
 static int nonce_key(ethp2p_env *env, uint8_t key[32]) {
   char dir[512], path[600];
   const char *d = getenv("ETHP2P_DATADIR");
@@ -464,7 +488,8 @@ static int run(nat_args *a) {
   ethp2p_log_set_sink(cli_log_sink, &log_format,
                       a->verbose > 1 ? ETHP2P_LOG_TRACE
                                      : (a->verbose ? ETHP2P_LOG_DEBUG : ETHP2P_LOG_WARN));
-  if (a->spec.kind == ETHP2P_NAT_STUN && cli_resolve_stun(&a->spec, "ethp2p nat") != 0)
+  if (a->spec.kind == ETHP2P_NAT_STUN && !stun_all_literals(a->spec.stun_servers) &&
+      cli_resolve_stun(&a->spec, "ethp2p nat") != 0)
     return CLI_EXIT_INVALID;
   nat_app app;
   memset(&app, 0, sizeof app);
