@@ -252,6 +252,16 @@ static int parse_args(int argc, char **argv, nat_args *a) {
     /* pcp:<IPv6> is the IPv6 PCP client (firewall pinholes), which the library has */
     if (a->spec.kind != ETHP2P_NAT_PCP && cli_check_nat_family(&a->spec, a->nat_text, who) != 0)
       return CLI_EXIT_USAGE;
+    /* The grammar has no zone (fe80::1%eth0 is not an IP), and a link-local
+     * address means nothing without one: ask for the server's global address. */
+    if (a->spec.kind == ETHP2P_NAT_PCP && a->spec.has_addr && a->spec.addr.family == 6 &&
+        a->spec.addr.ip[0] == 0xfe && (a->spec.addr.ip[1] & 0xc0) == 0x80) {
+      fprintf(stderr,
+              "%s: invalid --nat \"%s\": a link-local PCP server needs its interface, which "
+              "--nat cannot name; give the server's global (or ULA) IPv6 address\n",
+              who, a->nat_text);
+      return CLI_EXIT_USAGE;
+    }
   }
   if (a->sub != SUB_EXTIP && (!a->have_proto || !a->have_port))
     return usage_error(sub, "%s", "--proto and --port are required (see --help)");
@@ -265,6 +275,30 @@ static int parse_args(int argc, char **argv, nat_args *a) {
  * nonces are derived.  Without it (no home, read-only disk) nonces are random
  * and only this run can delete its PCP mappings.
  */
+/* True when every STUN server in list is an IP literal ("1.2.3.4:3478",
+ * "[2001:db8::1]:3478", "2001:db8::1"): the library takes those as they are, so
+ * nothing needs resolving (and the resolver would miss IPv6 literals). */
+static bool stun_all_literals(const char *list) {
+  if (list[0] == '\0')
+    return false; /* the default list: host names */
+  for (const char *p = list; *p != '\0';) {
+    const char *end = strchr(p, ',');
+    size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+    char one[128];
+    ethp2p_addr addr;
+    if (n == 0 || n >= sizeof one)
+      return false;
+    memcpy(one, p, n);
+    one[n] = '\0';
+    if (ethp2p_addr_parse(&addr, one, 3478) != 0)
+      return false;
+    p += n;
+    if (*p == ',')
+      p++;
+  }
+  return true;
+}
+
 static int nonce_key(ethp2p_env *env, uint8_t key[32]) {
   char dir[512], path[600];
   const char *d = getenv("ETHP2P_DATADIR");
@@ -337,7 +371,9 @@ static void print_advice(nat_app *app) {
     __attribute__((fallthrough));
   case ETHP2P_NAT_PCP:
   case ETHP2P_NAT_PMP:
-    if (have_gw)
+    if (have_gw && spec->has_addr && spec->addr.family == 6)
+      fprintf(stderr, "    PCP over IPv6: UDP requests to [%s]:5351 (the server given)\n", gwtext);
+    else if (have_gw)
       fprintf(stderr, "    %s: UDP requests to %s:5351 (%s)\n",
               spec->kind == ETHP2P_NAT_PMP ? "NAT-PMP" : "PCP and NAT-PMP", gwtext,
               spec->has_addr ? "the gateway given" : "the default gateway");
@@ -452,7 +488,8 @@ static int run(nat_args *a) {
   ethp2p_log_set_sink(cli_log_sink, &log_format,
                       a->verbose > 1 ? ETHP2P_LOG_TRACE
                                      : (a->verbose ? ETHP2P_LOG_DEBUG : ETHP2P_LOG_WARN));
-  if (a->spec.kind == ETHP2P_NAT_STUN && cli_resolve_stun(&a->spec, "ethp2p nat") != 0)
+  if (a->spec.kind == ETHP2P_NAT_STUN && !stun_all_literals(a->spec.stun_servers) &&
+      cli_resolve_stun(&a->spec, "ethp2p nat") != 0)
     return CLI_EXIT_INVALID;
   nat_app app;
   memset(&app, 0, sizeof app);
