@@ -69,6 +69,11 @@ int ethp2p_nat_pmp_create_opts(ethp2p_env *env, const ethp2p_nat_spec *spec,
 /* ethp2p_nat_set_pcp_nonce_key (ethp2p/nat.h) dispatches to these. */
 int ethp2p_nat_pcp_set_nonce_key(ethp2p_nat *nat, const uint8_t key[32]);
 int ethp2p_nat_any_set_nonce_key(ethp2p_nat *nat, const uint8_t key[32]);
+/* "any" over IPv6 (nat/any6.c): PCP over IPv6 first, UPnP IGDv2 pinholes when
+ * PCP grants nothing.  spec->kind must be ETHP2P_NAT_ANY. */
+int ethp2p_nat_any6_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat **out);
+bool ethp2p_nat_is_any6(const ethp2p_nat *nat);
+int ethp2p_nat_any6_set_nonce_key(ethp2p_nat *nat, const uint8_t key[32]);
 
 /* Raises a notification if the NAT has a notify callback. */
 void ethp2p_nat_notify(ethp2p_nat *nat, ethp2p_nat_event ev, const ethp2p_addr *ip);

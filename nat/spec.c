@@ -10,6 +10,7 @@
 #include "nat/impl.h"
 #include "nat/pcp_codec.h"
 #include "nat/pmp_codec.h"
+#include "nat/upnp6.h"
 
 const char *ethp2p_proto_name(ethp2p_proto proto) {
   switch (proto) {
@@ -300,14 +301,11 @@ int ethp2p_nat_create6(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat 
     if (spec->has_addr && spec->addr.family != 6)
       return ETHP2P_EUNSUPP;
     return ethp2p_nat_pcp6_create(env, spec, out);
-  case ETHP2P_NAT_ANY: {
-    ethp2p_nat_spec pcp = *spec;
-    pcp.kind = ETHP2P_NAT_PCP;
-    pcp.has_addr = false;
-    memset(&pcp.addr, 0, sizeof pcp.addr);
-    /* kind pcp, so ethp2p_nat_set_pcp_nonce_key reaches it (it formats as "pcp") */
-    return ethp2p_nat_pcp6_create(env, &pcp, out);
-  }
+  case ETHP2P_NAT_ANY:
+    /* PCP over IPv6, then UPnP IGDv2 pinholes (nat/any6.c) */
+    return ethp2p_nat_any6_create(env, spec, out);
+  case ETHP2P_NAT_UPNP:
+    return ethp2p_nat_upnp6_create(env, out);
   case ETHP2P_NAT_EXTIP:
     if (!spec->has_addr || spec->addr.family != 6)
       return ETHP2P_EUNSUPP;
@@ -318,6 +316,8 @@ int ethp2p_nat_create6(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat 
 }
 
 int ethp2p_nat_set_pcp_nonce_key(ethp2p_nat *nat, const uint8_t key[32]) {
+  if (ethp2p_nat_is_any6(nat))
+    return ethp2p_nat_any6_set_nonce_key(nat, key);
   switch (nat->spec.kind) {
   case ETHP2P_NAT_PCP:
     return ethp2p_nat_pcp_set_nonce_key(nat, key);

@@ -312,7 +312,7 @@ START_TEST(create_dispatches_on_kind_and_names_the_mechanism) {
 END_TEST
 
 /* ethp2p_nat_create6: the IPv6 companion of each kind. */
-START_TEST(create6_gives_pinholes_for_pcp_and_any_and_nothing_for_ipv4_only_kinds) {
+START_TEST(create6_gives_pinholes_for_pcp_upnp_and_any_and_nothing_for_ipv4_only_kinds) {
   ethp2p_sim *sim;
   ethp2p_sim_host *h;
   ck_assert_int_eq(ethp2p_sim_create(&sim, 1), 0);
@@ -329,9 +329,9 @@ START_TEST(create6_gives_pinholes_for_pcp_and_any_and_nothing_for_ipv4_only_kind
       {"pcp:2001:db8::1", 0, "PCP (IPv6)",
        ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP | ETHP2P_NAT_CAP_DETECTS_RESTART |
            ETHP2P_NAT_CAP_DELETES_BY_INTERNAL},
-      {"any", 0, "PCP (IPv6)",
-       ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP | ETHP2P_NAT_CAP_DETECTS_RESTART |
-           ETHP2P_NAT_CAP_DELETES_BY_INTERNAL},
+      {"any", 0, "any", ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP},
+      {"upnp", 0, "UPnP-IPv6",
+       ETHP2P_NAT_CAP_MAP | ETHP2P_NAT_CAP_POLL_EXTIP | ETHP2P_NAT_CAP_DELETES_BY_INTERNAL},
       {"extip:2a01:4f8::7", 0, "extip", ETHP2P_NAT_CAP_STATIC_IP},
       {"pcp:192.168.1.1", ETHP2P_EUNSUPP, NULL, 0},
       {"extip:203.0.113.7", ETHP2P_EUNSUPP, NULL, 0},
@@ -387,7 +387,7 @@ int main(void) {
   tcase_add_test(tc, extip_answers_later_and_cannot_map);
   tcase_add_test(tc, none_refuses_everything);
   tcase_add_test(tc, create_dispatches_on_kind_and_names_the_mechanism);
-  tcase_add_test(tc, create6_gives_pinholes_for_pcp_and_any_and_nothing_for_ipv4_only_kinds);
+  tcase_add_test(tc, create6_gives_pinholes_for_pcp_upnp_and_any_and_nothing_for_ipv4_only_kinds);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -525,6 +525,50 @@ START_TEST(destroy_with_operations_pending_runs_no_callback) {
 }
 END_TEST
 
+/* "any" over IPv6 (ethp2p_nat_create6): PCP has no router here (no IPv6 default route), so the
+ * first pinhole comes from UPnP, which then serves everything. */
+START_TEST(any_over_ipv6_falls_back_from_pcp_to_upnp_and_keeps_it) {
+  ethp2p_nat_spec spec;
+  ethp2p_nat *n = NULL;
+  ck_assert_int_eq(ethp2p_nat_spec_parse(&spec, "any", NULL, 0), 0);
+  ck_assert_int_eq(ethp2p_nat_create6(env, &spec, &n), 0);
+  ck_assert_str_eq(n->name, "any");
+  result a = {0};
+  ck_assert_int_eq(
+      ethp2p_nat_add_mapping(n, ETHP2P_PROTO_UDP, 0, 30303, "ethp2p", 3600, on_map, &a), 0);
+  ck_assert_int_eq(a.calls, 0);
+  ck_assert(wait_calls(&a, 1, 8000));
+  ck_assert_msg(a.status == 0, "status %s", ethp2p_err_name(a.status));
+  ck_assert_str_eq(n->name, "UPnP-IPv6");
+  ck_assert_uint_eq(n->caps & ETHP2P_NAT_CAP_MAP, ETHP2P_NAT_CAP_MAP);
+  ck_assert_uint_eq(a.map.external_port, 30303);
+  ck_assert_int_eq(router_holes(), 1);
+  ck_assert_int_eq(R.requests[ETHP2P_PINHOLE_ADD], 1);
+  /* the winner serves the next operations directly */
+  result b = {0};
+  ck_assert_int_eq(ethp2p_nat_add_mapping(n, ETHP2P_PROTO_TCP, 0, 30303, "ethp2p", 600, on_map, &b),
+                   0);
+  ck_assert(wait_calls(&b, 1, 3000));
+  ck_assert_int_eq(b.status, 0);
+  ck_assert_int_eq(R.requests[ETHP2P_PINHOLE_ADD], 2);
+  ck_assert_int_eq(router_holes(), 2);
+  result d = {0};
+  ck_assert_int_eq(ethp2p_nat_delete_mapping(n, ETHP2P_PROTO_TCP, 30303, 30303, on_done, &d), 0);
+  ck_assert(wait_calls(&d, 1, 3000));
+  ck_assert_int_eq(d.status, 0);
+  ck_assert_int_eq(router_holes(), 1);
+  static const uint8_t key[32] = {7};
+  ck_assert_int_eq(ethp2p_nat_set_pcp_nonce_key(n, key), 0);
+  /* destroy with an operation pending runs no callback */
+  result p = {0};
+  ck_assert_int_eq(ethp2p_nat_add_mapping(n, ETHP2P_PROTO_TCP, 0, 30304, "ethp2p", 600, on_map, &p),
+                   0);
+  ethp2p_nat_destroy(n);
+  uv_run(&loop, UV_RUN_NOWAIT);
+  ck_assert_int_eq(p.calls, 0);
+}
+END_TEST
+
 static bool enter_private_namespace(void) {
   static const char *const steps[] = {
       "ip link set lo up",
@@ -569,6 +613,7 @@ int main(void) {
   tcase_add_test(tc, a_firewall_that_allows_no_pinholes_is_a_refusal_without_more_requests);
   tcase_add_test(tc, a_spoofed_location_or_silence_finds_no_gateway);
   tcase_add_test(tc, destroy_with_operations_pending_runs_no_callback);
+  tcase_add_test(tc, any_over_ipv6_falls_back_from_pcp_to_upnp_and_keeps_it);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

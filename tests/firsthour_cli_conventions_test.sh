@@ -77,7 +77,7 @@ done
 # ---- nat: usage errors come before any packet (every case below fails in parsing)
 export ETHP2P_DATADIR="$WORK/natdata"
 for bad in "extip --nat pmp:::1|NAT-PMP is IPv4-only" \
-  "map --nat pcp:fe80::1 --proto tcp --port 30303|PCP over IPv6 is not supported yet" \
+  "map --nat pcp:fe80::1 --proto tcp --port 30303|a link-local PCP server needs its interface" \
   "extip --nat extip:2001:db8::1|an IPv6 external address .* is not supported yet" \
   "extip --bogus|unknown option --bogus" \
   "extip --timeout|option --timeout needs a value" \

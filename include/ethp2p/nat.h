@@ -213,13 +213,15 @@ int ethp2p_nat_create(ethp2p_env *env, const ethp2p_nat_spec *spec, ethp2p_nat *
  * address, or UPnP IGDv2 WANIPv6FirewallControl).  Nothing is translated: a
  * granted "mapping" keeps the internal port, and the external address is the
  * node's own.  The server runs a second port-mapping loop on it, whose sink is
- * the record's ip6/tcp6/udp6.  pcp, pcp:<IPv6> and any give PCP over IPv6
- * (name "PCP (IPv6)", server from the spec or the IPv6 default router; its
- * external_ip is our own address, without a query); extip:<IPv6> gives the
- * extip NAT for that address.  No I/O happens before the first operation.
+ * the record's ip6/tcp6/udp6.  pcp and pcp:<IPv6> give PCP over IPv6 (name
+ * "PCP (IPv6)", server from the spec or the IPv6 default router); upnp gives
+ * UPnP IGDv2 pinholes (WANIPv6FirewallControl:1, found by SSDP over IPv6);
+ * any tries PCP first and moves to UPnP when PCP grants nothing (the first
+ * mechanism that grants a pinhole stays until rediscover()); extip:<IPv6>
+ * gives the extip NAT for that address.  external_ip is our own address,
+ * without a query.  No I/O happens before the first operation.
  * Returns: 0; ETHP2P_EINVAL for NULL arguments; ETHP2P_EUNSUPP when the spec
- *   has no IPv6 mechanism (none, pmp, stun, extip:<IPv4>, pcp:<IPv4>) or the
- *   build does not offer one yet (upnp).
+ *   has no IPv6 mechanism (none, pmp, stun, extip:<IPv4>, pcp:<IPv4>).
  * Args: env: the environment the NAT runs on (borrowed, must outlive it).
  * In: spec: the parsed --nat value (read only during the call).
  * Out: out: the new NAT, owned by the caller (ethp2p_nat_destroy); NULL on
