@@ -220,6 +220,7 @@ static bool stopping(const ethp2p_portmap *pm) {
 
 static void emit(ethp2p_portmap *pm, ethp2p_portmap_event *ev) {
   ev->time = ethp2p_env_now(pm->env);
+  ev->family = pm->cfg.family == 6 ? 6 : 4;
   if (ev->reason == NULL)
     ev->reason = "";
   for (size_t i = 0; i < ETHP2P_PORTMAP_MAX_SUBS; i++) {

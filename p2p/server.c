@@ -45,6 +45,8 @@ struct ethp2p_server {
   ethp2p_nodekey key; /* kept for discv4 until it starts (then wiped) */
   ethp2p_addr tcp_addr;
   ethp2p_addr udp_addr;
+  ethp2p_portmap_sink ln_sink; /* the local node's sink, behind sink4_* */
+  bool sink_dropped_v6;        /* the loop's last address was IPv6 and was not published */
   bool stopping;
   ethp2p_server_stop_cb stop_cb;
   void *stop_data;
@@ -239,6 +241,44 @@ static int setup_record(ethp2p_server *srv) {
   return ethp2p_localnode_set_fallback_ip(srv->ln, &fb);
 }
 
+/* The IPv4 loop's sink.  An IPv6 address from it (extip:<IPv6>) is published
+ * only by a node that listens on IPv6; this server has IPv4 sockets only, so
+ * it is dropped (logged) and its withdrawal is not passed on either (it
+ * would clear nothing of ours, or the IPv4 address). */
+static bool is_v4mapped(const ethp2p_addr *a) {
+  static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  return a->family == 6 && memcmp(a->ip, prefix, sizeof prefix) == 0;
+}
+
+static void sink4_ip(void *data, const ethp2p_addr *ip) {
+  ethp2p_server *srv = data;
+  if (ip != NULL && ip->family == 6 && !is_v4mapped(ip)) {
+    char text[ETHP2P_ADDRSTRLEN];
+    srv->sink_dropped_v6 = true;
+    ethp2p_log(ETHP2P_LOG_WARN, SRV_MODULE,
+               "Not publishing an IPv6 address: the node listens on IPv4 only", "ip=%s",
+               ethp2p_addr_format(ip, false, text, sizeof text));
+    return;
+  }
+  if (ip == NULL && srv->sink_dropped_v6) {
+    srv->sink_dropped_v6 = false;
+    return;
+  }
+  srv->sink_dropped_v6 = false;
+  if (srv->ln_sink.set_ip != NULL)
+    srv->ln_sink.set_ip(srv->ln_sink.data, ip);
+}
+static void sink4_tcp(void *data, uint16_t port) {
+  ethp2p_server *srv = data;
+  if (srv->ln_sink.set_tcp != NULL)
+    srv->ln_sink.set_tcp(srv->ln_sink.data, port);
+}
+static void sink4_udp(void *data, uint16_t port) {
+  ethp2p_server *srv = data;
+  if (srv->ln_sink.set_udp != NULL)
+    srv->ln_sink.set_udp(srv->ln_sink.data, port);
+}
+
 static int setup_portmap(ethp2p_server *srv, ethp2p_nat *nat, ethp2p_diag *diag) {
   ethp2p_portmap_sink sink;
   ethp2p_portmap_config pc = srv->cfg.portmap;
@@ -261,7 +301,11 @@ static int setup_portmap(ethp2p_server *srv, ethp2p_nat *nat, ethp2p_diag *diag)
     if (pc.rediscover_after == 0)
       pc.rediscover_after = d.rediscover_after;
   }
-  ethp2p_localnode_portmap_sink(srv->ln, &sink);
+  ethp2p_localnode_portmap_sink(srv->ln, &srv->ln_sink);
+  sink.set_ip = sink4_ip;
+  sink.set_tcp = sink4_tcp;
+  sink.set_udp = sink4_udp;
+  sink.data = srv;
   rc = ethp2p_portmap_create(srv->env, nat, &pc, &sink, &srv->pm);
   if (rc != 0) {
     ethp2p_nat_destroy(nat);

@@ -659,6 +659,24 @@ START_TEST(geth_server_port_mapping_scenario) {
 }
 END_TEST
 
+/* Events carry the loop's family: 4 by default, 6 for an IPv6 (pinhole) loop,
+ * so two loops side by side can be told apart by subscribers and metrics. */
+START_TEST(events_carry_the_loop_family) {
+  ethp2p_portmap_config c;
+  int want = _i == 0 ? 4 : 6;
+  ethp2p_portmap_config_default(&c);
+  c.family = _i == 0 ? 0 : 6;
+  fx_setup_kind(ETHP2P_NAT_UPNP, &c);
+  fx_start(30303, 30303);
+  fe_run(&F->fe, 5 * ETHP2P_SEC);
+  ck_assert_uint_ge(F->ev.count[ETHP2P_PORTMAP_EV_MAPPING_ADDED], 2);
+  ck_assert_uint_gt(F->ev.n, 0);
+  for (unsigned i = 0; i < F->ev.n; i++)
+    ck_assert_int_eq(F->ev.ev[i].family, want);
+  fx_teardown();
+}
+END_TEST
+
 START_TEST(refresh_every_8_minutes_without_a_protocol_rule) {
   ethp2p_time t0;
   ethp2p_portmap_config c;
@@ -1793,6 +1811,7 @@ int main(void) {
   SRunner *sr;
   int failed;
   tcase_add_test(tc, geth_server_port_mapping_scenario);
+  tcase_add_loop_test(tc, events_carry_the_loop_family, 0, 2);
   tcase_add_test(tc, refresh_every_8_minutes_without_a_protocol_rule);
   tcase_add_test(tc, pmp_renews_at_half_the_granted_lifetime);
   tcase_add_test(tc, restart_detecting_nat_asks_for_the_rfc_lease_by_default);

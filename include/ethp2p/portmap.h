@@ -126,6 +126,10 @@ typedef struct ethp2p_portmap_config {
    * ethp2p_nat_set_pcp_nonce_key; ignored by NATs without PCP. */
   bool has_nonce_key;
   uint8_t nonce_key[32];
+  /* The address family this loop keeps reachable: 0 or 4 = IPv4 (mappings),
+   * 6 = IPv6 (pinholes, sink ethp2p_localnode_portmap_sink6).  Only labels
+   * the events (ethp2p_portmap_event.family) for now. */
+  int family;
 } ethp2p_portmap_config;
 
 /* Fills c with the defaults: go-ethereum's values (above), lease 0 (automatic)
@@ -180,6 +184,7 @@ typedef struct ethp2p_portmap_event {
   int router_code;            /* FAILED: router's code, 0 when none */
   ethp2p_addr addr;           /* EXTIP_*: the address (family 0 when withdrawn) */
   const char *reason;         /* static text: "gateway lost state", "given up", ... */
+  int family;                 /* the loop's family: 4 or 6 (ethp2p_portmap_config.family) */
 } ethp2p_portmap_event;
 
 /* ev is valid only during the call.  Callbacks may read the loop's state but
